@@ -1,0 +1,24 @@
+package io.aimesh.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A set of model-server endpoints that serve one model version.
+ *
+ * @param name the pool's {@code metadata.name}
+ * @param endpoints at least one endpoint, no duplicates
+ * @param connectTimeout how long Envoy waits to connect to an endpoint
+ */
+public record InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout) {
+    public InferencePool {
+        requireNonNull(name, "name");
+        endpoints = List.copyOf(endpoints);
+        if (endpoints.isEmpty()) {
+            throw new IllegalArgumentException("endpoints: empty (expected: at least one)");
+        }
+        requireNonNull(connectTimeout, "connectTimeout");
+    }
+}

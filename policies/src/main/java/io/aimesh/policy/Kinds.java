@@ -1,0 +1,108 @@
+package io.aimesh.policy;
+
+import static io.aimesh.policy.Shape.Field.optional;
+import static io.aimesh.policy.Shape.Field.required;
+
+import io.aimesh.policy.Shape.Dur;
+import io.aimesh.policy.Shape.Int;
+import io.aimesh.policy.Shape.ListOf;
+import io.aimesh.policy.Shape.MapOf;
+import io.aimesh.policy.Shape.Obj;
+import io.aimesh.policy.Shape.OneOf;
+import io.aimesh.policy.Shape.Str;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The policy kinds of {@code aimesh.io/v1alpha1} and the shape of each. */
+final class Kinds {
+    static final String API_VERSION = "aimesh.io/v1alpha1";
+    static final String INFERENCE_POOL = "InferencePool";
+    static final String MODEL_ROUTE = "ModelRoute";
+    static final String TENANT = "Tenant";
+
+    /** Kubernetes' DNS-1123 label, the rule for names that end up in Envoy resource and stat names. */
+    static final Str NAME = Str.matching("[a-z0-9]([-a-z0-9]*[a-z0-9])?",
+            "lower-case letters, digits and '-', starting and ending with a letter or digit");
+    static final Str HOST_PORT = Str.matching("(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):[0-9]{1,5}",
+            "host:port");
+    static final Str HEADER_NAME = Str.matching("[a-z0-9!#$%&'*+.^_`|~-]+", "a lower-case HTTP header name");
+    static final Str MODEL_NAME = Str.matching("[^\\s]{1,256}", "1 to 256 characters, no whitespace");
+    static final Str SHA256 = Str.matching("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits");
+
+    static final Obj METADATA = new Obj("Identifies the resource.", List.of(
+            required("name", NAME, "Unique among resources of the same kind; at most 63 characters."),
+            optional("labels", new MapOf(Str.any()), null, "Free-form labels.")));
+
+    static final Obj INFERENCE_POOL_SPEC = new Obj("A set of model-server endpoints serving one model version.", List.of(
+            required("endpoints", new ListOf(HOST_PORT, 1),
+                    "Static endpoints as host:port. A host that is not an IP address is resolved by the control plane."),
+            optional("connectTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(1)), "2s",
+                    "How long Envoy waits to connect to an endpoint.")));
+
+    static final Obj MODEL_VERSION = new Obj("One version of the model.", List.of(
+            required("name", NAME, "The version's name, unique in the route."),
+            required("pool", NAME, "The InferencePool that serves this version."),
+            required("weight", new Int(0, 10_000), "Relative share of traffic; 0 sends none (it stays reachable by override).")));
+
+    static final Obj HEADER_OVERRIDE = new Obj("Forces a version when a request header has a value.", List.of(
+            required("header", HEADER_NAME, "The header to look at."),
+            required("value", Str.any(), "The exact value that triggers the override."),
+            required("version", NAME, "The version to send the request to.")));
+
+    static final Obj MODEL_ROUTE_SPEC = new Obj("Routes one model name across its versions.", List.of(
+            required("model", MODEL_NAME, "The model name as clients send it in the request's `model` field."),
+            required("versions", new ListOf(MODEL_VERSION, 1), "The versions and their weights."),
+            optional("overrides", new ListOf(HEADER_OVERRIDE, 0), "[]",
+                    "Header overrides, checked in order before the weighted split."),
+            optional("timeout", new Dur(Duration.ZERO, Duration.ofHours(1)), "300s",
+                    "Upstream request timeout; 0s disables it (long streams).")));
+
+    static final Obj HEADER_MATCH = new Obj("A header set by a trusted gateway in front of Envoy.", List.of(
+            required("name", HEADER_NAME, "The header name."),
+            required("value", Str.any(), "The value that names this tenant.")));
+
+    static final Obj API_KEY = new Obj("An API key, stored only as its SHA-256 digest.", List.of(
+            required("sha256", SHA256, "`sha256:` and the hex SHA-256 of the key as sent in `Authorization: Bearer`.")));
+
+    static final Obj IDENTITY = new Obj("How requests from this tenant are recognised; at least one way.", List.of(
+            optional("apiKeys", new ListOf(API_KEY, 1), null, "API keys of this tenant."),
+            optional("header", HEADER_MATCH, null, "A header set by a trusted gateway.")));
+
+    static final Obj COST_WEIGHTS = new Obj("Cost of one token of each kind, for `count: weighted`.", List.of(
+            required("input", new Int(0, 1_000), "Cost of one input (prompt) token."),
+            required("output", new Int(0, 1_000), "Cost of one output (completion) token.")));
+
+    static final Obj TOKEN_LIMIT = new Obj("A token budget over a window.", List.of(
+            optional("models", new ListOf(MODEL_NAME, 1), "[\"*\"]",
+                    "Models the limit applies to; `*` counts all models together."),
+            required("window", new OneOf(List.of("1m", "1h", "1d")), "The window: a minute, an hour or a day."),
+            required("tokens", new Int(1, Long.MAX_VALUE), "Tokens allowed per window."),
+            optional("count", new OneOf(List.of("input", "output", "total", "weighted")), "total",
+                    "Which tokens count."),
+            optional("weights", COST_WEIGHTS, null, "Per-token costs; required with `count: weighted`."),
+            optional("burst", new Int(0, Long.MAX_VALUE), "0", "Extra tokens allowed above the steady rate.")));
+
+    static final Obj TENANT_SPEC = new Obj("A tenant: identity, allowed models, priority and limits.", List.of(
+            required("identity", IDENTITY, "How the tenant is recognised."),
+            optional("allowedModels", new ListOf(MODEL_NAME, 1), "[\"*\"]",
+                    "Model names the tenant may use; `*` allows every model."),
+            optional("priority", new OneOf(List.of("critical", "standard", "sheddable")), "standard",
+                    "Priority class: when a pool saturates, sheddable is refused first, critical last."),
+            optional("limits", new ListOf(TOKEN_LIMIT, 0), "[]", "Token limits."),
+            optional("requestsPerMinute", new Int(0, Long.MAX_VALUE), "0", "Request limit per minute; 0 for none.")));
+
+    /** Each kind's {@code spec} shape, in the order the documentation lists them. */
+    static final Map<String, Obj> SPECS = orderedSpecs();
+
+    private static Map<String, Obj> orderedSpecs() {
+        var specs = new java.util.LinkedHashMap<String, Obj>();
+        specs.put(INFERENCE_POOL, INFERENCE_POOL_SPEC);
+        specs.put(MODEL_ROUTE, MODEL_ROUTE_SPEC);
+        specs.put(TENANT, TENANT_SPEC);
+        return java.util.Collections.unmodifiableMap(specs);
+    }
+
+    private Kinds() {
+    }
+}

@@ -1,0 +1,40 @@
+package io.aimesh.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Routes requests for one model name, as clients send it in the request's {@code model}
+ * field, across that model's versions.
+ *
+ * @param name the route's {@code metadata.name}
+ * @param model the model name clients send
+ * @param versions at least one version; their weights are not all zero
+ * @param overrides header overrides, checked in order before the weighted split
+ * @param timeout the upstream request timeout; {@link Duration#ZERO} disables it
+ */
+public record ModelRoute(String name, String model, List<ModelVersion> versions,
+                         List<HeaderOverride> overrides, Duration timeout) {
+    public ModelRoute {
+        requireNonNull(name, "name");
+        requireNonNull(model, "model");
+        versions = List.copyOf(versions);
+        overrides = List.copyOf(overrides);
+        requireNonNull(timeout, "timeout");
+        if (versions.isEmpty()) {
+            throw new IllegalArgumentException("versions: empty (expected: at least one)");
+        }
+    }
+
+    /** Returns the version called {@code name}, or {@code null}. */
+    public ModelVersion version(String versionName) {
+        for (ModelVersion v : versions) {
+            if (v.name().equals(versionName)) {
+                return v;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,56 @@
+package io.aimesh.policy;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A complete, validated set of policies: every reference resolves and every invariant holds.
+ * Immutable and safe to share between threads.
+ */
+public final class PolicySet {
+    private final Map<String, InferencePool> pools;
+    private final Map<String, ModelRoute> routes;
+    private final Map<String, Tenant> tenants;
+
+    PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants) {
+        this.pools = index(pools, InferencePool::name);
+        this.routes = index(routes, ModelRoute::name);
+        this.tenants = index(tenants, Tenant::name);
+    }
+
+    /** An empty set, the state before any policy has loaded. */
+    public static PolicySet empty() {
+        return new PolicySet(List.of(), List.of(), List.of());
+    }
+
+    public List<InferencePool> pools() {
+        return List.copyOf(pools.values());
+    }
+
+    public List<ModelRoute> routes() {
+        return List.copyOf(routes.values());
+    }
+
+    public List<Tenant> tenants() {
+        return List.copyOf(tenants.values());
+    }
+
+    /** Returns the pool called {@code name}, or {@code null}. */
+    public InferencePool pool(String name) {
+        return pools.get(name);
+    }
+
+    @Override
+    public String toString() {
+        return pools.size() + " InferencePool, " + routes.size() + " ModelRoute, " + tenants.size() + " Tenant";
+    }
+
+    private static <T> Map<String, T> index(List<T> items, java.util.function.Function<T, String> name) {
+        Map<String, T> byName = new LinkedHashMap<>();
+        for (T item : items) {
+            byName.put(name.apply(item), item);
+        }
+        return java.util.Collections.unmodifiableMap(byName);
+    }
+}

@@ -1,0 +1,187 @@
+package io.aimesh.policy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns checked documents into policy records, then checks what no single field can:
+ * unique names, references between resources, and rules across fields. Every error goes to
+ * the shared list with the location of the field at fault. Not thread-safe.
+ */
+final class ResourceBinder {
+    private final List<PolicyError> errors;
+    private final Map<String, Map<String, Checked>> seen = new HashMap<>();
+    private final List<Bound<InferencePool>> pools = new ArrayList<>();
+    private final List<Bound<ModelRoute>> routes = new ArrayList<>();
+    private final List<Bound<Tenant>> tenants = new ArrayList<>();
+
+    private record Bound<T>(T value, Checked spec, String resource) {
+    }
+
+    ResourceBinder(List<PolicyError> errors) {
+        this.errors = errors;
+    }
+
+    void bind(Checked document) {
+        String kind = document.string("kind", null);
+        Checked metadata = document.get("metadata");
+        String name = metadata.string("name", null);
+        String resource = kind + '/' + name;
+        Checked first = seen.computeIfAbsent(kind, k -> new HashMap<>()).putIfAbsent(name, metadata.get("name"));
+        if (first != null) {
+            error(metadata.get("name"), resource, "duplicate " + kind + " name '" + name + "' (first defined at "
+                    + first.location() + ")");
+            return;
+        }
+        Checked spec = document.get("spec");
+        switch (kind) {
+            case Kinds.INFERENCE_POOL -> pools.add(new Bound<>(pool(name, spec, resource), spec, resource));
+            case Kinds.MODEL_ROUTE -> bindRoute(name, spec, resource);
+            case Kinds.TENANT -> bindTenant(name, spec, resource);
+            default -> throw new IllegalStateException("unchecked kind " + kind);
+        }
+    }
+
+    /** Checks references between resources and returns the set (meaningful only when no errors were added). */
+    PolicySet link() {
+        Set<String> poolNames = new HashSet<>();
+        pools.forEach(p -> poolNames.add(p.value().name()));
+        Map<String, Checked> models = new HashMap<>();
+        for (Bound<ModelRoute> route : routes) {
+            List<Checked> versions = route.spec().list("versions");
+            for (int i = 0; i < versions.size(); i++) {
+                String pool = versions.get(i).string("pool", null);
+                if (!poolNames.contains(pool)) {
+                    error(versions.get(i).get("pool"), route.resource(),
+                            "unknown InferencePool '" + pool + "'" + known(" (defined pools: ", poolNames));
+                }
+            }
+            Checked model = route.spec().get("model");
+            Checked other = models.putIfAbsent(route.value().model(), model);
+            if (other != null) {
+                error(model, route.resource(), "model '" + route.value().model()
+                        + "' is already routed by the ModelRoute at " + other.location());
+            }
+        }
+        for (Bound<Tenant> tenant : tenants) {
+            for (Checked allowed : tenant.spec().list("allowedModels")) {
+                String model = (String) allowed.value();
+                if (!model.equals("*") && !models.containsKey(model)) {
+                    error(allowed, tenant.resource(), "unknown model '" + model + "'" + known(" (routed models: ", models.keySet()));
+                }
+            }
+        }
+        return new PolicySet(values(pools), values(routes), values(tenants));
+    }
+
+    private InferencePool pool(String name, Checked spec, String resource) {
+        List<Endpoint> endpoints = new ArrayList<>();
+        Set<Endpoint> unique = new HashSet<>();
+        for (Checked item : spec.list("endpoints")) {
+            String text = (String) item.value();
+            int colon = text.lastIndexOf(':');
+            String host = text.substring(0, colon);
+            if (host.startsWith("[")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            int port = Integer.parseInt(text.substring(colon + 1));
+            if (port < 1 || port > 65535) {
+                error(item, resource, "port " + port + " is out of range (expected: 1..65535)");
+                continue;
+            }
+            Endpoint endpoint = new Endpoint(host, port);
+            if (!unique.add(endpoint)) {
+                error(item, resource, "duplicate endpoint '" + text + "'");
+                continue;
+            }
+            endpoints.add(endpoint);
+        }
+        if (endpoints.isEmpty()) {
+            return null;
+        }
+        return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)));
+    }
+
+    private void bindRoute(String name, Checked spec, String resource) {
+        List<ModelVersion> versions = new ArrayList<>();
+        Map<String, Checked> versionNames = new HashMap<>();
+        long total = 0;
+        for (Checked item : spec.list("versions")) {
+            String version = item.string("name", null);
+            Checked first = versionNames.putIfAbsent(version, item);
+            if (first != null) {
+                error(item.get("name"), resource, "duplicate version '" + version + "' (first at " + first.location() + ")");
+            }
+            int weight = (int) item.integer("weight", 0);
+            total += weight;
+            versions.add(new ModelVersion(version, item.string("pool", null), weight));
+        }
+        if (total == 0) {
+            error(spec.get("versions"), resource, "all version weights are 0 (expected: at least one weight > 0)");
+        }
+        List<HeaderOverride> overrides = new ArrayList<>();
+        for (Checked item : spec.list("overrides")) {
+            String version = item.string("version", null);
+            if (!versionNames.containsKey(version)) {
+                error(item.get("version"), resource, "unknown version '" + version + "'" + known(" (versions: ", versionNames.keySet()));
+            }
+            overrides.add(new HeaderOverride(item.string("header", null), item.string("value", null), version));
+        }
+        routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
+                spec.duration("timeout", Duration.ofSeconds(300))), spec, resource));
+    }
+
+    private void bindTenant(String name, Checked spec, String resource) {
+        Checked identity = spec.get("identity");
+        List<String> keys = new ArrayList<>();
+        for (Checked key : identity.list("apiKeys")) {
+            keys.add(key.string("sha256", null).substring("sha256:".length()));
+        }
+        Checked header = identity.get("header");
+        if (keys.isEmpty() && header == null) {
+            error(identity, resource, "identity needs at least one of 'apiKeys' or 'header'");
+        }
+        List<TokenLimit> limits = new ArrayList<>();
+        for (Checked limit : spec.list("limits")) {
+            limits.add(limit(limit, resource));
+        }
+        tenants.add(new Bound<>(new Tenant(name, keys,
+                header == null ? null : new Tenant.HeaderMatch(header.string("name", null), header.string("value", null)),
+                spec.strings("allowedModels", List.of("*")),
+                Tenant.Priority.valueOf(spec.string("priority", "standard").toUpperCase(Locale.ROOT)),
+                limits, spec.integer("requestsPerMinute", 0)), spec, resource));
+    }
+
+    private TokenLimit limit(Checked limit, String resource) {
+        TokenLimit.Count count = TokenLimit.Count.valueOf(limit.string("count", "total").toUpperCase(Locale.ROOT));
+        Checked weights = limit.get("weights");
+        if (count == TokenLimit.Count.WEIGHTED && weights == null) {
+            error(limit.get("count"), resource, "count 'weighted' needs 'weights' (e.g. {input: 1, output: 3})");
+        } else if (count != TokenLimit.Count.WEIGHTED && weights != null) {
+            error(weights, resource, "'weights' applies only with count 'weighted' (count is '"
+                    + count.name().toLowerCase(Locale.ROOT) + "')");
+        }
+        Duration window = ShapeChecker.parseDuration(limit.string("window", null));
+        return new TokenLimit(limit.strings("models", List.of("*")), window, limit.integer("tokens", 1), count,
+                weights == null ? 1 : (int) weights.integer("input", 1), weights == null ? 1 : (int) weights.integer("output", 1),
+                limit.integer("burst", 0));
+    }
+
+    private void error(Checked at, String resource, String message) {
+        errors.add(new PolicyError(at.location(), at.path().isEmpty() ? resource : resource + ' ' + at.path(), message));
+    }
+
+    private static String known(String prefix, Set<String> names) {
+        return names.isEmpty() ? " (none are defined)" : prefix + String.join(", ", names.stream().sorted().toList()) + ")";
+    }
+
+    private static <T> List<T> values(List<Bound<T>> bound) {
+        return bound.stream().map(Bound::value).filter(java.util.Objects::nonNull).toList();
+    }
+}

@@ -1,0 +1,45 @@
+package io.aimesh.policy;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+
+/**
+ * A tenant: who it is, which models it may use, and its limits. Parsed and validated now;
+ * enforced by the ai-filter.
+ *
+ * @param name the tenant's {@code metadata.name}
+ * @param apiKeySha256 SHA-256 digests (lower-case hex) of the tenant's API keys; keys are never stored in clear
+ * @param trustedHeader a header a trusted gateway sets to name this tenant, or {@code null}
+ * @param allowedModels model names the tenant may use; {@code "*"} allows all
+ * @param priority the tenant's priority class
+ * @param limits token limits
+ * @param requestsPerMinute request limit, or {@code 0} for none
+ */
+public record Tenant(String name, List<String> apiKeySha256, HeaderMatch trustedHeader,
+                     List<String> allowedModels, Priority priority, List<TokenLimit> limits,
+                     long requestsPerMinute) {
+    public Tenant {
+        requireNonNull(name, "name");
+        apiKeySha256 = List.copyOf(apiKeySha256);
+        allowedModels = List.copyOf(allowedModels);
+        requireNonNull(priority, "priority");
+        limits = List.copyOf(limits);
+        if (requestsPerMinute < 0) {
+            throw new IllegalArgumentException("requestsPerMinute: " + requestsPerMinute + " (expected: >= 0)");
+        }
+    }
+
+    /** A header name and the exact value that identifies the tenant. */
+    public record HeaderMatch(String name, String value) {
+        public HeaderMatch {
+            requireNonNull(name, "name");
+            requireNonNull(value, "value");
+        }
+    }
+
+    /** Priority classes, highest first. When a pool saturates, the lowest is shed first. */
+    public enum Priority {
+        CRITICAL, STANDARD, SHEDDABLE
+    }
+}
