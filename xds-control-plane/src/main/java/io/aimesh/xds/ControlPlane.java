@@ -1,0 +1,97 @@
+package io.aimesh.xds;
+
+import static java.util.Objects.requireNonNull;
+
+import io.aimesh.xds.admin.AdminPages;
+import io.aimesh.xds.admin.AdminServer;
+import io.aimesh.xds.server.AdsService;
+import io.aimesh.xds.server.NodeRegistry;
+import io.aimesh.xds.server.SnapshotHub;
+import io.aimesh.xds.server.XdsMetrics;
+import io.aimesh.xds.translate.EnvoyTranslator;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The aimesh control plane: watches a policy directory, compiles it into Envoy
+ * configuration and serves that over ADS, with an admin HTTP server beside it.
+ */
+public final class ControlPlane implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControlPlane.class.getName());
+
+    private final XdsMetrics metrics = new XdsMetrics();
+    private final NodeRegistry nodes = new NodeRegistry();
+    private final SnapshotHub hub = new SnapshotHub(metrics);
+    private final PolicyReloader reloader;
+    private final PolicyWatcher watcher;
+    private final Server grpc;
+    private final AdminServer admin;
+
+    private ControlPlane(ControlPlaneOptions options) throws IOException {
+        reloader = new PolicyReloader(options.policies(),
+                new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics);
+        watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
+        watcher.reloadNow();
+        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()))
+                .addService(new AdsService(hub, nodes, metrics))
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .build()
+                .start();
+        admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
+                () -> hub.current() != null,
+                Map.of("/config_dump", () -> AdminPages.configDump(hub.current(), policyPage()),
+                        "/nodes", () -> AdminPages.nodes(nodes.nodes(), policyPage())));
+        LOG.log(Level.INFO, "control plane up: ADS on " + options.xdsAddress() + ":" + grpc.getPort()
+                + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());
+    }
+
+    /** Starts a control plane: loads the policies once, then serves and watches them. */
+    public static ControlPlane start(ControlPlaneOptions options) throws IOException {
+        return new ControlPlane(requireNonNull(options, "options"));
+    }
+
+    public int xdsPort() {
+        return grpc.getPort();
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /** The snapshot source; tests and embedders may publish snapshots of their own here. */
+    public SnapshotHub hub() {
+        return hub;
+    }
+
+    public NodeRegistry nodes() {
+        return nodes;
+    }
+
+    public PolicyStatus policyStatus() {
+        return reloader.status();
+    }
+
+    private Map<String, Object> policyPage() {
+        PolicyStatus status = reloader.status();
+        return AdminPages.policy(status.servingVersion(), status.servingSince(), status.lastRejected(), status.errors());
+    }
+
+    /** Stops serving; connected clients keep the config they have. */
+    @Override
+    public void close() throws IOException {
+        watcher.close();
+        admin.close();
+        grpc.shutdownNow();
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

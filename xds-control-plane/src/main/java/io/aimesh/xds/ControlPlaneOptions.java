@@ -1,0 +1,63 @@
+package io.aimesh.xds;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How to run a {@link ControlPlane}.
+ *
+ * @param policies the policy directory
+ * @param xdsAddress the IP the ADS gRPC server binds
+ * @param xdsPort the ADS port; 0 picks a free port
+ * @param adminAddress the IP the admin HTTP server binds (loopback unless told otherwise)
+ * @param adminPort the admin port; 0 picks a free port
+ * @param listenerAddress the IP Envoy's HTTP listener binds
+ * @param listenerPort the port of Envoy's HTTP listener
+ * @param debounceQuiet a reload waits until no edit has arrived for this long
+ * @param debounceMax but never longer than this after the first edit of a burst
+ */
+public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort, String adminAddress, int adminPort,
+                                  String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax) {
+    public ControlPlaneOptions {
+        requireNonNull(policies, "policies");
+        requireNonNull(xdsAddress, "xdsAddress");
+        requireNonNull(adminAddress, "adminAddress");
+        requireNonNull(listenerAddress, "listenerAddress");
+        checkPort("xdsPort", xdsPort, 0);
+        checkPort("adminPort", adminPort, 0);
+        checkPort("listenerPort", listenerPort, 1);
+        if (debounceQuiet.isNegative() || debounceMax.compareTo(debounceQuiet) < 0) {
+            throw new IllegalArgumentException("debounce: quiet " + debounceQuiet + ", max " + debounceMax
+                    + " (expected: 0 <= quiet <= max)");
+        }
+    }
+
+    /** Defaults: ADS on 0.0.0.0:18000, admin on 127.0.0.1:19000, Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s. */
+    public static ControlPlaneOptions defaults(Path policies) {
+        return new ControlPlaneOptions(policies, "0.0.0.0", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
+                Duration.ofMillis(100), Duration.ofSeconds(1));
+    }
+
+    public ControlPlaneOptions withXds(String address, int port) {
+        return new ControlPlaneOptions(policies, address, port, adminAddress, adminPort, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax);
+    }
+
+    public ControlPlaneOptions withAdmin(String address, int port) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, address, port, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax);
+    }
+
+    public ControlPlaneOptions withListener(String address, int port) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, address, port,
+                debounceQuiet, debounceMax);
+    }
+
+    private static void checkPort(String name, int port, int min) {
+        if (port < min || port > 65535) {
+            throw new IllegalArgumentException(name + ": " + port + " (expected: " + min + "..65535)");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.aimesh.xds;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Renders an Envoy bootstrap (YAML) that points a sidecar or gateway at the control plane
+ * over ADS. The xDS cluster is STATIC or STRICT_DNS, never itself from xDS: Envoy must reach
+ * the control plane before it has any dynamic config.
+ *
+ * @param nodeId the node id Envoy presents; it names the node in {@code /nodes}
+ * @param cluster the node's service cluster
+ * @param xdsHost the control plane's host (IP or DNS name)
+ * @param xdsPort the control plane's ADS port
+ * @param adminAddress the IP Envoy's own admin interface binds
+ * @param adminPort Envoy's admin port; 0 picks a free one
+ * @param delta whether to use incremental (delta) ADS instead of state-of-the-world
+ */
+public record EnvoyBootstrap(String nodeId, String cluster, String xdsHost, int xdsPort, String adminAddress, int adminPort,
+                             boolean delta) {
+    public EnvoyBootstrap {
+        requireNonNull(nodeId, "nodeId");
+        requireNonNull(cluster, "cluster");
+        requireNonNull(xdsHost, "xdsHost");
+        requireNonNull(adminAddress, "adminAddress");
+        if (nodeId.isBlank()) {
+            throw new IllegalArgumentException("nodeId: blank");
+        }
+        if (xdsPort < 1 || xdsPort > 65535) {
+            throw new IllegalArgumentException("xdsPort: " + xdsPort + " (expected: 1..65535)");
+        }
+        if (adminPort < 0 || adminPort > 65535) {
+            throw new IllegalArgumentException("adminPort: " + adminPort + " (expected: 0..65535)");
+        }
+    }
+
+    public String yaml() {
+        boolean ip = xdsHost.matches("[0-9.]+|[0-9a-fA-F:]+");
+        return """
+                node:
+                  id: %s
+                  cluster: %s
+                admin:
+                  address:
+                    socket_address: { address: %s, port_value: %d }
+                dynamic_resources:
+                  ads_config:
+                    api_type: %s
+                    transport_api_version: V3
+                    set_node_on_first_message_only: true
+                    grpc_services:
+                      - envoy_grpc: { cluster_name: aimesh_xds }
+                  cds_config: { ads: {}, resource_api_version: V3 }
+                  lds_config: { ads: {}, resource_api_version: V3 }
+                static_resources:
+                  clusters:
+                    - name: aimesh_xds
+                      type: %s
+                      connect_timeout: 1s
+                      typed_extension_protocol_options:
+                        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                          "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                          explicit_http_config:
+                            http2_protocol_options:
+                              connection_keepalive: { interval: 15s, timeout: 5s }
+                      load_assignment:
+                        cluster_name: aimesh_xds
+                        endpoints:
+                          - lb_endpoints:
+                              - endpoint:
+                                  address:
+                                    socket_address: { address: %s, port_value: %d }
+                """.formatted(quote(nodeId), quote(cluster), adminAddress, adminPort, delta ? "DELTA_GRPC" : "GRPC",
+                ip ? "STATIC" : "STRICT_DNS", xdsHost, xdsPort);
+    }
+
+    private static String quote(String text) {
+        return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+}

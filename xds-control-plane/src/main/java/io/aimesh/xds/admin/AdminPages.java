@@ -1,0 +1,113 @@
+package io.aimesh.xds.admin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.aimesh.xds.server.NodeStatus;
+import io.aimesh.xds.snapshot.ResourceType;
+import io.aimesh.xds.snapshot.XdsResource;
+import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Renders the control plane's state as the JSON of {@code /config_dump} and {@code /nodes}. */
+public final class AdminPages {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final JsonFormat.Printer PROTO = JsonFormat.printer()
+            .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
+                    .add(HttpConnectionManager.getDescriptor())
+                    .add(Router.getDescriptor())
+                    .build());
+
+    private AdminPages() {
+    }
+
+    /**
+     * What each node group receives. Every node is in group {@code default} until config scoping arrives.
+     *
+     * @param snapshot the served snapshot, or {@code null} before the first valid policy load
+     */
+    public static String configDump(XdsSnapshot snapshot, Map<String, Object> policy) {
+        ObjectNode root = JSON.createObjectNode();
+        root.set("policy", JSON.valueToTree(policy));
+        ObjectNode groups = root.putObject("groups");
+        if (snapshot != null) {
+            ObjectNode group = groups.putObject("default");
+            group.put("version", snapshot.version());
+            for (ResourceType type : ResourceType.values()) {
+                ObjectNode typeNode = group.putObject(type.name().toLowerCase(Locale.ROOT));
+                typeNode.put("version", snapshot.version(type));
+                ArrayNode items = typeNode.putArray("resources");
+                for (XdsResource resource : snapshot.resources(type).values()) {
+                    ObjectNode item = items.addObject();
+                    item.put("name", resource.name());
+                    item.put("version", resource.version());
+                    item.set("resource", proto(resource));
+                }
+            }
+        }
+        return write(root);
+    }
+
+    /** The open ADS streams with their acknowledged versions and last rejection, and the policy status. */
+    public static String nodes(List<NodeStatus> nodes, Map<String, Object> policy) {
+        ObjectNode root = JSON.createObjectNode();
+        root.set("policy", JSON.valueToTree(policy));
+        ArrayNode list = root.putArray("nodes");
+        for (NodeStatus node : nodes) {
+            ObjectNode item = list.addObject();
+            item.put("id", node.nodeId());
+            item.put("cluster", node.cluster());
+            item.put("stream", node.streamId());
+            item.put("protocol", node.protocol());
+            item.put("connectedAt", node.connectedAt().toString());
+            item.set("acked", JSON.valueToTree(node.ackedVersions()));
+            if (node.lastNack() == null) {
+                item.putNull("lastNack");
+            } else {
+                ObjectNode nack = item.putObject("lastNack");
+                nack.put("type", node.lastNack().type());
+                nack.put("version", node.lastNack().version());
+                nack.put("error", node.lastNack().message());
+                nack.put("at", node.lastNack().at().toString());
+            }
+        }
+        return write(root);
+    }
+
+    /** A plain map for the policy status, shared by both pages. */
+    public static Map<String, Object> policy(String servingVersion, Instant servingSince, Instant lastRejected,
+                                             List<String> errors) {
+        var map = new java.util.LinkedHashMap<String, Object>();
+        map.put("status", servingVersion == null ? "not-loaded" : lastRejected == null ? "applied" : "rejected");
+        map.put("servingVersion", servingVersion);
+        map.put("servingSince", servingSince == null ? null : servingSince.toString());
+        map.put("lastRejected", lastRejected == null ? null : lastRejected.toString());
+        map.put("errors", errors);
+        return map;
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode proto(XdsResource resource) {
+        try {
+            return JSON.readTree(PROTO.print(resource.message()));
+        } catch (InvalidProtocolBufferException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot render " + resource.name(), e);
+        }
+    }
+
+    private static String write(ObjectNode root) {
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

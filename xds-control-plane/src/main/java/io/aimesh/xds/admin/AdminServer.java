@@ -1,0 +1,89 @@
+package io.aimesh.xds.admin;
+
+import static java.util.Objects.requireNonNull;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The admin HTTP endpoints: {@code /healthz}, {@code /readyz}, {@code /metrics} and any JSON
+ * pages the owner adds. Binds where it is told; the callers default to loopback, because
+ * these pages show the whole configuration.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AdminServer.class.getName());
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    /**
+     * @param ready whether {@code /readyz} answers 200
+     * @param jsonPages path to a supplier of a JSON document, rendered on each GET
+     */
+    public AdminServer(InetSocketAddress address, PrometheusRegistry registry, BooleanSupplier ready,
+                       Map<String, Supplier<String>> jsonPages) throws IOException {
+        requireNonNull(address, "address");
+        server = HttpServer.create(address, 16);
+        executor = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "aimesh-admin");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/healthz", ex -> respond(ex, 200, "text/plain", "ok\n"));
+        server.createContext("/readyz", ex -> {
+            boolean ok = ready.getAsBoolean();
+            respond(ex, ok ? 200 : 503, "text/plain", ok ? "ready\n" : "not ready: no valid policy loaded yet\n");
+        });
+        server.createContext("/metrics", ex -> {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
+            respond(ex, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toString(StandardCharsets.UTF_8));
+        });
+        jsonPages.forEach((path, page) -> server.createContext(path, ex -> respond(ex, 200, "application/json", page.get())));
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        try (exchange) {
+            if (!exchange.getRequestMethod().equals("GET") && !exchange.getRequestMethod().equals("HEAD")) {
+                status = 405;
+                body = "method not allowed\n";
+                contentType = "text/plain";
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("content-type", contentType);
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "admin page " + exchange.getRequestURI() + " failed", e);
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

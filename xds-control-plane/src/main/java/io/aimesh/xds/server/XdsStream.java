@@ -1,0 +1,193 @@
+package io.aimesh.xds.server;
+
+import io.aimesh.xds.snapshot.ResourceType;
+import io.aimesh.xds.snapshot.XdsResource;
+import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Status;
+import io.grpc.SynchronizationContext;
+import io.grpc.stub.ServerCallStreamObserver;
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One ADS stream's state, shared by the state-of-the-world and delta variants.
+ *
+ * <p>Threading: every field is confined to {@link #context}; requests from gRPC, snapshot
+ * changes from the {@link SnapshotHub} and readiness callbacks all hop onto it, so there are
+ * no locks and no interleavings to reason about.
+ *
+ * <p>Make-before-break: a listener or route change is held back until the client has
+ * acknowledged every cluster and (if it subscribes to endpoints) every endpoint assignment
+ * of the snapshot, so a route never points at a cluster Envoy does not have yet.
+ *
+ * <p>Backpressure: sending is a diff between the snapshot and what was sent. When the
+ * transport is not ready nothing is queued; the diff is taken again when it becomes ready,
+ * so a slow client gets the latest config once instead of every intermediate one.
+ */
+abstract class XdsStream<Q, R> {
+    private static final System.Logger LOG = System.getLogger(XdsStream.class.getName());
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** What was sent in one response, remembered until the client answers its nonce. */
+    record Sent(String nonce, Map<String, String> versions, Set<String> removed, String typeVersion, long publishedNanos) {
+    }
+
+    /** Per-type protocol state. */
+    static final class TypeState {
+        boolean subscribed;
+        boolean wildcard;
+        final Set<String> names = new TreeSet<>();
+        /** Resource name to the version the client acknowledged having. */
+        final Map<String, String> acked = new HashMap<>();
+    }
+
+    final long id = IDS.incrementAndGet();
+    final SynchronizationContext context;
+    final ServerCallStreamObserver<R> responses;
+    final XdsMetrics metrics;
+    final Map<ResourceType, TypeState> types = new EnumMap<>(ResourceType.class);
+    private final SnapshotHub hub;
+    private final NodeRegistry registry;
+    private final String protocol;
+    private Runnable unsubscribe;
+    private NodeStatus status;
+    private long nonces;
+    SnapshotHub.Published current;
+
+    XdsStream(String protocol, ServerCallStreamObserver<R> responses, SnapshotHub hub, NodeRegistry registry,
+              XdsMetrics metrics) {
+        this.protocol = protocol;
+        this.responses = responses;
+        this.hub = hub;
+        this.registry = registry;
+        this.metrics = metrics;
+        this.context = new SynchronizationContext((thread, e) -> {
+            LOG.log(Level.ERROR, "ADS stream " + id + " failed; closing it", e);
+            responses.onError(Status.INTERNAL.withDescription("control plane error").asRuntimeException());
+        });
+        for (ResourceType type : ResourceType.values()) {
+            types.put(type, new TypeState());
+        }
+        this.current = hub.published();
+        responses.setOnReadyHandler(() -> context.execute(this::pushAll));
+        responses.setOnCancelHandler(() -> context.execute(this::close));
+    }
+
+    /** Handles one request from gRPC; called on a gRPC thread. */
+    final void onRequest(Q request) {
+        context.execute(() -> {
+            if (status == null) {
+                Node node = node(request);
+                if (node == null || node.getId().isEmpty()) {
+                    responses.onError(Status.INVALID_ARGUMENT
+                            .withDescription("the first request on a stream must carry node.id").asRuntimeException());
+                    close();
+                    return;
+                }
+                status = new NodeStatus(id, node.getId(), node.getCluster(), protocol, Instant.now(), Map.of(), null);
+                registry.put(status);
+                metrics.streamOpened();
+                unsubscribe = hub.subscribe(p -> context.execute(this::onSnapshot));
+                LOG.log(Level.INFO, "node " + node.getId() + " connected (" + protocol + " stream " + id + ")");
+            }
+            handle(request);
+        });
+    }
+
+    /** Handles the end of the stream from either side. */
+    final void close() {
+        context.throwIfNotInThisSynchronizationContext();
+        if (unsubscribe == null && status == null) {
+            return;
+        }
+        if (unsubscribe != null) {
+            unsubscribe.run();
+            unsubscribe = null;
+        }
+        if (status != null) {
+            registry.remove(id);
+            LOG.log(Level.INFO, "node " + status.nodeId() + " disconnected (stream " + id + ")");
+            status = null;
+            metrics.streamClosed();
+        }
+    }
+
+    private void onSnapshot() {
+        current = hub.published();
+        pushAll();
+    }
+
+    final void pushAll() {
+        if (status == null || current == null) {
+            return;
+        }
+        for (ResourceType type : ResourceType.values()) {
+            maybeSend(type);
+        }
+    }
+
+    final XdsSnapshot snapshot() {
+        return current.snapshot();
+    }
+
+    final String nextNonce() {
+        return Long.toString(++nonces);
+    }
+
+    /** Whether changes of {@code type} may be sent now (see the class comment). */
+    final boolean gateOpen(ResourceType type) {
+        return !type.gatedOnClusters() || (synced(ResourceType.CLUSTER) && synced(ResourceType.ENDPOINT));
+    }
+
+    /** Whether the client acknowledged every resource of {@code type} in the current snapshot. */
+    private boolean synced(ResourceType type) {
+        TypeState state = types.get(type);
+        if (!state.subscribed) {
+            return true;
+        }
+        for (XdsResource resource : snapshot().resources(type).values()) {
+            if (!resource.version().equals(state.acked.get(resource.name()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    final void recordAck(ResourceType type, Sent sent) {
+        TypeState state = types.get(type);
+        state.acked.putAll(sent.versions());
+        state.acked.keySet().removeAll(sent.removed());
+        metrics.acked(type, sent.publishedNanos());
+        status = status.withAck(XdsMetrics.label(type), sent.typeVersion());
+        registry.put(status);
+    }
+
+    final void recordNack(ResourceType type, Sent sent, String message) {
+        metrics.nacked(type);
+        LOG.log(Level.WARNING, "node " + status.nodeId() + " rejected " + XdsMetrics.label(type) + " version "
+                + sent.typeVersion() + ": " + message);
+        status = status.withNack(new NodeStatus.Nack(XdsMetrics.label(type), sent.typeVersion(), message, Instant.now()));
+        registry.put(status);
+    }
+
+    final boolean ready() {
+        return responses.isReady();
+    }
+
+    final String nodeId() {
+        return status.nodeId();
+    }
+
+    abstract Node node(Q request);
+
+    abstract void handle(Q request);
+
+    abstract void maybeSend(ResourceType type);
+}

@@ -1,0 +1,233 @@
+package io.aimesh.xds.translate;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.UInt32Value;
+import com.google.protobuf.util.Durations;
+import io.aimesh.policy.Endpoint;
+import io.aimesh.policy.HeaderOverride;
+import io.aimesh.policy.InferencePool;
+import io.aimesh.policy.ModelRoute;
+import io.aimesh.policy.ModelVersion;
+import io.aimesh.policy.PolicySet;
+import io.aimesh.xds.snapshot.ResourceType;
+import io.aimesh.xds.snapshot.XdsResource;
+import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Address;
+import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
+import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.ConfigSource;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
+import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.RetryPolicy;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compiles a {@link PolicySet} into the Envoy resources every node receives: one HTTP
+ * listener, one route table that matches the model header, a cluster and an endpoint
+ * assignment per {@link InferencePool}. Knows nothing of streams; stateless and thread-safe.
+ */
+public final class EnvoyTranslator {
+    /** The header that carries the request's model; set by clients or, later, by the ai-filter. */
+    public static final String MODEL_HEADER = "x-aimesh-model";
+    public static final String LISTENER_NAME = "aimesh_http";
+    public static final String ROUTE_CONFIG_NAME = "aimesh_routes";
+    static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
+            + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}";
+
+    private final String listenAddress;
+    private final int listenPort;
+
+    /**
+     * @param listenAddress the IP Envoy's listener binds, e.g. {@code 0.0.0.0}
+     * @param listenPort the listener's port, 1..65535
+     */
+    public EnvoyTranslator(String listenAddress, int listenPort) {
+        this.listenAddress = requireNonNull(listenAddress, "listenAddress");
+        if (listenPort < 1 || listenPort > 65535) {
+            throw new IllegalArgumentException("listenPort: " + listenPort + " (expected: 1..65535)");
+        }
+        this.listenPort = listenPort;
+    }
+
+    /** The cluster name for a pool. */
+    public static String clusterName(String pool) {
+        return "pool_" + pool;
+    }
+
+    /**
+     * Compiles {@code policies}. Endpoint host names are resolved here, because EDS carries IP addresses only.
+     *
+     * @throws TranslationException when an endpoint host cannot be resolved
+     */
+    public XdsSnapshot translate(PolicySet policies) throws TranslationException {
+        requireNonNull(policies, "policies");
+        Map<ResourceType, List<XdsResource>> resources = new EnumMap<>(ResourceType.class);
+        List<XdsResource> clusters = new ArrayList<>();
+        List<XdsResource> endpoints = new ArrayList<>();
+        for (InferencePool pool : policies.pools()) {
+            clusters.add(XdsResource.of(clusterName(pool.name()), cluster(pool)));
+            endpoints.add(XdsResource.of(clusterName(pool.name()), loadAssignment(pool)));
+        }
+        resources.put(ResourceType.CLUSTER, clusters);
+        resources.put(ResourceType.ENDPOINT, endpoints);
+        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener())));
+        resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies))));
+        return XdsSnapshot.of(resources);
+    }
+
+    private static ConfigSource ads() {
+        return ConfigSource.newBuilder()
+                .setAds(AggregatedConfigSource.getDefaultInstance())
+                .setResourceApiVersion(ApiVersion.V3)
+                .build();
+    }
+
+    private static Cluster cluster(InferencePool pool) {
+        String name = clusterName(pool.name());
+        // Inference requests are long and bursty; Envoy's default of 1024 pending requests
+        // would turn a queue the model server can absorb into 503s at the proxy.
+        CircuitBreakers.Thresholds thresholds = CircuitBreakers.Thresholds.newBuilder()
+                .setMaxConnections(UInt32Value.of(100_000))
+                .setMaxPendingRequests(UInt32Value.of(100_000))
+                .setMaxRequests(UInt32Value.of(100_000))
+                .build();
+        return Cluster.newBuilder()
+                .setName(name)
+                .setType(Cluster.DiscoveryType.EDS)
+                .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(name))
+                .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
+                .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
+                .setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(thresholds))
+                .build();
+    }
+
+    private static ClusterLoadAssignment loadAssignment(InferencePool pool) throws TranslationException {
+        LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
+        for (Endpoint endpoint : pool.endpoints()) {
+            SocketAddress address = SocketAddress.newBuilder()
+                    .setAddress(resolve(pool, endpoint))
+                    .setPortValue(endpoint.port())
+                    .build();
+            locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(
+                    io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                            .setAddress(Address.newBuilder().setSocketAddress(address))));
+        }
+        return ClusterLoadAssignment.newBuilder()
+                .setClusterName(clusterName(pool.name()))
+                .addEndpoints(locality)
+                .build();
+    }
+
+    private static String resolve(InferencePool pool, Endpoint endpoint) throws TranslationException {
+        try {
+            return InetAddress.getByName(endpoint.host()).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new TranslationException("InferencePool/" + pool.name() + ": cannot resolve endpoint host '"
+                    + endpoint.host() + "'", e);
+        }
+    }
+
+    private Listener listener() {
+        HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+                .setStatPrefix("aimesh")
+                .setCodecType(HttpConnectionManager.CodecType.AUTO)
+                .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTE_CONFIG_NAME))
+                .addHttpFilters(HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.router")
+                        .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+                .build();
+        return Listener.newBuilder()
+                .setName(LISTENER_NAME)
+                .setAddress(Address.newBuilder().setSocketAddress(
+                        SocketAddress.newBuilder().setAddress(listenAddress).setPortValue(listenPort)))
+                .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
+                        .setTypedConfig(Any.pack(hcm))))
+                .build();
+    }
+
+    private static RouteConfiguration routes(PolicySet policies) {
+        VirtualHost.Builder host = VirtualHost.newBuilder().setName("aimesh").addDomains("*");
+        for (ModelRoute route : policies.routes()) {
+            for (HeaderOverride override : route.overrides()) {
+                ModelVersion version = route.version(override.version());
+                host.addRoutes(Route.newBuilder()
+                        .setName(route.name() + "/override/" + override.header() + "=" + override.value())
+                        .setMatch(modelMatch(route).addHeaders(exact(override.header(), override.value())))
+                        .setRoute(action(route).setCluster(clusterName(version.pool()))));
+            }
+            WeightedCluster.Builder split = WeightedCluster.newBuilder();
+            for (ModelVersion version : route.versions()) {
+                if (version.weight() > 0) {
+                    split.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+                            .setName(clusterName(version.pool()))
+                            .setWeight(UInt32Value.of(version.weight()))
+                            .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                                    .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
+                }
+            }
+            host.addRoutes(Route.newBuilder()
+                    .setName(route.name())
+                    .setMatch(modelMatch(route))
+                    .setRoute(action(route).setWeightedClusters(split)));
+        }
+        host.addRoutes(Route.newBuilder()
+                .setName("model-not-found")
+                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                .setDirectResponse(DirectResponseAction.newBuilder().setStatus(404)
+                        .setBody(DataSource.newBuilder().setInlineString(MODEL_NOT_FOUND)))
+                .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                        .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json"))));
+        return RouteConfiguration.newBuilder().setName(ROUTE_CONFIG_NAME).addVirtualHosts(host).build();
+    }
+
+    private static RouteMatch.Builder modelMatch(ModelRoute route) {
+        return RouteMatch.newBuilder().setPrefix("/").addHeaders(exact(MODEL_HEADER, route.model()));
+    }
+
+    private static HeaderMatcher exact(String header, String value) {
+        return HeaderMatcher.newBuilder()
+                .setName(header)
+                .setStringMatch(StringMatcher.newBuilder().setExact(value))
+                .build();
+    }
+
+    private static RouteAction.Builder action(ModelRoute route) {
+        // Retrying is safe only where the model server cannot have started the request.
+        return RouteAction.newBuilder()
+                .setTimeout(Durations.fromNanos(route.timeout().toNanos()))
+                .setRetryPolicy(RetryPolicy.newBuilder()
+                        .setRetryOn("connect-failure,refused-stream,reset-before-request")
+                        .setNumRetries(UInt32Value.of(2)));
+    }
+}
