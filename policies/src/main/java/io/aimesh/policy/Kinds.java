@@ -22,13 +22,13 @@ final class Kinds {
     static final String TENANT = "Tenant";
 
     /** Kubernetes' DNS-1123 label, the rule for names that end up in Envoy resource and stat names. */
-    static final Str NAME = Str.matching("[a-z0-9]([-a-z0-9]*[a-z0-9])?",
-            "lower-case letters, digits and '-', starting and ending with a letter or digit");
+    static final Str NAME = Str.matching("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+            "at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
     static final Str HOST_PORT = Str.matching("(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?):[0-9]{1,5}",
             "host:port");
     static final Str HEADER_NAME = Str.matching("[a-z0-9!#$%&'*+.^_`|~-]+", "a lower-case HTTP header name");
     static final Str MODEL_NAME = Str.matching("[^\\s]{1,256}", "1 to 256 characters, no whitespace");
-    static final Str SHA256 = Str.matching("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits");
+    static final Str SHA256 = Str.secret("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits");
 
     static final Obj METADATA = new Obj("Identifies the resource.", List.of(
             required("name", NAME, "Unique among resources of the same kind; at most 63 characters."),

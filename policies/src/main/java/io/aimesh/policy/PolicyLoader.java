@@ -6,6 +6,7 @@ import io.aimesh.policy.Shape.Field;
 import io.aimesh.policy.Shape.Obj;
 import io.aimesh.policy.Shape.OneOf;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -42,38 +43,35 @@ public final class PolicyLoader {
             throw new IOException(dir + ": not a directory");
         }
         Map<String, String> files = new LinkedHashMap<>();
-        List<PolicyError> encodingErrors = new ArrayList<>();
+        List<PolicyError> errors = new ArrayList<>();
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path path : paths.filter(PolicyLoader::isPolicyFile).sorted(Comparator.naturalOrder()).toList()) {
                 String name = dir.relativize(path).toString();
-                try {
-                    files.put(name, StandardCharsets.UTF_8.newDecoder()
-                            .onMalformedInput(CodingErrorAction.REPORT)
-                            .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(path))).toString());
-                } catch (CharacterCodingException e) {
-                    encodingErrors.add(new PolicyError(new Location(name, 1, 1), "", "file is not valid UTF-8"));
+                String text = decode(name, Files.readAllBytes(path), errors);
+                if (text != null) {
+                    files.put(name, text);
                 }
             }
         }
-        LoadResult result = load(files);
-        if (encodingErrors.isEmpty()) {
-            return result;
-        }
-        List<PolicyError> all = new ArrayList<>(encodingErrors);
-        all.addAll(result.errors());
-        return new LoadResult(null, all);
+        return load(files, errors);
     }
 
     /** Loads policies from in-memory files: file name to YAML text, in the given order. */
     public static LoadResult load(Map<String, String> files) {
         requireNonNull(files, "files");
-        List<PolicyError> errors = new ArrayList<>();
+        return load(files, new ArrayList<>());
+    }
+
+    private static LoadResult load(Map<String, String> files, List<PolicyError> errors) {
         ResourceBinder binder = new ResourceBinder(errors);
         for (Map.Entry<String, String> file : files.entrySet()) {
             for (Node document : YamlDocuments.parse(file.getKey(), file.getValue(), errors)) {
                 Checked checked = checkDocument(file.getKey(), document, errors);
                 if (checked != null) {
                     binder.bind(checked);
+                } else {
+                    binder.declareInvalid(peek(document, "kind", null), peek(document, "metadata", "name"),
+                            peek(document, "spec", "model"));
                 }
             }
         }
@@ -85,6 +83,34 @@ public final class PolicyLoader {
             return new LoadResult(null, errors);
         }
         return new LoadResult(policies, List.of());
+    }
+
+    /**
+     * Returns {@code bytes} as UTF-8 text, or {@code null} after adding an error that points at the first
+     * byte that is not UTF-8 (typically a file saved as Latin-1 or UTF-16 by an editor).
+     */
+    private static String decode(String file, byte[] bytes, List<PolicyError> errors) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(in).toString();
+        } catch (CharacterCodingException e) {
+            int bad = in.position(); // the decoder stops at the start of the malformed sequence
+            int lineStart = 0;
+            int line = 1;
+            for (int i = 0; i < bad; i++) {
+                if (bytes[i] == '\n') {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            int column = new String(bytes, lineStart, bad - lineStart, StandardCharsets.UTF_8).length() + 1;
+            errors.add(new PolicyError(new Location(file, line, column), "",
+                    String.format("file is not valid UTF-8 (byte 0x%02X); save it as UTF-8", bytes[bad] & 0xFF)));
+            return null;
+        }
     }
 
     /** The shape of a whole resource of {@code kind}; {@code null} kind means the kind is unknown. */

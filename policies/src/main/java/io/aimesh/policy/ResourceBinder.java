@@ -20,6 +20,11 @@ final class ResourceBinder {
     private final List<Bound<InferencePool>> pools = new ArrayList<>();
     private final List<Bound<ModelRoute>> routes = new ArrayList<>();
     private final List<Bound<Tenant>> tenants = new ArrayList<>();
+    /** Every pool name, and the models of routes with errors: a reference to a resource with errors is not reported again. */
+    private final Set<String> poolNames = new HashSet<>();
+    private final Set<String> invalidModels = new HashSet<>();
+    /** Each tenant identity (API key digest or header match) to the tenant that claimed it first, with its location. */
+    private final Map<String, String> identities = new HashMap<>();
 
     private record Bound<T>(T value, Checked spec, String resource) {
     }
@@ -41,18 +46,31 @@ final class ResourceBinder {
         }
         Checked spec = document.get("spec");
         switch (kind) {
-            case Kinds.INFERENCE_POOL -> pools.add(new Bound<>(pool(name, spec, resource), spec, resource));
+            case Kinds.INFERENCE_POOL -> {
+                poolNames.add(name);
+                pools.add(new Bound<>(pool(name, spec, resource), spec, resource));
+            }
             case Kinds.MODEL_ROUTE -> bindRoute(name, spec, resource);
             case Kinds.TENANT -> bindTenant(name, spec, resource);
             default -> throw new IllegalStateException("unchecked kind " + kind);
         }
     }
 
+    /**
+     * Records what is known of a resource that failed its shape check, {@code null} for what is not,
+     * so a reference to it is not reported as unknown on top of its own errors.
+     */
+    void declareInvalid(String kind, String name, String model) {
+        if (Kinds.INFERENCE_POOL.equals(kind) && name != null) {
+            poolNames.add(name);
+        } else if (Kinds.MODEL_ROUTE.equals(kind) && model != null) {
+            invalidModels.add(model);
+        }
+    }
+
     /** Checks references between resources and returns the set (meaningful only when no errors were added). */
     PolicySet link() {
-        Set<String> poolNames = new HashSet<>();
-        pools.forEach(p -> poolNames.add(p.value().name()));
-        Map<String, Checked> models = new HashMap<>();
+        Map<String, Bound<ModelRoute>> models = new HashMap<>();
         for (Bound<ModelRoute> route : routes) {
             List<Checked> versions = route.spec().list("versions");
             for (int i = 0; i < versions.size(); i++) {
@@ -62,18 +80,21 @@ final class ResourceBinder {
                             "unknown InferencePool '" + pool + "'" + known(" (defined pools: ", poolNames));
                 }
             }
-            Checked model = route.spec().get("model");
-            Checked other = models.putIfAbsent(route.value().model(), model);
+            Bound<ModelRoute> other = models.putIfAbsent(route.value().model(), route);
             if (other != null) {
-                error(model, route.resource(), "model '" + route.value().model()
-                        + "' is already routed by the ModelRoute at " + other.location());
+                error(route.spec().get("model"), route.resource(), "model '" + route.value().model() + "' is already routed by "
+                        + other.resource() + " (at " + other.spec().get("model").location() + ")");
             }
         }
+        Set<String> routed = new HashSet<>(models.keySet());
+        routed.addAll(invalidModels);
         for (Bound<Tenant> tenant : tenants) {
-            for (Checked allowed : tenant.spec().list("allowedModels")) {
-                String model = (String) allowed.value();
-                if (!model.equals("*") && !models.containsKey(model)) {
-                    error(allowed, tenant.resource(), "unknown model '" + model + "'" + known(" (routed models: ", models.keySet()));
+            List<Checked> named = new ArrayList<>(tenant.spec().list("allowedModels"));
+            tenant.spec().list("limits").forEach(limit -> named.addAll(limit.list("models")));
+            for (Checked item : named) {
+                String model = (String) item.value();
+                if (!model.equals("*") && !routed.contains(model)) {
+                    error(item, tenant.resource(), "unknown model '" + model + "'" + known(" (routed models: ", models.keySet()));
                 }
             }
         }
@@ -114,9 +135,9 @@ final class ResourceBinder {
         long total = 0;
         for (Checked item : spec.list("versions")) {
             String version = item.string("name", null);
-            Checked first = versionNames.putIfAbsent(version, item);
+            Checked first = versionNames.putIfAbsent(version, item.get("name"));
             if (first != null) {
-                error(item.get("name"), resource, "duplicate version '" + version + "' (first at " + first.location() + ")");
+                error(item.get("name"), resource, "duplicate version '" + version + "' (first defined at " + first.location() + ")");
             }
             int weight = (int) item.integer("weight", 0);
             total += weight;
@@ -142,8 +163,13 @@ final class ResourceBinder {
         List<String> keys = new ArrayList<>();
         for (Checked key : identity.list("apiKeys")) {
             keys.add(key.string("sha256", null).substring("sha256:".length()));
+            claim(key.string("sha256", null), "API key", key.get("sha256"), resource);
         }
         Checked header = identity.get("header");
+        if (header != null) {
+            String match = "header " + header.string("name", null) + ": " + header.string("value", null);
+            claim(match, match, header, resource);
+        }
         if (keys.isEmpty() && header == null) {
             error(identity, resource, "identity needs at least one of 'apiKeys' or 'header'");
         }
@@ -158,6 +184,17 @@ final class ResourceBinder {
                 limits, spec.integer("requestsPerMinute", 0)), spec, resource));
     }
 
+    /**
+     * Reports {@code identity} when a tenant already uses it: a request must identify one tenant.
+     * {@code shown} names it in the message, so an API key digest is not repeated.
+     */
+    private void claim(String identity, String shown, Checked at, String resource) {
+        String first = identities.putIfAbsent(identity, resource + " (at " + at.location() + ")");
+        if (first != null) {
+            error(at, resource, shown + " already identifies " + first);
+        }
+    }
+
     private TokenLimit limit(Checked limit, String resource) {
         TokenLimit.Count count = TokenLimit.Count.valueOf(limit.string("count", "total").toUpperCase(Locale.ROOT));
         Checked weights = limit.get("weights");
@@ -165,7 +202,7 @@ final class ResourceBinder {
             error(limit.get("count"), resource, "count 'weighted' needs 'weights' (e.g. {input: 1, output: 3})");
         } else if (count != TokenLimit.Count.WEIGHTED && weights != null) {
             error(weights, resource, "'weights' applies only with count 'weighted' (count is '"
-                    + count.name().toLowerCase(Locale.ROOT) + "')");
+                    + count.name().toLowerCase(Locale.ROOT) + "'" + (limit.get("count") == null ? ", the default)" : ")"));
         }
         Duration window = ShapeChecker.parseDuration(limit.string("window", null));
         return new TokenLimit(limit.strings("models", List.of("*")), window, limit.integer("tokens", 1), count,

@@ -13,14 +13,21 @@ sealed interface Shape {
     /** A short name for error messages, e.g. "a string" or "an integer". */
     String describe();
 
-    /** A string, optionally matching {@code pattern}; {@code hint} explains the pattern to humans. */
-    record Str(Pattern pattern, String hint) implements Shape {
+    /**
+     * A string, optionally matching {@code pattern}; {@code hint} explains the pattern to humans.
+     * A {@code secret} string is never echoed in errors: a user may paste an API key where its digest belongs.
+     */
+    record Str(Pattern pattern, String hint, boolean secret) implements Shape {
         static Str any() {
-            return new Str(null, null);
+            return new Str(null, null, false);
         }
 
         static Str matching(String regex, String hint) {
-            return new Str(Pattern.compile(regex), hint);
+            return new Str(Pattern.compile(regex), hint, false);
+        }
+
+        static Str secret(String regex, String hint) {
+            return new Str(Pattern.compile(regex), hint, true);
         }
 
         @Override

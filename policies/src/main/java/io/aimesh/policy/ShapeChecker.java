@@ -69,7 +69,7 @@ final class ShapeChecker {
 
     private Checked checkObj(Node node, Obj obj, String path, Location loc) {
         if (!(node instanceof MappingNode mapping)) {
-            return fail(loc, path, "expected a mapping, got " + kindOf(node));
+            return fail(loc, path, "expected a mapping (fields: " + names(obj) + "), got " + kindOf(node));
         }
         Map<String, Checked> fields = new LinkedHashMap<>();
         boolean ok = true;
@@ -131,6 +131,11 @@ final class ShapeChecker {
         boolean ok = true;
         for (NodeTuple tuple : mapping.getValue()) {
             String key = keyOf(tuple, path);
+            if (key != null && entries.containsKey(key)) {
+                ok = false;
+                fail(YamlDocuments.location(file, tuple.getKeyNode()), join(path, key), "duplicate key '" + key + "'");
+                continue;
+            }
             Checked value = key == null ? null : check(tuple.getValueNode(), map.value(), join(path, key));
             ok &= value != null;
             if (key != null) {
@@ -151,7 +156,7 @@ final class ShapeChecker {
             try {
                 value = Long.parseLong(text);
             } catch (NumberFormatException e) {
-                return fail(loc, path, text + " is out of range (expected: " + range.min() + ".." + range.max() + ")");
+                return fail(loc, path, text + " is out of range (expected: " + rangeText(range) + ")");
             }
             if (value < range.min() || value > range.max()) {
                 return fail(loc, path, value + " is out of range (expected: " + rangeText(range) + ")");
@@ -159,18 +164,20 @@ final class ShapeChecker {
             return new Checked(loc, path, value);
         }
         if (!tag.equals(Tag.STR)) {
-            return fail(loc, path, "expected " + shape.describe() + ", got " + describeScalar(scalar)
-                    + (tag.equals(Tag.INT) || tag.equals(Tag.FLOAT) || tag.equals(Tag.BOOL) ? "; quote it to use it as text" : ""));
+            return fail(loc, path, "expected " + shape.describe() + ", got " + describeScalar(scalar) + fixFor(shape, scalar));
         }
         if (shape instanceof Str str) {
             if (str.pattern() != null && !str.pattern().matcher(text).matches()) {
-                return fail(loc, path, "'" + text + "' is not " + str.describe());
+                return fail(loc, path, (str.secret() ? "invalid value, not shown in case it is a secret" : "'" + text + "' is invalid")
+                        + " (expected: " + str.hint() + ")");
             }
             return new Checked(loc, path, text);
         }
         if (shape instanceof OneOf oneOf) {
             if (!oneOf.values().contains(text)) {
-                return fail(loc, path, "'" + text + "' is not " + oneOf.describe());
+                return fail(loc, path, oneOf.values().size() == 1
+                        ? "'" + text + "' is not supported (expected: " + oneOf.values().get(0) + ")"
+                        : "'" + text + "' is not " + oneOf.describe());
             }
             return new Checked(loc, path, text);
         }
@@ -180,7 +187,8 @@ final class ShapeChecker {
                 return fail(loc, path, "'" + text + "' is not " + dur.describe());
             }
             if (value.compareTo(dur.min()) < 0 || value.compareTo(dur.max()) > 0) {
-                return fail(loc, path, text + " is out of range (expected: " + dur.min() + " to " + dur.max() + ")");
+                return fail(loc, path, text + " is out of range (expected: " + formatDuration(dur.min()) + " to "
+                        + formatDuration(dur.max()) + ")");
             }
             return new Checked(loc, path, value);
         }
@@ -201,6 +209,34 @@ final class ShapeChecker {
             case "h" -> Duration.ofHours(n);
             default -> Duration.ofDays(n);
         };
+    }
+
+    /** Renders {@code duration} in the policy syntax, e.g. {@code 1ms} or {@code 1h}, rather than ISO-8601. */
+    static String formatDuration(Duration duration) {
+        long ms = duration.toMillis();
+        if (ms == 0) {
+            return "0s";
+        }
+        long[] sizes = {86_400_000, 3_600_000, 60_000, 1_000};
+        String[] units = {"d", "h", "m", "s"};
+        for (int i = 0; i < sizes.length; i++) {
+            if (ms % sizes[i] == 0) {
+                return ms / sizes[i] + units[i];
+            }
+        }
+        return ms + "ms";
+    }
+
+    /** How to fix a number or boolean given where {@code shape} wants text, when there is an obvious way. */
+    private static String fixFor(Shape shape, ScalarNode scalar) {
+        Tag tag = scalar.getTag();
+        if (shape instanceof Str && (tag.equals(Tag.INT) || tag.equals(Tag.FLOAT) || tag.equals(Tag.BOOL))) {
+            return "; quote it to use it as text";
+        }
+        if (shape instanceof Dur && tag.equals(Tag.INT)) {
+            return "; add a unit, such as " + scalar.getValue() + "s";
+        }
+        return "";
     }
 
     private String keyOf(NodeTuple tuple, String path) {

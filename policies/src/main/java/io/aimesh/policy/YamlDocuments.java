@@ -8,6 +8,8 @@ import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
 
 /** Splits a YAML file into its documents as position-carrying node trees. */
 final class YamlDocuments {
@@ -36,14 +38,22 @@ final class YamlDocuments {
                 .build();
         try {
             for (Node node : new Compose(settings).composeAllFromString(text)) {
-                if (node != null) {
+                // An empty document, such as after a trailing "---", holds no resource; kubectl skips it too.
+                if (node != null && !(node instanceof ScalarNode s && s.getTag().equals(Tag.NULL))) {
                     documents.add(node);
                 }
             }
         } catch (MarkedYamlEngineException e) {
             Mark mark = e.getProblemMark().or(e::getContextMark).orElse(null);
             Location loc = mark == null ? new Location(file, 1, 1) : new Location(file, mark.getLine() + 1, mark.getColumn() + 1);
-            String context = e.getContext() == null ? "" : e.getContext() + ": ";
+            String context = "";
+            if (e.getContext() != null && !e.getContext().isEmpty()) {
+                // Say where the unfinished construct began: an unclosed bracket is found only where parsing gives up.
+                String start = e.getContextMark().filter(m -> mark == null || m.getIndex() != mark.getIndex())
+                        .map(m -> " started at line " + (m.getLine() + 1) + ", column " + (m.getColumn() + 1))
+                        .orElse("");
+                context = e.getContext() + start + ": ";
+            }
             errors.add(new PolicyError(loc, "", "YAML syntax error: " + context + e.getProblem()));
         } catch (YamlEngineException e) {
             errors.add(new PolicyError(new Location(file, 1, 1), "", "YAML error: " + e.getMessage()));

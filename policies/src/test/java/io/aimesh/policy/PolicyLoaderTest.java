@@ -57,6 +57,23 @@ class PolicyLoaderTest {
     }
 
     @Test
+    void load_skipsEmptyDocumentAfterTrailingSeparator() {
+        // Generated multi-document files often end in "---"; that empty document used to be an error.
+        LoadResult result = PolicyLoader.load(Map.of("a.yaml", """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: p}
+                spec:
+                  endpoints: ["10.0.0.1:8000"]
+                ---
+                """));
+
+        assertThat(result.errors()).isEmpty();
+        assertThat(result.policies().pools()).extracting(InferencePool::name).containsExactly("p");
+    }
+
+    @Test
     void load_reportsEveryErrorAcrossFilesAtOnce() {
         Map<String, String> files = new LinkedHashMap<>();
         files.put("a.yaml", """
