@@ -1,0 +1,140 @@
+package io.aimesh.modelsim;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Routes every request of a {@link ModelSimServer} by path and method, stamps the instance and
+ * version headers on every response, and turns unexpected failures into a 500 JSON error so one
+ * bad request never affects another.
+ *
+ * <p>Threading: {@link #handle} runs on many HTTP executor threads at once; it shares only immutable
+ * state and the in-flight {@link Phaser} that {@link #awaitInFlight} uses during shutdown.
+ */
+final class ApiRouter implements HttpHandler {
+
+    private static final System.Logger LOGGER = System.getLogger(ApiRouter.class.getName());
+    private static final byte[] HEALTHY = "{\"status\":\"ok\"}".getBytes(UTF_8);
+
+    private final String instanceName;
+    private final String version;
+    private final CompletionHandler completions;
+    private final VllmMetrics metrics;
+    private final byte[] models;
+    /** One party per exchange in flight plus one for the closer, which arrives in awaitInFlight. */
+    private final Phaser inFlight = new Phaser(1);
+
+    ApiRouter(String instanceName, String version, String model, int contextTokens, CompletionHandler completions,
+            VllmMetrics metrics) {
+        this.instanceName = instanceName;
+        this.version = version;
+        this.completions = completions;
+        this.metrics = metrics;
+        this.models = modelList(model, contextTokens);
+    }
+
+    @Override
+    public void handle(HttpExchange exchange) {
+        inFlight.register();
+        try {
+            exchange.getResponseHeaders().set("x-model-sim-instance", instanceName);
+            exchange.getResponseHeaders().set("x-model-sim-version", version);
+            route(exchange);
+        } catch (IOException e) {
+            // The client went away or the server is closing its connections; nothing left to tell it.
+            LOGGER.log(Level.DEBUG, "exchange " + exchange.getRequestURI() + " ended early", e);
+        } catch (RuntimeException e) {
+            LOGGER.log(Level.WARNING, "failed to handle " + exchange.getRequestMethod() + " "
+                    + exchange.getRequestURI(), e);
+            sendInternalError(exchange);
+        } finally {
+            exchange.close();
+            inFlight.arriveAndDeregister();
+        }
+    }
+
+    /** Waits up to {@code timeoutNanos} for the exchanges in flight to end; call once, when closing. */
+    boolean awaitInFlight(long timeoutNanos) throws InterruptedException {
+        int phase = inFlight.arriveAndDeregister();
+        try {
+            inFlight.awaitAdvanceInterruptibly(phase, timeoutNanos, TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        }
+    }
+
+    private void route(HttpExchange exchange) throws IOException {
+        String path = exchange.getRequestURI().getPath();
+        switch (path) {
+            case "/v1/chat/completions":
+                if (allow(exchange, "POST")) {
+                    completions.handle(exchange, CompletionRequest.Kind.CHAT);
+                }
+                break;
+            case "/v1/completions":
+                if (allow(exchange, "POST")) {
+                    completions.handle(exchange, CompletionRequest.Kind.TEXT);
+                }
+                break;
+            case "/v1/models":
+                if (allow(exchange, "GET")) {
+                    Responses.send(exchange, 200, Responses.JSON, models);
+                }
+                break;
+            case "/health":
+                if (allow(exchange, "GET")) {
+                    Responses.send(exchange, 200, Responses.JSON, HEALTHY);
+                }
+                break;
+            case "/metrics":
+                if (allow(exchange, "GET")) {
+                    Responses.send(exchange, 200, VllmMetrics.CONTENT_TYPE, metrics.scrape());
+                }
+                break;
+            default:
+                Responses.sendError(exchange, ApiError.notFound(path));
+        }
+    }
+
+    private static boolean allow(HttpExchange exchange, String method) throws IOException {
+        if (exchange.getRequestMethod().equals(method)) {
+            return true;
+        }
+        exchange.getResponseHeaders().set("Allow", method);
+        Responses.sendError(exchange, ApiError.methodNotAllowed(exchange.getRequestMethod(),
+                exchange.getRequestURI().getPath(), method));
+        return false;
+    }
+
+    private static void sendInternalError(HttpExchange exchange) {
+        if (exchange.getResponseCode() != -1) {
+            return; // headers already sent: closing the exchange is all that is left
+        }
+        try {
+            Responses.sendError(exchange, ApiError.internal());
+        } catch (IOException e) {
+            LOGGER.log(Level.DEBUG, "could not send 500 for " + exchange.getRequestURI(), e);
+        }
+    }
+
+    private static byte[] modelList(String model, int contextTokens) {
+        ObjectNode root = Json.MAPPER.createObjectNode().put("object", "list");
+        root.putArray("data").addObject()
+                .put("id", model)
+                .put("object", "model")
+                .put("created", System.currentTimeMillis() / 1000)
+                .put("owned_by", "model-sim")
+                .put("root", model)
+                .put("max_model_len", contextTokens);
+        return Json.bytes(root);
+    }
+}

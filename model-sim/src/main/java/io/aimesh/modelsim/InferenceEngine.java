@@ -1,0 +1,330 @@
+package io.aimesh.modelsim;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A simulated GPU: one engine thread running a continuous-batching step loop over submitted
+ * {@link Sequence}s.
+ *
+ * <h2>Design</h2>
+ * Modeled on vLLM's scheduler (Kwon et al., "Efficient Memory Management for Large Language Model
+ * Serving with PagedAttention", SOSP '23), which batches at the granularity of one decode iteration
+ * (Yu et al., "Orca", OSDI '22). Each step:
+ * <ol>
+ *   <li>drains newly submitted sequences into a FIFO waiting queue and drops cancelled ones;
+ *   <li>admits from the head of the queue while a sequence slot is free ({@code running < maxSeqs})
+ *       and the KV cache can hold the head's prompt <em>and all of its output tokens</em>. Admission
+ *       is strictly first-come first-served: a head that does not fit blocks those behind it, as in
+ *       vLLM's FCFS policy, so large requests are not starved by small ones;
+ *   <li>lasts {@link GpuProfile#stepNanos} for the running batch plus the prompt tokens prefilled
+ *       for the sequences admitted in it; the engine parks until that deadline;
+ *   <li>at the deadline gives every running sequence one token; a sequence that reached its
+ *       output length, or was cancelled, frees its slot and its KV reservation.
+ * </ol>
+ * So time to first token is queue wait + prefill + one decode step, and a request that does not fit
+ * in the KV cache waits until enough others complete.
+ *
+ * <p>KV policy: vLLM allocates KV blocks as a sequence grows and preempts (recomputes) a sequence
+ * when blocks run out. This engine instead reserves prompt + output tokens at admission. That admits
+ * fewer sequences early in their life than vLLM would, but never preempts, so "KV cache full, the
+ * request waits" is exact and deterministic. {@link #kvCacheUsage()} reports the reserved fraction.
+ *
+ * <p>Timing: step deadlines are chained, each step starting at the previous deadline, so park
+ * overshoot does not accumulate and throughput matches {@link GpuProfile}. If the engine thread is
+ * more than {@link #CATCH_UP_NANOS} late (starved of CPU) the next step starts now instead: the
+ * simulated GPU loses that time rather than emitting a burst. Event timestamps are the real
+ * {@link System#nanoTime()} at which the engine observed them. When idle the thread parks until a
+ * submission unparks it; it never spins.
+ *
+ * <p>Threading: {@link #submit}, {@link #cancel}, the gauges and {@link #close} may be called from
+ * any thread; every other field is confined to the engine thread. The class is a little over 300
+ * lines because the scheduler's thread-confined state and the hand-off to other threads read best
+ * side by side.
+ */
+final class InferenceEngine implements AutoCloseable {
+
+    private static final System.Logger LOGGER = System.getLogger(InferenceEngine.class.getName());
+    static final long CATCH_UP_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
+    private final GpuProfile profile;
+    private final double speed;
+    private final int maxSeqs;
+    private final int kvCapacity;
+    private final VllmMetrics metrics;
+    private final Thread thread;
+
+    private final ConcurrentLinkedQueue<Sequence> submitted = new ConcurrentLinkedQueue<>();
+    /** Sequences submitted and neither admitted nor dropped yet; live gauge. */
+    private final AtomicInteger waitingCount = new AtomicInteger();
+    private volatile int runningCount;
+    private volatile int reservedTokens;
+    private volatile boolean idle;
+    private volatile boolean cancelPending;
+    private volatile boolean closed;
+
+    // Engine thread only.
+    private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private final List<Sequence> finished = new ArrayList<>();
+    private final List<Sequence> cancelled = new ArrayList<>();
+    private int reserved;
+    private long lastDeadline;
+    private boolean busy;
+
+    /**
+     * Creates a stopped engine; call {@link #start()}.
+     *
+     * @param speed GPU speed multiplier, {@code > 0}
+     * @param maxSeqs sequences decoded together at most, {@code >= 1}
+     * @param kvCapacity KV cache capacity in tokens, {@code >= 2}
+     */
+    InferenceEngine(GpuProfile profile, double speed, int maxSeqs, int kvCapacity, VllmMetrics metrics,
+            String threadName) {
+        this.profile = profile;
+        this.speed = speed;
+        this.maxSeqs = maxSeqs;
+        this.kvCapacity = kvCapacity;
+        this.metrics = metrics;
+        this.thread = new Thread(this::run, threadName);
+        thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** KV cache capacity in tokens; a sequence needs {@code prompt + output <= kvCapacity()}. */
+    int kvCapacity() {
+        return kvCapacity;
+    }
+
+    /**
+     * Queues a sequence whose waiter is the calling thread. After {@link #close()} the returned
+     * sequence is already {@link Sequence.State#FAILED}.
+     *
+     * @throws IllegalArgumentException unless {@code promptTokens >= 1}, {@code outputTokens >= 1} and
+     *     both fit in the KV cache together
+     */
+    Sequence submit(int promptTokens, int outputTokens) {
+        if (promptTokens < 1 || outputTokens < 1 || (long) promptTokens + outputTokens > kvCapacity) {
+            throw new IllegalArgumentException("promptTokens + outputTokens: " + promptTokens + " + "
+                    + outputTokens + " (expected: each >= 1, sum <= " + kvCapacity + ")");
+        }
+        Sequence seq = new Sequence(promptTokens, outputTokens, System.nanoTime(), Thread.currentThread());
+        if (closed) {
+            seq.terminate(Sequence.State.FAILED, seq.submitNanos());
+            return seq;
+        }
+        waitingCount.incrementAndGet();
+        submitted.add(seq);
+        if (closed) {
+            failSubmitted(); // raced close(): the engine may already have drained for the last time
+        } else if (idle) {
+            LockSupport.unpark(thread);
+        }
+        return seq;
+    }
+
+    /** Requests cancellation of {@code seq}; its slot and KV reservation are freed at the next step. */
+    void cancel(Sequence seq) {
+        seq.requestCancel();
+        cancelPending = true;
+    }
+
+    int numRunning() {
+        return runningCount;
+    }
+
+    int numWaiting() {
+        return waitingCount.get();
+    }
+
+    /** Fraction of the KV cache reserved by running sequences, in {@code [0, 1]}. */
+    double kvCacheUsage() {
+        return (double) reservedTokens / kvCapacity;
+    }
+
+    /** Stops the engine thread and fails every sequence not yet done; idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        LockSupport.unpark(thread);
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        failSubmitted();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        try {
+            while (!closed) {
+                drainSubmitted();
+                if (running.isEmpty() && waiting.isEmpty()) {
+                    awaitWork();
+                    continue;
+                }
+                step();
+            }
+        } catch (RuntimeException | Error e) {
+            LOGGER.log(Level.ERROR, "engine thread " + thread.getName() + " died", e);
+            throw e;
+        } finally {
+            closed = true; // after a crash, later submissions fail at once instead of waiting forever
+            failAll();
+        }
+    }
+
+    private void step() {
+        long now = System.nanoTime();
+        long start = busy && now - lastDeadline <= CATCH_UP_NANOS ? lastDeadline : now;
+        int prefillTokens = admit(now);
+        if (running.isEmpty()) {
+            busy = false; // everything waiting was cancelled
+            return;
+        }
+        long deadline = start + profile.stepNanos(running.size(), prefillTokens, speed);
+        if (!parkUntil(deadline)) {
+            return;
+        }
+        lastDeadline = deadline;
+        busy = true;
+        decode(System.nanoTime());
+    }
+
+    /** Moves fitting sequences from the head of the queue into the batch; returns their prompt tokens. */
+    private int admit(long now) {
+        if (cancelPending) {
+            cancelPending = false;
+            waiting.removeIf(seq -> seq.isCancelRequested() && drop(seq, now));
+        }
+        int prefillTokens = 0;
+        while (running.size() < maxSeqs && !waiting.isEmpty()) {
+            Sequence head = waiting.peek();
+            if (head.isCancelRequested()) {
+                drop(waiting.poll(), now);
+                continue;
+            }
+            if (reserved + head.kvTokens() > kvCapacity) {
+                break; // FCFS: the head blocks the queue until enough KV is freed
+            }
+            waiting.poll();
+            waitingCount.decrementAndGet();
+            reserved += head.kvTokens();
+            head.admit(now);
+            running.add(head);
+            prefillTokens += head.promptTokens();
+        }
+        if (prefillTokens > 0) {
+            metrics.onPrefill(prefillTokens);
+        }
+        publish();
+        return prefillTokens;
+    }
+
+    /** Gives every running sequence one token and retires the finished and the cancelled. */
+    private void decode(long now) {
+        int kept = 0;
+        int tokens = 0;
+        for (Sequence seq : running) {
+            if (seq.isCancelRequested()) {
+                reserved -= seq.kvTokens();
+                cancelled.add(seq);
+                continue;
+            }
+            tokens++;
+            boolean last = seq.advance(now);
+            if (seq.generated() == 1) {
+                metrics.onFirstToken(now - seq.submitNanos());
+            }
+            if (last) {
+                reserved -= seq.kvTokens();
+                metrics.onSuccess(now - seq.submitNanos());
+                finished.add(seq);
+            } else {
+                running.set(kept++, seq);
+            }
+        }
+        running.subList(kept, running.size()).clear();
+        metrics.onGenerated(tokens);
+        publish();
+        // Signal only now, so that whoever reacts to a token sees gauges and counters including it.
+        running.forEach(Sequence::signalProgress);
+        finished.forEach(seq -> seq.terminate(Sequence.State.FINISHED, now));
+        cancelled.forEach(seq -> seq.terminate(Sequence.State.CANCELLED, now));
+        finished.clear();
+        cancelled.clear();
+    }
+
+    private boolean drop(Sequence seq, long now) {
+        waitingCount.decrementAndGet();
+        seq.terminate(Sequence.State.CANCELLED, now);
+        return true;
+    }
+
+    private void drainSubmitted() {
+        for (Sequence seq; (seq = submitted.poll()) != null; ) {
+            waiting.add(seq);
+        }
+    }
+
+    private void awaitWork() {
+        busy = false;
+        idle = true;
+        // Dekker with submit(): either it sees idle == true and unparks us, or we see its sequence.
+        while (submitted.isEmpty() && !closed) {
+            LockSupport.park(this);
+        }
+        idle = false;
+    }
+
+    /** Parks until {@code deadline}; returns false if the engine closed meanwhile. */
+    private boolean parkUntil(long deadline) {
+        for (long remaining; !closed; ) {
+            remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return true;
+            }
+            LockSupport.parkNanos(this, remaining);
+        }
+        return false;
+    }
+
+    private void publish() {
+        runningCount = running.size();
+        reservedTokens = reserved;
+    }
+
+    private void failAll() {
+        long now = System.nanoTime();
+        running.forEach(seq -> seq.terminate(Sequence.State.FAILED, now));
+        waiting.forEach(seq -> seq.terminate(Sequence.State.FAILED, now));
+        running.clear();
+        waiting.clear();
+        reserved = 0;
+        publish();
+        failSubmitted();
+        waitingCount.set(0);
+    }
+
+    private void failSubmitted() {
+        long now = System.nanoTime();
+        for (Sequence seq; (seq = submitted.poll()) != null; ) {
+            seq.terminate(Sequence.State.FAILED, now);
+        }
+    }
+}
