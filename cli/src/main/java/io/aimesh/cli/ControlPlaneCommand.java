@@ -1,0 +1,53 @@
+package io.aimesh.cli;
+
+import io.aimesh.xds.ControlPlane;
+import io.aimesh.xds.ControlPlaneOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "control-plane", mixinStandardHelpOptions = true,
+        description = "Serve the policies to Envoy over ADS (state-of-the-world and delta) and watch them for edits.")
+final class ControlPlaneCommand implements Callable<Integer> {
+    @Option(names = "--policies", required = true, paramLabel = "DIR", description = "The policy directory.")
+    Path policies;
+
+    @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port (default: ${DEFAULT-VALUE}).")
+    int xdsPort;
+
+    @Option(names = "--xds-address", defaultValue = "0.0.0.0", description = "ADS bind address (default: ${DEFAULT-VALUE}).")
+    String xdsAddress;
+
+    @Option(names = "--admin-port", defaultValue = "19000", description = "Admin HTTP port (default: ${DEFAULT-VALUE}).")
+    int adminPort;
+
+    @Option(names = "--admin-address", defaultValue = "127.0.0.1",
+            description = "Admin bind address (default: ${DEFAULT-VALUE}; the admin pages show the whole config).")
+    String adminAddress;
+
+    @Option(names = "--listener-port", defaultValue = "10000",
+            description = "The port Envoy's HTTP listener gets (default: ${DEFAULT-VALUE}).")
+    int listenerPort;
+
+    @Option(names = "--listener-address", defaultValue = "0.0.0.0",
+            description = "The address Envoy's HTTP listener binds (default: ${DEFAULT-VALUE}).")
+    String listenerAddress;
+
+    @Override
+    public Integer call() throws Exception {
+        ControlPlaneOptions options = ControlPlaneOptions.defaults(policies)
+                .withXds(xdsAddress, xdsPort)
+                .withAdmin(adminAddress, adminPort)
+                .withListener(listenerAddress, listenerPort);
+        Shutdown shutdown = new Shutdown();
+        try (ControlPlane controlPlane = ControlPlane.start(options)) {
+            System.out.println("aimesh control plane: ADS on " + xdsAddress + ":" + controlPlane.xdsPort()
+                    + ", admin on http://" + adminAddress + ":" + controlPlane.adminPort() + "  (Ctrl-C stops)");
+            shutdown.awaitRequest();
+        } finally {
+            shutdown.done();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,216 @@
+package io.aimesh.cli;
+
+import io.aimesh.modelsim.ModelSimConfig;
+import io.aimesh.modelsim.ModelSimServer;
+import io.aimesh.policy.Endpoint;
+import io.aimesh.policy.LoadResult;
+import io.aimesh.policy.ModelRoute;
+import io.aimesh.policy.ModelVersion;
+import io.aimesh.policy.PolicyLoader;
+import io.aimesh.xds.ControlPlane;
+import io.aimesh.xds.ControlPlaneOptions;
+import io.aimesh.xds.EnvoyBootstrap;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The demo: the example policies served by the control plane to a real Envoy in front of a
+ * model-sim per pool endpoint, with a client sending through Envoy and a live summary of who
+ * served what. Edits to the demo's copy of the policies take effect live.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Run aimesh end to end on the example policies: control plane, one model-sim per endpoint",
+                "(two versions of one model, unequal speeds), a real Envoy, a stream of requests and a live summary.",
+                "Edit the copied policies (path printed at start) to change the split live; Ctrl-C stops everything."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--policies", defaultValue = "policies/examples", description = "Policies to start from (default: ${DEFAULT-VALUE}).")
+    Path policies;
+
+    @Option(names = "--work-dir", defaultValue = ".aimesh", description = "Where the demo keeps its files (default: ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--listener-port", defaultValue = "10000", description = "Envoy's HTTP port (default: ${DEFAULT-VALUE}).")
+    int listenerPort;
+
+    @Option(names = "--xds-port", defaultValue = "18000", description = "Control plane ADS port (default: ${DEFAULT-VALUE}).")
+    int xdsPort;
+
+    @Option(names = "--admin-port", defaultValue = "19000", description = "Control plane admin port (default: ${DEFAULT-VALUE}).")
+    int adminPort;
+
+    @Option(names = "--envoy-admin-port", defaultValue = "9901", description = "Envoy's admin port (default: ${DEFAULT-VALUE}).")
+    int envoyAdminPort;
+
+    @Option(names = "--concurrency", defaultValue = "8", description = "Concurrent client requests (default: ${DEFAULT-VALUE}).")
+    int concurrency;
+
+    @Option(names = "--max-tokens", defaultValue = "24", description = "max_tokens per request (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--interval", defaultValue = "5", description = "Seconds between summaries (default: ${DEFAULT-VALUE}).")
+    int interval;
+
+    @Option(names = "--shift-after", defaultValue = "20",
+            description = "Seconds after which the demo itself edits the route to 50/50, to show a live change; 0 never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int shiftAfter;
+
+    @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds; 0 runs until Ctrl-C.")
+    int duration;
+
+    private final List<AutoCloseable> running = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        Path demoPolicies = workDir.resolve("demo-policies").toAbsolutePath();
+        copyPolicies(demoPolicies);
+        LoadResult loaded = PolicyLoader.loadDirectory(demoPolicies);
+        if (!loaded.ok()) {
+            loaded.errors().forEach(e -> System.err.println(e));
+            return 1;
+        }
+        ModelRoute route = loaded.policies().routes().get(0);
+        Path envoyBinary = EnvoyLauncher.findOrInstall(workDir.toAbsolutePath());
+        CountDownLatch stop = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            shutdown();
+        }, "aimesh-demo-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            startModelSims(loaded, route);
+            ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(demoPolicies)
+                    .withXds("127.0.0.1", xdsPort).withAdmin("127.0.0.1", adminPort).withListener("127.0.0.1", listenerPort));
+            running.add(controlPlane);
+            Process envoy = startEnvoy(envoyBinary);
+            waitForRoute(envoy, route.model());
+            printWelcome(route, demoPolicies);
+            return runLoad(route, demoPolicies, stop);
+        } finally {
+            if (Thread.currentThread() != hook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running and cleans up
+                }
+                shutdown();
+            }
+        }
+    }
+
+    private void copyPolicies(Path target) throws IOException {
+        Files.createDirectories(target);
+        try (Stream<Path> files = Files.list(policies)) {
+            for (Path file : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).toList()) {
+                Files.copy(file, target.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
+    /** One model-sim per pool endpoint; the second instance of each pool runs at 60% speed, so the fleet is uneven. */
+    private void startModelSims(LoadResult loaded, ModelRoute route) throws IOException {
+        long seed = 1;
+        for (ModelVersion version : route.versions()) {
+            List<Endpoint> endpoints = loaded.policies().pool(version.pool()).endpoints();
+            for (int i = 0; i < endpoints.size(); i++) {
+                Endpoint endpoint = endpoints.get(i);
+                ModelSimServer sim = ModelSimServer.start(ModelSimConfig.builder().host(endpoint.host()).port(endpoint.port())
+                        .model(route.model()).version(version.name()).speed(i == 0 ? 1.0 : 0.6).seed(seed++).build());
+                running.add(sim);
+                System.out.printf("demo: model-sim %s %s on %s (speed %.1f)%n", route.model(), version.name(),
+                        sim.instanceName(), i == 0 ? 1.0 : 0.6);
+            }
+        }
+    }
+
+    private Process startEnvoy(Path binary) throws IOException {
+        Path dir = workDir.resolve("demo").toAbsolutePath();
+        Files.createDirectories(dir);
+        Path bootstrap = dir.resolve("envoy-bootstrap.yaml");
+        Files.writeString(bootstrap, new EnvoyBootstrap("aimesh-demo", "aimesh-demo", "127.0.0.1", xdsPort, "127.0.0.1",
+                envoyAdminPort, false).yaml());
+        Path log = dir.resolve("envoy.log");
+        Process envoy = EnvoyLauncher.start(binary, bootstrap, log);
+        running.add(() -> {
+            envoy.destroy();
+            if (!envoy.waitFor(10, TimeUnit.SECONDS)) {
+                envoy.destroyForcibly();
+            }
+        });
+        System.out.println("demo: Envoy " + binary + " started (log: " + log + ")");
+        return envoy;
+    }
+
+    private void waitForRoute(Process envoy, String model) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        DemoLoad probe = new DemoLoad(listenerPort, model, 1, 0);
+        while (!probe.probe()) {
+            if (!envoy.isAlive()) {
+                throw new IllegalStateException("Envoy exited with " + envoy.exitValue() + "; see " + workDir.resolve("demo/envoy.log"));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Envoy did not route " + model + " within 30 s; see "
+                        + workDir.resolve("demo/envoy.log") + " and http://127.0.0.1:" + adminPort + "/nodes");
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
+    private void printWelcome(ModelRoute route, Path demoPolicies) {
+        System.out.printf("""
+
+                demo: Envoy listens on http://127.0.0.1:%1$d and routes by the x-aimesh-model header. Try:
+                  curl -s http://127.0.0.1:%1$d/v1/chat/completions -H 'x-aimesh-model: %2$s' \\
+                    -H 'content-type: application/json' \\
+                    -d '{"model":"%2$s","messages":[{"role":"user","content":"hello"}]}' -D - 
+                  (add -H 'x-aimesh-version: v2' to force the canary)
+                demo: edit %3$s/routes.yaml to change the weights live.
+                demo: control plane admin http://127.0.0.1:%4$d/nodes  /config_dump  /metrics; Envoy admin http://127.0.0.1:%5$d
+                """, listenerPort, route.model(), demoPolicies, adminPort, envoyAdminPort);
+    }
+
+    private int runLoad(ModelRoute route, Path demoPolicies, CountDownLatch stop) throws Exception {
+        DemoLoad load = new DemoLoad(listenerPort, route.model(), maxTokens, concurrency);
+        running.add(0, load);
+        load.start();
+        long started = System.nanoTime();
+        boolean shifted = false;
+        while (!stop.await(interval, TimeUnit.SECONDS)) {
+            double elapsed = (System.nanoTime() - started) / 1e9;
+            load.printSummary(System.out, interval);
+            if (!shifted && shiftAfter > 0 && elapsed >= shiftAfter && route.versions().size() == 2) {
+                shifted = true;
+                RouteEditor.setWeights(demoPolicies.resolve("routes.yaml"), 50, 50);
+                System.out.println("\ndemo: edited routes.yaml: " + route.versions().get(0).name() + "=50 "
+                        + route.versions().get(1).name() + "=50; watch the share move");
+            }
+            if (duration > 0 && elapsed >= duration) {
+                break;
+            }
+        }
+        load.close();
+        System.out.printf("%ndemo: done, %d requests succeeded, %d failed%n", load.succeeded(), load.failed());
+        return load.failed() == 0 ? 0 : 3;
+    }
+
+    private synchronized void shutdown() {
+        for (AutoCloseable closeable : running) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                System.err.println("demo: while stopping: " + e);
+            }
+        }
+        running.clear();
+    }
+}
