@@ -88,6 +88,7 @@ public final class ControlPlane implements AutoCloseable {
         watcher.close();
         admin.close();
         grpc.shutdownNow();
+        hub.close();
         try {
             grpc.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

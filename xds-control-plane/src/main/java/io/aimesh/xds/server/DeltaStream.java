@@ -161,7 +161,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaDiscoveryR
         sentVersions.putAll(versions);
         sentVersions.keySet().removeAll(removed);
         pending.get(type).put(response.getNonce(),
-                new Sent(response.getNonce(), versions, removed, snapshot().version(type), current.publishedNanos()));
+                new Sent(response.getNonce(), versions, removed, snapshot().version(type), changeNanos(!firstAnswer)));
         responses.onNext(response.build());
         metrics.pushed(type);
     }

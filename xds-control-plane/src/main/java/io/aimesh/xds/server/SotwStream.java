@@ -11,7 +11,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * A state-of-the-world ADS stream: every response carries all the resources of its type
@@ -87,7 +86,7 @@ final class SotwStream extends XdsStream<DiscoveryRequest, DiscoveryResponse> {
             return;
         }
         String version = snapshot().version(type);
-        Set<String> names = state.wildcard ? Set.of("*") : new TreeSet<>(state.names);
+        Set<String> names = state.wildcard ? Set.of("*") : state.names;
         boolean namesChanged = !names.equals(sentNames.get(type));
         Sent sent = lastSent.get(type);
         if (!namesChanged && (sent != null && version.equals(sent.typeVersion()) || version.equals(rejectedVersion.get(type)))) {
@@ -107,8 +106,8 @@ final class SotwStream extends XdsStream<DiscoveryRequest, DiscoveryResponse> {
                 versions.put(resource.name(), resource.version());
             }
         }
-        lastSent.put(type, new Sent(response.getNonce(), versions, Set.of(), version, current.publishedNanos()));
-        sentNames.put(type, names);
+        lastSent.put(type, new Sent(response.getNonce(), versions, Set.of(), version, changeNanos(sent != null)));
+        sentNames.put(type, state.wildcard ? names : Set.copyOf(names));
         responses.onNext(response.build());
         metrics.pushed(type);
     }

@@ -95,6 +95,7 @@ abstract class XdsStream<Q, R> {
                 registry.put(status);
                 metrics.streamOpened();
                 unsubscribe = hub.subscribe(p -> context.execute(this::onSnapshot));
+                current = hub.published(); // a publish between construction and subscription is not missed
                 LOG.log(Level.INFO, "node " + node.getId() + " connected (" + protocol + " stream " + id + ")");
             }
             handle(request);
@@ -135,6 +136,15 @@ abstract class XdsStream<Q, R> {
 
     final XdsSnapshot snapshot() {
         return current.snapshot();
+    }
+
+    /**
+     * The publish time to measure an ACK's push latency from: only a response that carries a
+     * change to a type the client already had measures propagation; a first response measures
+     * nothing (a client connecting an hour after the last edit is not an hour of latency).
+     */
+    final long changeNanos(boolean typeSentBefore) {
+        return typeSentBefore ? current.publishedNanos() : 0;
     }
 
     final String nextNonce() {
