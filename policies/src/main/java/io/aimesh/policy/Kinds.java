@@ -20,6 +20,7 @@ final class Kinds {
     static final String INFERENCE_POOL = "InferencePool";
     static final String MODEL_ROUTE = "ModelRoute";
     static final String TENANT = "Tenant";
+    static final String GATEWAY = "Gateway";
 
     /** Kubernetes' DNS-1123 label, the rule for names that end up in Envoy resource and stat names. */
     static final Str NAME = Str.matching("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
@@ -56,7 +57,11 @@ final class Kinds {
             optional("overrides", new ListOf(HEADER_OVERRIDE, 0), "[]",
                     "Header overrides, checked in order before the weighted split."),
             optional("timeout", new Dur(Duration.ZERO, Duration.ofHours(1)), "300s",
-                    "Upstream request timeout; 0s disables it (long streams).")));
+                    "Upstream request timeout; 0s disables it (long streams)."),
+            optional("tokenizer", new OneOf(List.of("cl100k_base", "o200k_base", "p50k_base", "r50k_base", "approximate")),
+                    "cl100k_base", "The BPE encoding the ai-filter counts prompt tokens with; `approximate` is characters / 4."),
+            optional("defaultMaxTokens", new Int(1, 1_000_000), "1024",
+                    "Output tokens the ai-filter reserves for a request that gives no max_tokens.")));
 
     static final Obj HEADER_MATCH = new Obj("A header set by a trusted gateway in front of Envoy.", List.of(
             required("name", HEADER_NAME, "The header name."),
@@ -92,6 +97,23 @@ final class Kinds {
             optional("limits", new ListOf(TOKEN_LIMIT, 0), "[]", "Token limits."),
             optional("requestsPerMinute", new Int(0, Long.MAX_VALUE), "0", "Request limit per minute; 0 for none.")));
 
+    static final Obj FILTER_SETTINGS = new Obj("The ai-filter (Envoy external processing) in the request path.", List.of(
+            required("address", HOST_PORT, "Where the filter's ext_proc gRPC server listens, as host:port."),
+            optional("failureMode", new OneOf(List.of("closed", "open")), "closed",
+                    "When the filter is unreachable or times out: `closed` refuses the request (500), "
+                            + "`open` lets it through unlimited."),
+            optional("messageTimeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "200ms",
+                    "How long Envoy waits for each filter answer."),
+            optional("maxRequestBytes", new Int(1024, 64L * 1024 * 1024), "1048576",
+                    "Request bodies over this size are refused with 413."),
+            optional("streamOverrun", new OneOf(List.of("finish", "cut")), "finish",
+                    "A stream that runs past its tenant's token budget: `finish` lets it end (the excess is "
+                            + "charged), `cut` ends it at the limit.")));
+
+    static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per policy set.", List.of(
+            optional("filter", FILTER_SETTINGS, null,
+                    "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone.")));
+
     /** Each kind's {@code spec} shape, in the order the documentation lists them. */
     static final Map<String, Obj> SPECS = orderedSpecs();
 
@@ -100,6 +122,7 @@ final class Kinds {
         specs.put(INFERENCE_POOL, INFERENCE_POOL_SPEC);
         specs.put(MODEL_ROUTE, MODEL_ROUTE_SPEC);
         specs.put(TENANT, TENANT_SPEC);
+        specs.put(GATEWAY, GATEWAY_SPEC);
         return java.util.Collections.unmodifiableMap(specs);
     }
 

@@ -14,15 +14,21 @@ import java.util.List;
  * @param versions at least one version; their weights are not all zero
  * @param overrides header overrides, checked in order before the weighted split
  * @param timeout the upstream request timeout; {@link Duration#ZERO} disables it
+ * @param tokenizer the encoding prompt tokens are counted with, e.g. {@code cl100k_base}, or {@code approximate}
+ * @param defaultMaxTokens output tokens reserved for a request without max_tokens, {@code > 0}
  */
 public record ModelRoute(String name, String model, List<ModelVersion> versions,
-                         List<HeaderOverride> overrides, Duration timeout) {
+                         List<HeaderOverride> overrides, Duration timeout, String tokenizer, int defaultMaxTokens) {
     public ModelRoute {
         requireNonNull(name, "name");
         requireNonNull(model, "model");
         versions = List.copyOf(versions);
         overrides = List.copyOf(overrides);
         requireNonNull(timeout, "timeout");
+        requireNonNull(tokenizer, "tokenizer");
+        if (defaultMaxTokens <= 0) {
+            throw new IllegalArgumentException("defaultMaxTokens: " + defaultMaxTokens + " (expected: > 0)");
+        }
         if (versions.isEmpty()) {
             throw new IllegalArgumentException("versions: empty (expected: at least one)");
         }

@@ -12,8 +12,10 @@ public final class PolicySet {
     private final Map<String, InferencePool> pools;
     private final Map<String, ModelRoute> routes;
     private final Map<String, Tenant> tenants;
+    private final Gateway gateway;
 
-    PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants) {
+    PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants, Gateway gateway) {
+        this.gateway = gateway;
         this.pools = index(pools, InferencePool::name);
         this.routes = index(routes, ModelRoute::name);
         this.tenants = index(tenants, Tenant::name);
@@ -21,7 +23,7 @@ public final class PolicySet {
 
     /** An empty set, the state before any policy has loaded. */
     public static PolicySet empty() {
-        return new PolicySet(List.of(), List.of(), List.of());
+        return new PolicySet(List.of(), List.of(), List.of(), null);
     }
 
     public List<InferencePool> pools() {
@@ -36,6 +38,11 @@ public final class PolicySet {
         return List.copyOf(tenants.values());
     }
 
+    /** The data-plane settings, or {@code null} when no Gateway is defined. */
+    public Gateway gateway() {
+        return gateway;
+    }
+
     /** Returns the pool called {@code name}, or {@code null}. */
     public InferencePool pool(String name) {
         return pools.get(name);
@@ -43,7 +50,8 @@ public final class PolicySet {
 
     @Override
     public String toString() {
-        return pools.size() + " InferencePool, " + routes.size() + " ModelRoute, " + tenants.size() + " Tenant";
+        return pools.size() + " InferencePool, " + routes.size() + " ModelRoute, " + tenants.size() + " Tenant"
+                + (gateway == null ? "" : ", 1 Gateway");
     }
 
     private static <T> Map<String, T> index(List<T> items, java.util.function.Function<T, String> name) {

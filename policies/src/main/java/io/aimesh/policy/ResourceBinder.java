@@ -20,6 +20,7 @@ final class ResourceBinder {
     private final List<Bound<InferencePool>> pools = new ArrayList<>();
     private final List<Bound<ModelRoute>> routes = new ArrayList<>();
     private final List<Bound<Tenant>> tenants = new ArrayList<>();
+    private Bound<Gateway> gateway;
     /** Every pool name, and the models of routes with errors: a reference to a resource with errors is not reported again. */
     private final Set<String> poolNames = new HashSet<>();
     private final Set<String> invalidModels = new HashSet<>();
@@ -52,6 +53,7 @@ final class ResourceBinder {
             }
             case Kinds.MODEL_ROUTE -> bindRoute(name, spec, resource);
             case Kinds.TENANT -> bindTenant(name, spec, resource);
+            case Kinds.GATEWAY -> bindGateway(name, spec, resource);
             default -> throw new IllegalStateException("unchecked kind " + kind);
         }
     }
@@ -98,7 +100,7 @@ final class ResourceBinder {
                 }
             }
         }
-        return new PolicySet(values(pools), values(routes), values(tenants));
+        return new PolicySet(values(pools), values(routes), values(tenants), gateway == null ? null : gateway.value());
     }
 
     private InferencePool pool(String name, Checked spec, String resource) {
@@ -155,7 +157,33 @@ final class ResourceBinder {
             overrides.add(new HeaderOverride(item.string("header", null), item.string("value", null), version));
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
-                spec.duration("timeout", Duration.ofSeconds(300))), spec, resource));
+                spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
+                (int) spec.integer("defaultMaxTokens", 1024)), spec, resource));
+    }
+
+    private void bindGateway(String name, Checked spec, String resource) {
+        if (gateway != null) {
+            error(spec, resource, "only one Gateway is allowed (another is " + gateway.resource() + ")");
+            return;
+        }
+        Checked filter = spec.get("filter");
+        FilterSettings settings = null;
+        if (filter != null) {
+            String address = filter.string("address", null);
+            int colon = address.lastIndexOf(':');
+            int port = Integer.parseInt(address.substring(colon + 1));
+            if (port < 1 || port > 65535) {
+                error(filter.get("address"), resource, "port " + port + " is out of range (expected: 1..65535)");
+                return;
+            }
+            String host = address.substring(0, colon);
+            settings = new FilterSettings(new Endpoint(host.startsWith("[") ? host.substring(1, host.length() - 1) : host, port),
+                    filter.string("failureMode", "closed").equals("open"),
+                    filter.duration("messageTimeout", Duration.ofMillis(200)),
+                    filter.integer("maxRequestBytes", 1 << 20),
+                    filter.string("streamOverrun", "finish").equals("cut"));
+        }
+        gateway = new Bound<>(new Gateway(name, settings), spec, resource);
     }
 
     private void bindTenant(String name, Checked spec, String resource) {

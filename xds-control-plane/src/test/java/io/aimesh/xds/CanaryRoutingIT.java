@@ -142,6 +142,34 @@ abstract class CanaryRoutingIT {
         assertThat(traffic.failures).isEmpty();
     }
 
+    @Test
+    void routing_usesTheBodysModelAndIgnoresASpoofedModelHeader() throws Exception {
+        mesh = Mesh.start(delta(), 90, 10);
+        var client = java.net.http.HttpClient.newHttpClient();
+        java.util.function.BiFunction<String, String, java.net.http.HttpResponse<String>> post = (header, model) -> {
+            var request = java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + mesh.listenerPort + "/v1/chat/completions"))
+                    .header("content-type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(Traffic.BODY.formatted(model)));
+            if (header != null) {
+                request.header("x-aimesh-model", header);
+            }
+            try {
+                return client.send(request.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+
+        var byBody = post.apply(null, Mesh.MODEL);
+        var spoofed = post.apply(Mesh.MODEL, "no-such-model");
+
+        assertThat(byBody.statusCode()).isEqualTo(200);
+        assertThat(byBody.headers().firstValue("x-model-sim-version")).isPresent();
+        assertThat(spoofed.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(spoofed.body()).at("/error/code").asText()).isEqualTo("model_not_found");
+    }
+
     /** The weights of the model's weighted route as Envoy itself reports them. */
     Map<String, Integer> weights() throws Exception {
         JsonNode dump = JSON.readTree(mesh.envoy.admin("/config_dump?resource=dynamic_route_configs"));

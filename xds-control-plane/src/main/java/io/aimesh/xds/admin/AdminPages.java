@@ -25,6 +25,9 @@ public final class AdminPages {
             .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
                     .add(HttpConnectionManager.getDescriptor())
                     .add(Router.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
                     .build());
 
     private AdminPages() {

@@ -9,7 +9,9 @@ public enum ResourceType {
     CLUSTER("type.googleapis.com/envoy.config.cluster.v3.Cluster", true),
     ENDPOINT("type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment", false),
     LISTENER("type.googleapis.com/envoy.config.listener.v3.Listener", true),
-    ROUTE("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", false);
+    ROUTE("type.googleapis.com/envoy.config.route.v3.RouteConfiguration", false),
+    /** The ai-filter's compiled configuration; only filter replicas subscribe to it. */
+    FILTER("type.googleapis.com/aimesh.filter.v1alpha1.FilterConfig", true);
 
     private final String typeUrl;
     private final boolean wildcardByDefault;

@@ -6,6 +6,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
 import io.aimesh.policy.Endpoint;
+import io.aimesh.policy.FilterSettings;
 import io.aimesh.policy.HeaderOverride;
 import io.aimesh.policy.InferencePool;
 import io.aimesh.policy.ModelRoute;
@@ -39,7 +40,12 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.MetadataMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -53,14 +59,29 @@ import java.util.Map;
 
 /**
  * Compiles a {@link PolicySet} into the Envoy resources every node receives: one HTTP
- * listener, one route table that matches the model header, a cluster and an endpoint
- * assignment per {@link InferencePool}. Knows nothing of streams; stateless and thread-safe.
+ * listener, one route table that matches the model, a cluster and an endpoint assignment
+ * per {@link InferencePool}, the ai-filter's cluster when a Gateway puts it in the path, and
+ * the filter's own configuration. Knows nothing of streams; stateless and thread-safe.
+ *
+ * <p>Routing by model takes two routes per model, tried in order: one on the
+ * {@code x-aimesh-model} header the ai-filter sets after reading the body, and one on the
+ * model Envoy's own {@code json_to_metadata} filter extracts from the body. The second keeps
+ * body-based routing working with no filter, or with a fail-open filter that is down. A
+ * client cannot choose the route by sending {@code x-aimesh-model}: the header is internal
+ * only, and Envoy removes it from every request before any filter runs.
  */
 public final class EnvoyTranslator {
     /** The header that carries the request's model; set by clients or, later, by the ai-filter. */
     public static final String MODEL_HEADER = "x-aimesh-model";
     public static final String LISTENER_NAME = "aimesh_http";
     public static final String ROUTE_CONFIG_NAME = "aimesh_routes";
+    /** The cluster of the ai-filter's ext_proc server. */
+    public static final String FILTER_CLUSTER = "aimesh_filter";
+    /** Dynamic metadata namespace and key that json_to_metadata fills with the body's model. */
+    static final String METADATA_NAMESPACE = "aimesh";
+    static final String METADATA_MODEL_KEY = "model";
+    /** Headers only aimesh may set; Envoy removes them from client requests before any filter runs. */
+    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, "x-gateway-destination-endpoint");
     static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
             + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}";
 
@@ -98,10 +119,16 @@ public final class EnvoyTranslator {
             clusters.add(XdsResource.of(clusterName(pool.name()), cluster(pool)));
             endpoints.add(XdsResource.of(clusterName(pool.name()), loadAssignment(pool)));
         }
+        FilterSettings filter = policies.gateway() == null ? null : policies.gateway().filter();
+        if (filter != null) {
+            clusters.add(XdsResource.of(FILTER_CLUSTER, filterCluster(filter)));
+        }
         resources.put(ResourceType.CLUSTER, clusters);
         resources.put(ResourceType.ENDPOINT, endpoints);
-        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener())));
+        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter))));
         resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies))));
+        resources.put(ResourceType.FILTER, List.of(XdsResource.of(FilterConfigCompiler.RESOURCE_NAME,
+                FilterConfigCompiler.compile(policies))));
         return XdsSnapshot.of(resources);
     }
 
@@ -149,57 +176,89 @@ public final class EnvoyTranslator {
     }
 
     private static String resolve(InferencePool pool, Endpoint endpoint) throws TranslationException {
+        return resolve("InferencePool/" + pool.name(), endpoint);
+    }
+
+    private static String resolve(String owner, Endpoint endpoint) throws TranslationException {
         try {
             return InetAddress.getByName(endpoint.host()).getHostAddress();
         } catch (UnknownHostException e) {
-            throw new TranslationException("InferencePool/" + pool.name() + ": cannot resolve endpoint host '"
-                    + endpoint.host() + "'", e);
+            throw new TranslationException(owner + ": cannot resolve host '" + endpoint.host() + "'", e);
         }
     }
 
-    private Listener listener() {
-        HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+    private static Cluster filterCluster(FilterSettings filter) throws TranslationException {
+        SocketAddress address = SocketAddress.newBuilder()
+                .setAddress(resolve("Gateway filter", filter.address()))
+                .setPortValue(filter.address().port())
+                .build();
+        HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
+                .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                        .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                .build();
+        return Cluster.newBuilder()
+                .setName(FILTER_CLUSTER)
+                .setType(Cluster.DiscoveryType.STATIC)
+                .setConnectTimeout(Durations.fromMillis(250))
+                .putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
+                .setLoadAssignment(ClusterLoadAssignment.newBuilder()
+                        .setClusterName(FILTER_CLUSTER)
+                        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
+                                .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                                        .setAddress(Address.newBuilder().setSocketAddress(address))))))
+                .build();
+    }
+
+    private Listener listener(FilterSettings filter) {
+        HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("aimesh")
                 .setCodecType(HttpConnectionManager.CodecType.AUTO)
-                .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTE_CONFIG_NAME))
+                // No address is internal: internal-only headers are removed from every client request.
+                .setInternalAddressConfig(HttpConnectionManager.InternalAddressConfig.getDefaultInstance())
+                .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTE_CONFIG_NAME));
+        if (filter != null) {
+            hcm.addHttpFilters(HttpFilter.newBuilder()
+                    .setName("envoy.filters.http.ext_proc")
+                    .setTypedConfig(Any.pack(ExtProcConfig.of(filter))));
+        }
+        hcm.addHttpFilters(HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.json_to_metadata")
+                        .setTypedConfig(Any.pack(modelToMetadata())))
                 .addHttpFilters(HttpFilter.newBuilder()
                         .setName("envoy.filters.http.router")
-                        .setTypedConfig(Any.pack(Router.getDefaultInstance())))
-                .build();
+                        .setTypedConfig(Any.pack(Router.getDefaultInstance())));
+        // Envoy buffers bodies up to this size; above it, it answers 413 itself, in plain text. Keep
+        // it above the filter's limit, so the filter refuses oversized bodies with OpenAI's error JSON.
+        long bufferLimit = Math.max(1 << 20, filter == null ? 0 : filter.maxRequestBytes() + (64 << 10));
         return Listener.newBuilder()
                 .setName(LISTENER_NAME)
                 .setAddress(Address.newBuilder().setSocketAddress(
                         SocketAddress.newBuilder().setAddress(listenAddress).setPortValue(listenPort)))
+                .setPerConnectionBufferLimitBytes(UInt32Value.of((int) Math.min(Integer.MAX_VALUE, bufferLimit)))
                 .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
                         .setName("envoy.filters.network.http_connection_manager")
-                        .setTypedConfig(Any.pack(hcm))))
+                        .setTypedConfig(Any.pack(hcm.build()))))
+                .build();
+    }
+
+    private static JsonToMetadata modelToMetadata() {
+        return JsonToMetadata.newBuilder()
+                .setRequestRules(JsonToMetadata.MatchRules.newBuilder()
+                        .addRules(JsonToMetadata.Rule.newBuilder()
+                                .addSelectors(JsonToMetadata.Selector.newBuilder().setKey("model"))
+                                .setOnPresent(JsonToMetadata.KeyValuePair.newBuilder()
+                                        .setMetadataNamespace(METADATA_NAMESPACE)
+                                        .setKey(METADATA_MODEL_KEY))))
                 .build();
     }
 
     private static RouteConfiguration routes(PolicySet policies) {
         VirtualHost.Builder host = VirtualHost.newBuilder().setName("aimesh").addDomains("*");
         for (ModelRoute route : policies.routes()) {
-            for (HeaderOverride override : route.overrides()) {
-                ModelVersion version = route.version(override.version());
-                host.addRoutes(Route.newBuilder()
-                        .setName(route.name() + "/override/" + override.header() + "=" + override.value())
-                        .setMatch(modelMatch(route).addHeaders(exact(override.header(), override.value())))
-                        .setRoute(action(route).setCluster(clusterName(version.pool()))));
-            }
-            WeightedCluster.Builder split = WeightedCluster.newBuilder();
-            for (ModelVersion version : route.versions()) {
-                if (version.weight() > 0) {
-                    split.addClusters(WeightedCluster.ClusterWeight.newBuilder()
-                            .setName(clusterName(version.pool()))
-                            .setWeight(UInt32Value.of(version.weight()))
-                            .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
-                                    .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
-                }
-            }
-            host.addRoutes(Route.newBuilder()
-                    .setName(route.name())
-                    .setMatch(modelMatch(route))
-                    .setRoute(action(route).setWeightedClusters(split)));
+            addModelRoutes(host, route, "", modelHeaderMatch(route));
+        }
+        for (ModelRoute route : policies.routes()) {
+            addModelRoutes(host, route, "/body", modelMetadataMatch(route));
         }
         host.addRoutes(Route.newBuilder()
                 .setName("model-not-found")
@@ -208,11 +267,50 @@ public final class EnvoyTranslator {
                         .setBody(DataSource.newBuilder().setInlineString(MODEL_NOT_FOUND)))
                 .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
                         .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json"))));
-        return RouteConfiguration.newBuilder().setName(ROUTE_CONFIG_NAME).addVirtualHosts(host).build();
+        return RouteConfiguration.newBuilder()
+                .setName(ROUTE_CONFIG_NAME)
+                .addAllInternalOnlyHeaders(INTERNAL_HEADERS)
+                .addVirtualHosts(host)
+                .build();
     }
 
-    private static RouteMatch.Builder modelMatch(ModelRoute route) {
-        return RouteMatch.newBuilder().setPrefix("/").addHeaders(exact(MODEL_HEADER, route.model()));
+    /** The override routes, then the weighted route, of one model; {@code suffix} keeps route names unique. */
+    private static void addModelRoutes(VirtualHost.Builder host, ModelRoute route, String suffix, RouteMatch modelMatch) {
+        for (HeaderOverride override : route.overrides()) {
+            ModelVersion version = route.version(override.version());
+            host.addRoutes(Route.newBuilder()
+                    .setName(route.name() + suffix + "/override/" + override.header() + "=" + override.value())
+                    .setMatch(modelMatch.toBuilder().addHeaders(exact(override.header(), override.value())))
+                    .setRoute(action(route).setCluster(clusterName(version.pool()))));
+        }
+        WeightedCluster.Builder split = WeightedCluster.newBuilder();
+        for (ModelVersion version : route.versions()) {
+            if (version.weight() > 0) {
+                split.addClusters(WeightedCluster.ClusterWeight.newBuilder()
+                        .setName(clusterName(version.pool()))
+                        .setWeight(UInt32Value.of(version.weight()))
+                        .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                                .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
+            }
+        }
+        host.addRoutes(Route.newBuilder()
+                .setName(route.name() + suffix)
+                .setMatch(modelMatch)
+                .setRoute(action(route).setWeightedClusters(split)));
+    }
+
+    private static RouteMatch modelHeaderMatch(ModelRoute route) {
+        return RouteMatch.newBuilder().setPrefix("/").addHeaders(exact(MODEL_HEADER, route.model())).build();
+    }
+
+    private static RouteMatch modelMetadataMatch(ModelRoute route) {
+        return RouteMatch.newBuilder()
+                .setPrefix("/")
+                .addDynamicMetadata(MetadataMatcher.newBuilder()
+                        .setFilter(METADATA_NAMESPACE)
+                        .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(METADATA_MODEL_KEY))
+                        .setValue(ValueMatcher.newBuilder().setStringMatch(StringMatcher.newBuilder().setExact(route.model()))))
+                .build();
     }
 
     private static HeaderMatcher exact(String header, String value) {
