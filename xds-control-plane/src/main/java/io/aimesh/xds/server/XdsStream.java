@@ -3,6 +3,7 @@ package io.aimesh.xds.server;
 import io.aimesh.xds.snapshot.ResourceType;
 import io.aimesh.xds.snapshot.XdsResource;
 import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.grpc.Status;
 import io.grpc.SynchronizationContext;
@@ -71,6 +72,7 @@ abstract class XdsStream<Q, R> {
         this.context = new SynchronizationContext((thread, e) -> {
             LOG.log(Level.ERROR, "ADS stream " + id + " failed; closing it", e);
             responses.onError(Status.INTERNAL.withDescription("control plane error").asRuntimeException());
+            close(); // gRPC calls no cancel handler for a call the server ended itself
         });
         for (ResourceType type : ResourceType.values()) {
             types.put(type, new TypeState());
@@ -151,18 +153,43 @@ abstract class XdsStream<Q, R> {
         return Long.toString(++nonces);
     }
 
-    /** Whether changes of {@code type} may be sent now (see the class comment). */
+    /**
+     * Whether changes of {@code type} may be sent now (see the class comment); never before the
+     * first snapshot, which a request may beat.
+     */
     final boolean gateOpen(ResourceType type) {
-        return !type.gatedOnClusters() || (synced(ResourceType.CLUSTER) && synced(ResourceType.ENDPOINT));
+        if (current == null) {
+            return false;
+        }
+        return !type.gatedOnClusters() || (clustersSynced() && endpointsSynced());
     }
 
-    /** Whether the client acknowledged every resource of {@code type} in the current snapshot. */
-    private boolean synced(ResourceType type) {
-        TypeState state = types.get(type);
+    private boolean clustersSynced() {
+        TypeState state = types.get(ResourceType.CLUSTER);
+        return !state.subscribed || acked(state, snapshot().resources(ResourceType.CLUSTER).values());
+    }
+
+    /** Whether the client has the endpoints of every EDS cluster in the snapshot (not of assignments no cluster uses). */
+    private boolean endpointsSynced() {
+        TypeState state = types.get(ResourceType.ENDPOINT);
         if (!state.subscribed) {
             return true;
         }
-        for (XdsResource resource : snapshot().resources(type).values()) {
+        java.util.List<XdsResource> used = new java.util.ArrayList<>();
+        for (XdsResource cluster : snapshot().resources(ResourceType.CLUSTER).values()) {
+            if (cluster.message() instanceof Cluster c && c.getType() == Cluster.DiscoveryType.EDS) {
+                String name = c.getEdsClusterConfig().getServiceName().isEmpty() ? c.getName() : c.getEdsClusterConfig().getServiceName();
+                XdsResource assignment = snapshot().resource(ResourceType.ENDPOINT, name);
+                if (assignment != null) {
+                    used.add(assignment);
+                }
+            }
+        }
+        return acked(state, used);
+    }
+
+    private static boolean acked(TypeState state, Iterable<XdsResource> resources) {
+        for (XdsResource resource : resources) {
             if (!resource.version().equals(state.acked.get(resource.name()))) {
                 return false;
             }

@@ -1,0 +1,324 @@
+package io.aimesh.xds.translate;
+
+import static io.aimesh.xds.snapshot.ResourceType.CLUSTER;
+import static io.aimesh.xds.snapshot.ResourceType.ENDPOINT;
+import static io.aimesh.xds.snapshot.ResourceType.LISTENER;
+import static io.aimesh.xds.snapshot.ResourceType.ROUTE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.Message;
+import com.google.protobuf.TextFormat;
+import io.aimesh.policy.LoadResult;
+import io.aimesh.policy.PolicyLoader;
+import io.aimesh.policy.PolicySet;
+import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exact Envoy resources compiled from small policies (no Gateway, so no ai-filter), and how their
+ * versions move. The expected resources are in protobuf text format, as Envoy's config dump shows them.
+ */
+final class EnvoyTranslatorTest {
+    private static final EnvoyTranslator TRANSLATOR = new EnvoyTranslator("127.0.0.1", 10000);
+
+    private static final String POOLS = """
+            apiVersion: aimesh.io/v1alpha1
+            kind: InferencePool
+            metadata: {name: llama-v1}
+            spec:
+              endpoints: ["10.0.0.1:8000", "10.0.0.2:8001"]
+              connectTimeout: 250ms
+            ---
+            apiVersion: aimesh.io/v1alpha1
+            kind: InferencePool
+            metadata: {name: llama-v2}
+            spec:
+              endpoints: ["10.0.1.1:9000"]
+            """;
+
+    private static final String ADS = "ads {} resource_api_version: V3";
+    private static final String RETRY = """
+            retry_policy { retry_on: "connect-failure,refused-stream,reset-before-request" num_retries { value: 2 } }""";
+
+    @Test
+    void clusters_arePoolNamedEdsOverAdsWithPoolConnectTimeout() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+
+        assertThat(snapshot.resources(CLUSTER)).containsOnlyKeys("pool_llama-v1", "pool_llama-v2");
+        assertThat(snapshot.resource(CLUSTER, "pool_llama-v1").message()).isEqualTo(parse(Cluster.newBuilder(), """
+                name: "pool_llama-v1"
+                type: EDS
+                eds_cluster_config { eds_config { %s } service_name: "pool_llama-v1" }
+                connect_timeout { nanos: 250000000 }
+                lb_policy: ROUND_ROBIN
+                circuit_breakers { thresholds {
+                  max_connections { value: 100000 } max_pending_requests { value: 100000 } max_requests { value: 100000 }
+                } }
+                """.formatted(ADS)));
+        Cluster v2 = (Cluster) snapshot.resource(CLUSTER, "pool_llama-v2").message();
+        assertThat(v2.getConnectTimeout().getSeconds()).as("default connectTimeout 2s").isEqualTo(2);
+        assertThat(v2.getEdsClusterConfig().getServiceName()).isEqualTo("pool_llama-v2");
+    }
+
+    @Test
+    void endpoints_carryIpsAndPortsPerPool() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+
+        assertThat(snapshot.resources(ENDPOINT)).containsOnlyKeys("pool_llama-v1", "pool_llama-v2");
+        assertThat(snapshot.resource(ENDPOINT, "pool_llama-v1").message()).isEqualTo(parse(ClusterLoadAssignment.newBuilder(), """
+                cluster_name: "pool_llama-v1"
+                endpoints {
+                  lb_endpoints { endpoint { address { socket_address { address: "10.0.0.1" port_value: 8000 } } } }
+                  lb_endpoints { endpoint { address { socket_address { address: "10.0.0.2" port_value: 8001 } } } }
+                }
+                """));
+        assertThat(snapshot.resource(ENDPOINT, "pool_llama-v2").message()).isEqualTo(parse(ClusterLoadAssignment.newBuilder(), """
+                cluster_name: "pool_llama-v2"
+                endpoints { lb_endpoints { endpoint { address { socket_address { address: "10.0.1.1" port_value: 9000 } } } } }
+                """));
+    }
+
+    /**
+     * Each model is routed twice, in this order: on the {@code x-aimesh-model} header the ai-filter sets, then on
+     * the body's model that json_to_metadata extracts; within each, overrides come before the weighted split.
+     */
+    @Test
+    void routes_overridesThenWeightedSplit_byHeaderThenByBody_thenModelNotFound() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+
+        assertThat(snapshot.resources(ROUTE)).containsOnlyKeys("aimesh_routes");
+        String byHeader = "headers { name: \"x-aimesh-model\" string_match { exact: \"llama-3-8b-instruct\" } }";
+        String byBody = """
+                dynamic_metadata { filter: "aimesh" path { key: "model" }
+                  value { string_match { exact: "llama-3-8b-instruct" } } }""";
+        String override = "headers { name: \"x-aimesh-version\" string_match { exact: \"v2\" } }";
+        String split = """
+                weighted_clusters {
+                  clusters { name: "pool_llama-v1" weight { value: 90 }
+                    response_headers_to_add { header { key: "x-aimesh-route-version" value: "v1" } } }
+                  clusters { name: "pool_llama-v2" weight { value: 10 }
+                    response_headers_to_add { header { key: "x-aimesh-route-version" value: "v2" } } }
+                }""";
+        assertThat(snapshot.resource(ROUTE, "aimesh_routes").message()).isEqualTo(parse(RouteConfiguration.newBuilder(), """
+                name: "aimesh_routes"
+                internal_only_headers: "x-aimesh-model"
+                internal_only_headers: "x-gateway-destination-endpoint"
+                virtual_hosts {
+                  name: "aimesh"
+                  domains: "*"
+                  routes {
+                    name: "llama/override/x-aimesh-version=v2"
+                    match { prefix: "/" %1$s %3$s }
+                    route { cluster: "pool_llama-v2" timeout { seconds: 30 } %5$s }
+                  }
+                  routes {
+                    name: "llama"
+                    match { prefix: "/" %1$s }
+                    route { %4$s timeout { seconds: 30 } %5$s }
+                  }
+                  routes {
+                    name: "llama/body/override/x-aimesh-version=v2"
+                    match { prefix: "/" %2$s %3$s }
+                    route { cluster: "pool_llama-v2" timeout { seconds: 30 } %5$s }
+                  }
+                  routes {
+                    name: "llama/body"
+                    match { prefix: "/" %2$s }
+                    route { %4$s timeout { seconds: 30 } %5$s }
+                  }
+                  routes {
+                    name: "model-not-found"
+                    match { prefix: "/" }
+                    direct_response { status: 404 body { inline_string: "%6$s" } }
+                    response_headers_to_add { header { key: "content-type" value: "application/json" } }
+                  }
+                }
+                """.formatted(byHeader, byBody, override, split, RETRY,
+                TextFormat.escapeDoubleQuotesAndBackslashes(EnvoyTranslator.MODEL_NOT_FOUND))));
+    }
+
+    @Test
+    void modelNotFoundBody_isOpenAiStyleJsonError() throws Exception {
+        JsonNode body = new ObjectMapper().readTree(EnvoyTranslator.MODEL_NOT_FOUND);
+
+        assertThat(body.at("/error/code").asText()).isEqualTo("model_not_found");
+        assertThat(body.at("/error/type").asText()).isEqualTo("invalid_request_error");
+        assertThat(body.at("/error/param").asText()).isEqualTo("model");
+    }
+
+    @Test
+    void weightedSplit_omitsZeroWeightVersions_whichStayReachableByOverride() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(100, 0)));
+
+        List<Route> routes = routes(snapshot);
+        List<Route> weighted = routes.stream().filter(r -> r.getRoute().hasWeightedClusters()).toList();
+        List<Route> overrides = routes.stream().filter(r -> r.getName().contains("/override/")).toList();
+        assertThat(weighted).isNotEmpty().allSatisfy(r -> assertThat(r.getRoute().getWeightedClusters().getClustersList())
+                .extracting(WeightedCluster.ClusterWeight::getName).containsExactly("pool_llama-v1"));
+        assertThat(overrides).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.getRoute().getCluster()).isEqualTo("pool_llama-v2"));
+    }
+
+    @Test
+    void routes_keepPolicyOrderPerModel_withModelNotFoundLast() throws Exception {
+        String second = """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: ModelRoute
+                metadata: {name: mistral}
+                spec:
+                  model: mistral-7b
+                  versions:
+                    - {name: only, pool: llama-v2, weight: 1}
+                  overrides:
+                    - {header: x-debug, value: "1", version: only}
+                  timeout: 0s
+                """;
+
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10) + second));
+
+        List<String> names = routes(snapshot).stream().map(Route::getName).toList();
+        assertThat(names).containsSubsequence(
+                "llama/override/x-aimesh-version=v2", "llama", "mistral/override/x-debug=1", "mistral", "model-not-found");
+        assertThat(names).last().isEqualTo("model-not-found");
+        Route mistral = routes(snapshot).stream().filter(r -> r.getName().equals("mistral")).findFirst().orElseThrow();
+        assertThat(mistral.getMatch().getHeadersList()).extracting(h -> h.getName() + "=" + h.getStringMatch().getExact())
+                .containsExactly("x-aimesh-model=mistral-7b");
+        assertThat(mistral.getRoute().hasTimeout()).isTrue();
+        assertThat(mistral.getRoute().getTimeout().getSeconds()).as("0s disables the timeout").isZero();
+    }
+
+    @Test
+    void listener_bindsConfiguredAddressAndPort_andTakesRoutesFromAds() throws Exception {
+        XdsSnapshot snapshot = new EnvoyTranslator("0.0.0.0", 18080).translate(load(POOLS + route(90, 10)));
+
+        assertThat(snapshot.resources(LISTENER)).containsOnlyKeys("aimesh_http");
+        Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
+        assertThat(listener.getAddress()).isEqualTo(parse(io.envoyproxy.envoy.config.core.v3.Address.newBuilder(),
+                "socket_address { address: \"0.0.0.0\" port_value: 18080 }"));
+        assertThat(listener.getFilterChainsList()).hasSize(1);
+        Filter filter = listener.getFilterChains(0).getFilters(0);
+        assertThat(filter.getName()).isEqualTo("envoy.filters.network.http_connection_manager");
+        HttpConnectionManager hcm = filter.getTypedConfig().unpack(HttpConnectionManager.class);
+        assertThat(hcm.getRds()).isEqualTo(parse(Rds.newBuilder(),
+                "config_source { %s } route_config_name: \"aimesh_routes\"".formatted(ADS)));
+        // Without a Gateway there is no ext_proc filter: the body's model is read by json_to_metadata alone.
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
+                .containsExactly("envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
+        assertThat(hcm.getHttpFilters(1).getTypedConfig().is(Router.class)).isTrue();
+    }
+
+    @Test
+    void translatingSamePoliciesTwice_yieldsIdenticalVersions() throws Exception {
+        XdsSnapshot first = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+        XdsSnapshot second = new EnvoyTranslator("127.0.0.1", 10000).translate(load(POOLS + route(90, 10)));
+
+        assertThat(second.version()).isEqualTo(first.version());
+        for (var type : io.aimesh.xds.snapshot.ResourceType.values()) {
+            assertThat(second.version(type)).as(type.name()).isEqualTo(first.version(type));
+        }
+        assertThat(second.resource(ROUTE, "aimesh_routes").packed()).isEqualTo(first.resource(ROUTE, "aimesh_routes").packed());
+    }
+
+    @Test
+    void weightChange_changesRouteVersion_notClustersEndpointsOrListener() throws Exception {
+        XdsSnapshot before = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+        XdsSnapshot after = TRANSLATOR.translate(load(POOLS + route(80, 20)));
+
+        assertThat(after.version(ROUTE)).isNotEqualTo(before.version(ROUTE));
+        assertThat(after.version(CLUSTER)).isEqualTo(before.version(CLUSTER));
+        assertThat(after.version(ENDPOINT)).isEqualTo(before.version(ENDPOINT));
+        assertThat(after.version(LISTENER)).isEqualTo(before.version(LISTENER));
+        assertThat(after.version()).isNotEqualTo(before.version());
+    }
+
+    @Test
+    void endpointChange_changesOnlyThatPoolsAssignment() throws Exception {
+        XdsSnapshot before = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+        XdsSnapshot after = TRANSLATOR.translate(load(POOLS.replace("10.0.1.1:9000", "10.0.1.1:9001") + route(90, 10)));
+
+        assertThat(after.resource(ENDPOINT, "pool_llama-v2").version())
+                .isNotEqualTo(before.resource(ENDPOINT, "pool_llama-v2").version());
+        assertThat(after.resource(ENDPOINT, "pool_llama-v1").version())
+                .isEqualTo(before.resource(ENDPOINT, "pool_llama-v1").version());
+        assertThat(after.version(CLUSTER)).isEqualTo(before.version(CLUSTER));
+        assertThat(after.version(ROUTE)).isEqualTo(before.version(ROUTE));
+    }
+
+    @Test
+    void hostNameEndpoint_isResolvedToAnIpAddress() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS.replace("10.0.1.1:9000", "localhost:9000") + route(90, 10)));
+
+        ClusterLoadAssignment assignment = (ClusterLoadAssignment) snapshot.resource(ENDPOINT, "pool_llama-v2").message();
+        var address = assignment.getEndpoints(0).getLbEndpoints(0).getEndpoint().getAddress().getSocketAddress();
+        assertThat(address.getAddress()).isIn("127.0.0.1", "::1", "0:0:0:0:0:0:0:1");
+        assertThat(address.getPortValue()).isEqualTo(9000);
+    }
+
+    @Test
+    void unresolvableHost_failsWithPoolAndHostInMessage() {
+        PolicySet policies = load(POOLS.replace("10.0.1.1:9000", "no-such-host.invalid:9000") + route(90, 10));
+
+        assertThatThrownBy(() -> TRANSLATOR.translate(policies))
+                .isInstanceOf(TranslationException.class)
+                .hasMessageContaining("InferencePool/llama-v2")
+                .hasMessageContaining("'no-such-host.invalid'");
+    }
+
+    @Test
+    void listenPortOutOfRange_isRejected() {
+        assertThatThrownBy(() -> new EnvoyTranslator("0.0.0.0", 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("listenPort: 0 (expected: 1..65535)");
+    }
+
+    private static List<Route> routes(XdsSnapshot snapshot) {
+        RouteConfiguration config = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
+        assertThat(config.getVirtualHostsList()).hasSize(1);
+        return config.getVirtualHosts(0).getRoutesList();
+    }
+
+    private static String route(int v1Weight, int v2Weight) {
+        return """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: ModelRoute
+                metadata: {name: llama}
+                spec:
+                  model: llama-3-8b-instruct
+                  versions:
+                    - {name: v1, pool: llama-v1, weight: %d}
+                    - {name: v2, pool: llama-v2, weight: %d}
+                  overrides:
+                    - {header: x-aimesh-version, value: v2, version: v2}
+                  timeout: 30s
+                """.formatted(v1Weight, v2Weight);
+    }
+
+    private static PolicySet load(String yaml) {
+        LoadResult result = PolicyLoader.load(Map.of("p.yaml", yaml));
+        assertThat(result.errors()).as("policy errors").isEmpty();
+        return result.policies();
+    }
+
+    private static Message parse(Message.Builder builder, String text) throws TextFormat.ParseException {
+        TextFormat.merge(text, builder);
+        return builder.build();
+    }
+}
