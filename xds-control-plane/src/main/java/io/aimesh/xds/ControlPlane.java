@@ -3,7 +3,7 @@ package io.aimesh.xds;
 import static java.util.Objects.requireNonNull;
 
 import io.aimesh.xds.admin.AdminPages;
-import io.aimesh.xds.admin.AdminServer;
+import io.aimesh.internal.AdminServer;
 import io.aimesh.xds.server.AdsService;
 import io.aimesh.xds.server.NodeRegistry;
 import io.aimesh.xds.server.SnapshotHub;

@@ -1,4 +1,4 @@
-package io.aimesh.xds.admin;
+package io.aimesh.internal;
 
 import static java.util.Objects.requireNonNull;
 
