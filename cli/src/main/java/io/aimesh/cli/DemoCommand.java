@@ -1,8 +1,11 @@
 package io.aimesh.cli;
 
+import io.aimesh.filter.AiFilter;
+import io.aimesh.filter.AiFilterOptions;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
 import io.aimesh.policy.Endpoint;
+import io.aimesh.policy.Gateway;
 import io.aimesh.policy.LoadResult;
 import io.aimesh.policy.ModelRoute;
 import io.aimesh.policy.ModelVersion;
@@ -51,6 +54,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--envoy-admin-port", defaultValue = "9901", description = "Envoy's admin port (default: ${DEFAULT-VALUE}).")
     int envoyAdminPort;
 
+    @Option(names = "--filter-admin-port", defaultValue = "19080",
+            description = "The ai-filter's admin port (default: ${DEFAULT-VALUE}); its ext_proc address comes from the Gateway policy.")
+    int filterAdminPort;
+
     @Option(names = "--concurrency", defaultValue = "8", description = "Concurrent client requests (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
@@ -67,6 +74,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds; 0 runs until Ctrl-C.")
     int duration;
+
+    /** The demo keys of the example tenants (tenants.yaml holds only their SHA-256 digests). */
+    private static final java.util.Map<String, String> DEMO_KEYS = java.util.Map.of("acme", "acme-demo-key", "globex", "globex-demo-key");
 
     private final List<AutoCloseable> running = new ArrayList<>();
 
@@ -92,10 +102,12 @@ final class DemoCommand implements Callable<Integer> {
             ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(demoPolicies)
                     .withXds("127.0.0.1", xdsPort).withAdmin("127.0.0.1", adminPort).withListener("127.0.0.1", listenerPort));
             running.add(controlPlane);
+            startFilter(loaded);
+            List<DemoLoad.Client> clients = clients(loaded);
             Process envoy = startEnvoy(envoyBinary);
-            waitForRoute(envoy, route.model());
-            printWelcome(route, demoPolicies);
-            return runLoad(route, demoPolicies, stop);
+            waitForRoute(envoy, route.model(), clients.get(0));
+            printWelcome(route, demoPolicies, clients.get(0));
+            return runLoad(route, demoPolicies, clients, stop);
         } finally {
             if (Thread.currentThread() != hook) {
                 try {
@@ -133,6 +145,33 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** Starts the ai-filter where the Gateway policy says it listens, if the policies put one in the path. */
+    private void startFilter(LoadResult loaded) throws IOException {
+        Gateway gateway = loaded.policies().gateway();
+        if (gateway == null || gateway.filter() == null) {
+            return;
+        }
+        Endpoint address = gateway.filter().address();
+        AiFilter filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + xdsPort, "aimesh-demo-filter", address.host(),
+                address.port(), "127.0.0.1", filterAdminPort));
+        running.add(filter);
+        System.out.println("demo: ai-filter on " + address + " (admin http://127.0.0.1:" + filter.adminPort() + "/metrics)");
+    }
+
+    /**
+     * The demo's tenants: with the example policies, acme sends most of the load and globex,
+     * whose output-token budget is small, sends longer requests and meets its limit. The keys
+     * are the ones whose digests the example tenants.yaml holds.
+     */
+    private List<DemoLoad.Client> clients(LoadResult loaded) {
+        if (loaded.policies().tenants().isEmpty()) {
+            return List.of(new DemoLoad.Client("anonymous", null, concurrency, maxTokens));
+        }
+        int globex = Math.max(1, concurrency / 4);
+        return List.of(new DemoLoad.Client("acme", DEMO_KEYS.get("acme"), concurrency - globex, maxTokens),
+                new DemoLoad.Client("globex", DEMO_KEYS.get("globex"), globex, maxTokens * 4));
+    }
+
     private Process startEnvoy(Path binary) throws IOException {
         Path dir = workDir.resolve("demo").toAbsolutePath();
         Files.createDirectories(dir);
@@ -151,10 +190,10 @@ final class DemoCommand implements Callable<Integer> {
         return envoy;
     }
 
-    private void waitForRoute(Process envoy, String model) throws Exception {
+    private void waitForRoute(Process envoy, String model, DemoLoad.Client client) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        DemoLoad probe = new DemoLoad(listenerPort, model, 1, 0);
-        while (!probe.probe()) {
+        DemoLoad probe = new DemoLoad(listenerPort, model, List.of());
+        while (!probe.probe(client)) {
             if (!envoy.isAlive()) {
                 throw new IllegalStateException("Envoy exited with " + envoy.exitValue() + "; see " + workDir.resolve("demo/envoy.log"));
             }
@@ -166,21 +205,22 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private void printWelcome(ModelRoute route, Path demoPolicies) {
+    private void printWelcome(ModelRoute route, Path demoPolicies, DemoLoad.Client client) {
+        String auth = client.apiKey() == null ? "" : "-H 'authorization: Bearer " + client.apiKey() + "' ";
         System.out.printf("""
 
-                demo: Envoy listens on http://127.0.0.1:%1$d and routes by the x-aimesh-model header. Try:
-                  curl -s http://127.0.0.1:%1$d/v1/chat/completions -H 'x-aimesh-model: %2$s' \\
-                    -H 'content-type: application/json' \\
-                    -d '{"model":"%2$s","messages":[{"role":"user","content":"hello"}]}' -D - 
+                demo: Envoy listens on http://127.0.0.1:%1$d and routes by the request's model. Try:
+                  curl -s http://127.0.0.1:%1$d/v1/chat/completions %6$s-H 'content-type: application/json' \\
+                    -d '{"model":"%2$s","messages":[{"role":"user","content":"hello"}]}' -D -
                   (add -H 'x-aimesh-version: v2' to force the canary)
                 demo: edit %3$s/routes.yaml to change the weights live.
                 demo: control plane admin http://127.0.0.1:%4$d/nodes  /config_dump  /metrics; Envoy admin http://127.0.0.1:%5$d
-                """, listenerPort, route.model(), demoPolicies, adminPort, envoyAdminPort);
+                """, listenerPort, route.model(), demoPolicies, adminPort, envoyAdminPort, auth);
     }
 
-    private int runLoad(ModelRoute route, Path demoPolicies, CountDownLatch stop) throws Exception {
-        DemoLoad load = new DemoLoad(listenerPort, route.model(), maxTokens, concurrency);
+    private int runLoad(ModelRoute route, Path demoPolicies, List<DemoLoad.Client> clients, CountDownLatch stop)
+            throws Exception {
+        DemoLoad load = new DemoLoad(listenerPort, route.model(), clients);
         running.add(0, load);
         load.start();
         long started = System.nanoTime();
@@ -199,7 +239,8 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         load.close();
-        System.out.printf("%ndemo: done, %d requests succeeded, %d failed%n", load.succeeded(), load.failed());
+        System.out.printf("%ndemo: done, %d requests succeeded, %d rate limited (429), %d failed%n", load.succeeded(),
+                load.limited(), load.failed());
         return load.failed() == 0 ? 0 : 3;
     }
 

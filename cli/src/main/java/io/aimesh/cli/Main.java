@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code aimesh} launcher: one command with a subcommand per role. */
 @Command(name = "aimesh", mixinStandardHelpOptions = true, version = "aimesh 0.1.0",
         description = "AI-aware traffic management for Envoy: policies, xDS control plane, model simulator.",
-        subcommands = {ValidateCommand.class, SchemaCommand.class, ControlPlaneCommand.class, EnvoyBootstrapCommand.class,
+        subcommands = {ValidateCommand.class, SchemaCommand.class, ControlPlaneCommand.class, FilterCommand.class, EnvoyBootstrapCommand.class,
                 ModelSimCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

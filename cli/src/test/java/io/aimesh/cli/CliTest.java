@@ -38,7 +38,7 @@ class CliTest {
         Run run = run("validate", "../policies/examples");
 
         assertThat(run.code()).isZero();
-        assertThat(run.out()).isEqualTo("policies OK: 2 InferencePool, 1 ModelRoute, 2 Tenant" + System.lineSeparator());
+        assertThat(run.out()).isEqualTo("policies OK: 2 InferencePool, 1 ModelRoute, 2 Tenant, 1 Gateway" + System.lineSeparator());
     }
 
     @Test

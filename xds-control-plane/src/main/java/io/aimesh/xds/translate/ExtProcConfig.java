@@ -11,9 +11,11 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
  *
  * <p>Round trips are the cost of ext_proc: every synchronous message waits for the filter.
  * The request's headers and body go out together ({@code send_body_without_waiting_for_header_response}),
- * so admission costs one round trip, not two. The response body mode is chosen per request
- * by the filter ({@code allow_mode_override}): buffered for JSON, whose usage sits at the end,
- * streamed for SSE, where a hidden usage event must be cut out, none where nothing is needed.
+ * so admission costs one round trip, not two. That setting also sends response bodies before
+ * the filter has seen the response headers, so the filter cannot choose a body mode per
+ * response (Envoy ignores a {@code mode_override} then); response bodies are streamed, which
+ * serves both kinds: SSE, where a hidden usage event must be cut out of a chunk, and JSON,
+ * which the filter gathers to read the usage at its end.
  */
 final class ExtProcConfig {
     private ExtProcConfig() {
@@ -29,11 +31,10 @@ final class ExtProcConfig {
                         .setRequestHeaderMode(ProcessingMode.HeaderSendMode.SEND)
                         .setRequestBodyMode(ProcessingMode.BodySendMode.BUFFERED)
                         .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SEND)
-                        .setResponseBodyMode(ProcessingMode.BodySendMode.NONE)
+                        .setResponseBodyMode(ProcessingMode.BodySendMode.STREAMED)
                         .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
                         .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
                 .setSendBodyWithoutWaitingForHeaderResponse(true)
-                .setAllowModeOverride(true)
                 .build();
     }
 }

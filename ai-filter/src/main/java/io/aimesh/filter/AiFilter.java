@@ -1,0 +1,87 @@
+package io.aimesh.filter;
+
+import static java.util.Objects.requireNonNull;
+
+import io.aimesh.filter.config.FilterConfigClient;
+import io.aimesh.filter.config.RuntimeConfig;
+import io.aimesh.filter.extproc.ExtProcService;
+import io.aimesh.filter.extproc.FilterContext;
+import io.aimesh.filter.extproc.FilterMetrics;
+import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.internal.AdminServer;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The ai-filter: Envoy's external processor for AI traffic, configured by the control plane
+ * over ADS, with an admin HTTP server ({@code /healthz}, {@code /readyz}, {@code /metrics},
+ * {@code /config}).
+ */
+public final class AiFilter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(AiFilter.class.getName());
+
+    private final AtomicReference<RuntimeConfig> config = new AtomicReference<>();
+    private final FilterMetrics metrics = new FilterMetrics();
+    private final FilterConfigClient configClient;
+    private final Server grpc;
+    private final AdminServer admin;
+
+    private AiFilter(AiFilterOptions options) throws IOException {
+        FilterContext context = new FilterContext(config::get,
+                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics);
+        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
+                .addService(new ExtProcService(context))
+                .permitKeepAliveTime(10, TimeUnit.SECONDS)
+                .permitKeepAliveWithoutCalls(true)
+                .build()
+                .start();
+        admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
+                () -> config.get() != null, Map.of("/config", this::configPage));
+        configClient = new FilterConfigClient(options.controlPlane(), options.nodeId(), config::set);
+        LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
+                + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
+    }
+
+    /** Starts the filter; it answers 503 until its first config arrives from the control plane. */
+    public static AiFilter start(AiFilterOptions options) throws IOException {
+        return new AiFilter(requireNonNull(options, "options"));
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    public int adminPort() {
+        return admin.port();
+    }
+
+    /** The config version in force, or {@code null} before the first. */
+    public String configVersion() {
+        RuntimeConfig current = config.get();
+        return current == null ? null : current.version();
+    }
+
+    private String configPage() {
+        RuntimeConfig current = config.get();
+        return current == null ? "{\"version\":null}\n"
+                : "{\"version\":\"" + current.version() + "\",\"summary\":\"" + current + "\"}\n";
+    }
+
+    @Override
+    public void close() {
+        configClient.close();
+        admin.close();
+        grpc.shutdownNow();
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

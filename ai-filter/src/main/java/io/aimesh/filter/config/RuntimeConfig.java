@@ -1,0 +1,150 @@
+package io.aimesh.filter.config;
+
+import io.aimesh.filter.api.FilterConfig;
+import io.aimesh.filter.api.Limit;
+import io.aimesh.filter.api.Model;
+import io.aimesh.filter.api.StreamOverrun;
+import io.aimesh.filter.api.Tenant;
+import io.aimesh.filter.body.RequestBodyParser;
+import io.aimesh.filter.body.TokenEstimator;
+import io.aimesh.filter.limit.LimitRule;
+import io.aimesh.filter.limit.TenantLimits;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The filter's configuration as the request path uses it: lookups by model, API key digest
+ * and trusted header, built once per config version. Immutable and thread-safe.
+ */
+public final class RuntimeConfig {
+    /** A model clients may request, with the estimator of its prompt tokens. */
+    public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens) {
+    }
+
+    /** A tenant with the models it may use ({@code null} set means all) and its limits. */
+    public record TenantInfo(String name, Set<String> allowedModels, TenantLimits limits) {
+        public boolean allows(String model) {
+            return allowedModels == null || allowedModels.contains(model);
+        }
+    }
+
+    private static final Set<String> TOKENIZERS = Set.of("cl100k_base", "o200k_base", "p50k_base", "r50k_base", "approximate");
+
+    private final String version;
+    private final Map<String, ModelInfo> models;
+    private final Map<String, TenantInfo> byKeyDigest;
+    private final Map<String, Map<String, TenantInfo>> byHeader;
+    private final boolean identityRequired;
+    private final RequestBodyParser parser;
+    private final boolean cutOverrunningStreams;
+    private final Set<String> clientHeaders;
+
+    private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, TenantInfo> byKeyDigest,
+                          Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
+                          boolean cutOverrunningStreams, Set<String> clientHeaders) {
+        this.version = version;
+        this.models = models;
+        this.byKeyDigest = byKeyDigest;
+        this.byHeader = byHeader;
+        this.identityRequired = identityRequired;
+        this.parser = RequestBodyParser.of((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes));
+        this.cutOverrunningStreams = cutOverrunningStreams;
+        this.clientHeaders = clientHeaders;
+    }
+
+    /**
+     * Builds the runtime view of {@code config}.
+     *
+     * @throws InvalidConfigException when the config is inconsistent (the control plane validated
+     *     it, so this means a version skew or a bug; the filter NACKs it and keeps its old config)
+     */
+    static RuntimeConfig compile(FilterConfig config, String version) throws InvalidConfigException {
+        Map<String, ModelInfo> models = new HashMap<>();
+        for (Model model : config.getModelsList()) {
+            if (!TOKENIZERS.contains(model.getTokenizer())) {
+                throw new InvalidConfigException("model " + model.getName() + ": unknown tokenizer '" + model.getTokenizer() + "'");
+            }
+            models.put(model.getName(), new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()),
+                    Math.max(1, model.getDefaultMaxTokens())));
+        }
+        Map<String, TenantInfo> byKey = new HashMap<>();
+        Map<String, Map<String, TenantInfo>> byHeader = new HashMap<>();
+        for (Tenant tenant : config.getTenantsList()) {
+            TenantInfo info = new TenantInfo(tenant.getName(),
+                    tenant.getAllowedModelsList().contains("*") || tenant.getAllowedModelsCount() == 0
+                            ? null : Set.copyOf(tenant.getAllowedModelsList()),
+                    limits(tenant));
+            for (String digest : tenant.getApiKeySha256List()) {
+                byKey.put(digest, info);
+            }
+            if (!tenant.getTrustedHeader().getName().isEmpty()) {
+                byHeader.computeIfAbsent(tenant.getTrustedHeader().getName(), h -> new HashMap<>())
+                        .put(tenant.getTrustedHeader().getValue(), info);
+            }
+        }
+        long maxBytes = config.getSettings().getMaxRequestBytes() == 0 ? 1 << 20 : config.getSettings().getMaxRequestBytes();
+        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(byKey), Map.copyOf(byHeader),
+                config.getTenantsCount() > 0, maxBytes,
+                config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
+                Set.copyOf(config.getSettings().getClientHeadersList()));
+    }
+
+    private static TenantLimits limits(Tenant tenant) throws InvalidConfigException {
+        List<LimitRule> rules = new java.util.ArrayList<>();
+        for (Limit limit : tenant.getLimitsList()) {
+            try {
+                rules.add(new LimitRule(limit.getId(), limit.getModelsList(), Duration.ofSeconds(limit.getWindowSeconds()),
+                        limit.getTokens(), new LimitRule.Cost(limit.getInputWeight(), limit.getOutputWeight()), limit.getBurst()));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidConfigException("tenant " + tenant.getName() + " limit " + limit.getId() + ": " + e.getMessage());
+            }
+        }
+        return new TenantLimits(tenant.getName(), rules, tenant.getRequestsPerMinute());
+    }
+
+    public String version() {
+        return version;
+    }
+
+    /** Returns the model, or {@code null} when no route serves it. */
+    public ModelInfo model(String name) {
+        return models.get(name);
+    }
+
+    /** Whether requests must identify a tenant (any Tenant policy exists). */
+    public boolean identityRequired() {
+        return identityRequired;
+    }
+
+    /** The tenant owning the API key with this lower-case hex SHA-256, or {@code null}. */
+    public TenantInfo tenantByKeyDigest(String digest) {
+        return byKeyDigest.get(digest);
+    }
+
+    /** Trusted gateway headers: header name to value to tenant. */
+    public Map<String, Map<String, TenantInfo>> tenantHeaders() {
+        return byHeader;
+    }
+
+    /** The request body parser, with this config's size limit. */
+    public RequestBodyParser parser() {
+        return parser;
+    }
+
+    public boolean cutOverrunningStreams() {
+        return cutOverrunningStreams;
+    }
+
+    /** The {@code x-aimesh-*} headers clients may send (override headers). */
+    public Set<String> clientHeaders() {
+        return clientHeaders;
+    }
+
+    @Override
+    public String toString() {
+        return models.size() + " models, " + (byKeyDigest.size() + byHeader.size()) + " tenant identities";
+    }
+}

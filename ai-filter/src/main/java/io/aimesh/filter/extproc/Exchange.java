@@ -1,0 +1,165 @@
+package io.aimesh.filter.extproc;
+
+import com.google.protobuf.ByteString;
+import io.aimesh.filter.body.ParsedRequest;
+import io.aimesh.filter.limit.Admission;
+import io.aimesh.filter.limit.Denial;
+import io.aimesh.filter.limit.RateLimitHeaders;
+import io.aimesh.filter.limit.Reservation;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The accounting of one admitted (or refused) inference request: its reservation, the body
+ * rewrite that asks a streaming backend for usage, the response reading that finds the real
+ * usage, and the one reconciliation at the end. Confined to its request's ext_proc stream.
+ */
+final class Exchange {
+    private final FilterContext context;
+    private final String model;
+    private final String tenant;
+    private final ParsedRequest request;
+    private final Admission admission;
+    private final long estimatedInput;
+    private final ByteString rewrittenBody;
+    private ResponseReader reader;
+    private boolean firstByteSeen;
+    /** Whether a reservation is outstanding. */
+    private boolean reserved;
+    /** Whether the request's usage has been accounted (once, whichever way the stream ends). */
+    private boolean done;
+
+    /**
+     * @param admission the limiter's answer, or {@code null} for a request of no tenant (no limits)
+     */
+    Exchange(FilterContext context, String model, String tenant, ParsedRequest request, Admission admission,
+             long estimatedInput, ByteString rewrittenBody) {
+        this.context = context;
+        this.model = model;
+        this.tenant = tenant;
+        this.request = request;
+        this.admission = admission;
+        this.estimatedInput = estimatedInput;
+        this.rewrittenBody = rewrittenBody;
+        reserved = admission != null && admission.admitted();
+        if (reserved) {
+            context.metrics().reserved();
+        }
+    }
+
+    /** The 429 to answer with, or {@code null} when admitted. */
+    ErrorReply denial() {
+        if (admission == null || admission.admitted()) {
+            return null;
+        }
+        Denial denial = admission.denial();
+        boolean requests = denial.limit().equals(Denial.REQUESTS);
+        String scope = denial.scope().equals("*") ? model : denial.scope();
+        String window = window(denial.window());
+        String message = "Rate limit reached for " + (requests ? "requests" : "tokens") + " of tenant '" + tenant
+                + "' on model '" + scope + "' per " + window + ". Retry after " + retryAfter() + " s.";
+        return new ErrorReply(429, message, requests ? "requests" : "tokens", "rate_limit_exceeded", null,
+                "limited tenant=" + tenant + " model=" + model + " window=" + window
+                        + (requests ? " limit=requests" : " limit=" + denial.limit()));
+    }
+
+    /** {@code retry-after} seconds for a denial, else {@code null}. */
+    String retryAfter() {
+        return admission == null || admission.admitted() ? null : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
+    }
+
+    /** The request body to send upstream instead of the client's, or {@code null} to keep it. */
+    ByteString rewrittenBody() {
+        return rewrittenBody;
+    }
+
+    /** OpenAI's {@code x-ratelimit-*} headers for this request, empty for a tenant without limits. */
+    List<HeaderValue> rateLimitHeaders() {
+        if (admission == null) {
+            return List.of();
+        }
+        RateLimitHeaders values = admission.headers();
+        List<HeaderValue> headers = new ArrayList<>(6);
+        if (values.hasTokens()) {
+            headers.add(ProcessingResponses.value("x-ratelimit-limit-tokens", Long.toString(values.limitTokens())));
+            headers.add(ProcessingResponses.value("x-ratelimit-remaining-tokens", Long.toString(values.remainingTokens())));
+            headers.add(ProcessingResponses.value("x-ratelimit-reset-tokens", HeaderFormat.duration(values.resetTokensMillis())));
+        }
+        if (values.hasRequests()) {
+            headers.add(ProcessingResponses.value("x-ratelimit-limit-requests", Long.toString(values.limitRequests())));
+            headers.add(ProcessingResponses.value("x-ratelimit-remaining-requests", Long.toString(values.remainingRequests())));
+            headers.add(ProcessingResponses.value("x-ratelimit-reset-requests", HeaderFormat.duration(values.resetRequestsMillis())));
+        }
+        return headers;
+    }
+
+    /** The backend answered 200: read its body as SSE or as one JSON document. */
+    void responseStarted(boolean sse) {
+        reader = new ResponseReader(sse, rewrittenBody != null && request.stream());
+    }
+
+    /** Whether response body chunks are being read (the backend answered 200). */
+    boolean reading() {
+        return reader != null;
+    }
+
+    /** Reads one response body message; returns the replacement chunk, or {@code null} to pass it unchanged. */
+    ByteString onResponseBody(ByteString chunk, boolean endOfStream, long startNanos) {
+        if (!firstByteSeen && !chunk.isEmpty()) {
+            firstByteSeen = true;
+            context.metrics().firstToken(model, System.nanoTime() - startNanos);
+        }
+        return reader == null ? null : reader.read(chunk, endOfStream);
+    }
+
+    /** The request failed before a model produced anything: refund the whole reservation. */
+    void release() {
+        if (done) {
+            return;
+        }
+        done = true;
+        if (reserved) {
+            reserved = false;
+            admission.reservation().release();
+            context.metrics().settled();
+        }
+    }
+
+    /**
+     * Charges what was really used, once: the backend's usage when it reported one, else the
+     * input estimate plus the output tokens counted in the stream (or, for a response never read,
+     * the whole reservation stays charged).
+     */
+    void settle() {
+        if (done) {
+            return;
+        }
+        done = true;
+        long input = estimatedInput;
+        long output = -1;
+        if (reader != null && reader.usage() != null) {
+            input = reader.usage().promptTokens();
+            output = reader.usage().completionTokens();
+        } else if (reader != null && reader.streamedTokens() > 0) {
+            output = reader.streamedTokens();
+        }
+        if (output >= 0) {
+            context.metrics().usage(model, tenant, input, output);
+        }
+        if (reserved) {
+            reserved = false;
+            if (output >= 0) {
+                Reservation reservation = admission.reservation();
+                reservation.reconcile(input, output);
+            }
+            context.metrics().settled();
+        }
+    }
+
+    private static String window(Duration window) {
+        long seconds = window.toSeconds();
+        return seconds == 60 ? "1m" : seconds == 3600 ? "1h" : seconds == 86_400 ? "1d" : seconds + "s";
+    }
+}

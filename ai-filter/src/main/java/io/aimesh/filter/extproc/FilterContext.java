@@ -1,0 +1,60 @@
+package io.aimesh.filter.extproc;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.protobuf.ByteString;
+import io.aimesh.filter.body.BodyParseResult;
+import io.aimesh.filter.body.ParsedRequest;
+import io.aimesh.filter.body.RequestKind;
+import io.aimesh.filter.body.UsageRewriter;
+import io.aimesh.filter.config.RuntimeConfig;
+import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
+import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
+import io.aimesh.filter.limit.Admission;
+import io.aimesh.filter.limit.TokenLimiter;
+import java.util.function.Supplier;
+
+/**
+ * What every request's processor shares: the current config, the limiter, the metrics.
+ * Thread-safe.
+ */
+public final class FilterContext {
+    private final Supplier<RuntimeConfig> config;
+    private final TokenLimiter limiter;
+    private final FilterMetrics metrics;
+
+    /**
+     * @param config the current config, or {@code null} before the first one arrives
+     */
+    public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics) {
+        this.config = requireNonNull(config, "config");
+        this.limiter = requireNonNull(limiter, "limiter");
+        this.metrics = requireNonNull(metrics, "metrics");
+    }
+
+    RuntimeConfig config() {
+        return config.get();
+    }
+
+    FilterMetrics metrics() {
+        return metrics;
+    }
+
+    BodyParseResult parse(RuntimeConfig config, String path, String contentType, ByteString body) {
+        int query = path.indexOf('?');
+        RequestKind kind = RequestKind.ofPath(query < 0 ? path : path.substring(0, query)).orElseThrow();
+        return config.parser().parse(kind, contentType, body.toByteArray());
+    }
+
+    /** Estimates the request's tokens and reserves them against the tenant's budgets. */
+    Exchange admit(TenantInfo tenant, ModelInfo model, ParsedRequest request, ByteString body) {
+        long input = model.estimator().promptTokens(request);
+        long output = request.kind() == RequestKind.EMBEDDING ? 0 : request.maxTokens().orElse(model.defaultMaxTokens());
+        Admission admission = tenant == null ? null : limiter.admit(tenant.limits(), model.name(), input, output);
+        ByteString rewritten = null;
+        if ((admission == null || admission.admitted()) && request.needsUsageRequested()) {
+            rewritten = UsageRewriter.rewrite(request, body.toByteArray()).map(ByteString::copyFrom).orElse(null);
+        }
+        return new Exchange(this, model.name(), tenant == null ? null : tenant.name(), request, admission, input, rewritten);
+    }
+}

@@ -1,0 +1,80 @@
+package io.aimesh.filter.extproc;
+
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The filter's Prometheus metrics. Names follow the OpenTelemetry GenAI semantic conventions
+ * where one maps ({@code gen_ai.client.token.usage}, {@code gen_ai.client.operation.duration},
+ * {@code gen_ai.server.time_to_first_token}), converted to Prometheus style: dots to
+ * underscores, units as suffixes; attributes become labels ({@code gen_ai_token_type},
+ * {@code gen_ai_request_model}) plus aimesh's {@code tenant}. Thread-safe.
+ */
+public final class FilterMetrics {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Histogram tokenUsage = Histogram.builder().name("gen_ai_client_token_usage")
+            .help("Tokens per request, by type (input, output), model and tenant; from the model server's usage")
+            .unit(new io.prometheus.metrics.model.snapshots.Unit("tokens"))
+            .labelNames("gen_ai_token_type", "gen_ai_request_model", "tenant").classicOnly()
+            .classicExponentialUpperBounds(1, 4, 10).register(registry);
+    private final Counter tokens = Counter.builder().name("aimesh_filter_tokens_total")
+            .help("Tokens used, by type (input, output), model and tenant")
+            .labelNames("type", "model", "tenant").register(registry);
+    private final Counter requests = Counter.builder().name("aimesh_filter_requests_total")
+            .help("Inference requests by outcome: admitted, limited (429), denied (401, 403, 404), error (bad request or failure)")
+            .labelNames("outcome", "model", "tenant").register(registry);
+    private final Histogram duration = Histogram.builder().name("gen_ai_client_operation_duration_seconds")
+            .help("Time from the request reaching the filter to the end of the response, by model")
+            .labelNames("gen_ai_request_model").classicOnly()
+            .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
+    private final Histogram timeToFirstToken = Histogram.builder().name("gen_ai_server_time_to_first_token_seconds")
+            .help("Time from the request reaching the filter to the first response body bytes, by model")
+            .labelNames("gen_ai_request_model").classicOnly()
+            .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+    private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
+            .help("Token reservations taken at admission and not yet reconciled").register(registry);
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    void outcome(String outcome, String model, String tenant) {
+        requests.labelValues(outcome, label(model), label(tenant)).inc();
+    }
+
+    void usage(String model, String tenant, long input, long output) {
+        String m = label(model);
+        String t = label(tenant);
+        tokenUsage.labelValues("input", m, t).observe(input);
+        tokenUsage.labelValues("output", m, t).observe(output);
+        tokens.labelValues("input", m, t).inc(input);
+        tokens.labelValues("output", m, t).inc(output);
+    }
+
+    void firstToken(String model, long nanos) {
+        observe(timeToFirstToken.labelValues(label(model)), nanos);
+    }
+
+    void finished(String model, long nanos) {
+        observe(duration.labelValues(label(model)), nanos);
+    }
+
+    void reserved() {
+        reservations.inc();
+    }
+
+    void settled() {
+        reservations.dec();
+    }
+
+    private static void observe(DistributionDataPoint point, long nanos) {
+        point.observe(nanos / 1e9);
+    }
+
+    private static String label(String value) {
+        return value == null ? "" : value;
+    }
+}

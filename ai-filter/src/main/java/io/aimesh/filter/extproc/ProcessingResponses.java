@@ -1,0 +1,126 @@
+package io.aimesh.filter.extproc;
+
+import com.google.protobuf.ByteString;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
+import io.envoyproxy.envoy.type.v3.HttpStatus;
+import io.envoyproxy.envoy.type.v3.StatusCode;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/** Builds the ext_proc answers the filter sends back to Envoy. */
+final class ProcessingResponses {
+    private static final ProcessingResponse REQUEST_BODY_CONTINUE = ProcessingResponse.newBuilder()
+            .setRequestBody(BodyResponse.getDefaultInstance()).build();
+    private static final ProcessingResponse RESPONSE_BODY_CONTINUE = ProcessingResponse.newBuilder()
+            .setResponseBody(BodyResponse.getDefaultInstance()).build();
+
+    private ProcessingResponses() {
+    }
+
+    static ProcessingResponse requestHeaders(List<String> remove) {
+        CommonResponse.Builder common = CommonResponse.newBuilder();
+        if (!remove.isEmpty()) {
+            common.setHeaderMutation(HeaderMutation.newBuilder().addAllRemoveHeaders(remove));
+        }
+        return ProcessingResponse.newBuilder()
+                .setRequestHeaders(HeadersResponse.newBuilder().setResponse(common))
+                .build();
+    }
+
+    /**
+     * Continues with the request body: sets the model header (and clears the route cache so the
+     * router sees it) when {@code model} is given, and replaces the body when {@code body} is.
+     */
+    static ProcessingResponse requestBody(String model, ByteString body) {
+        if (model == null && body == null) {
+            return REQUEST_BODY_CONTINUE;
+        }
+        CommonResponse.Builder common = CommonResponse.newBuilder();
+        HeaderMutation.Builder headers = HeaderMutation.newBuilder();
+        if (model != null) {
+            headers.addSetHeaders(header("x-aimesh-model", model));
+            common.setClearRouteCache(true);
+        }
+        if (body != null) {
+            common.setBodyMutation(BodyMutation.newBuilder().setBody(body));
+            headers.addSetHeaders(header("content-length", Integer.toString(body.size())));
+        }
+        return ProcessingResponse.newBuilder()
+                .setRequestBody(BodyResponse.newBuilder().setResponse(common.setHeaderMutation(headers)))
+                .build();
+    }
+
+    static ProcessingResponse responseHeaders(List<HeaderValue> add) {
+        HeaderMutation.Builder mutation = HeaderMutation.newBuilder();
+        for (HeaderValue header : add) {
+            mutation.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header)
+                    .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));
+        }
+        return ProcessingResponse.newBuilder()
+                .setResponseHeaders(HeadersResponse.newBuilder().setResponse(CommonResponse.newBuilder().setHeaderMutation(mutation)))
+                .build();
+    }
+
+    /** Continues with a response body chunk, replaced by {@code body} when it is not {@code null}. */
+    static ProcessingResponse responseBody(ByteString body) {
+        if (body == null) {
+            return RESPONSE_BODY_CONTINUE;
+        }
+        return ProcessingResponse.newBuilder()
+                .setResponseBody(BodyResponse.newBuilder().setResponse(CommonResponse.newBuilder()
+                        .setBodyMutation(BodyMutation.newBuilder().setBody(body))))
+                .build();
+    }
+
+    static ProcessingResponse requestTrailers() {
+        return ProcessingResponse.newBuilder().setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
+    }
+
+    static ProcessingResponse responseTrailers() {
+        return ProcessingResponse.newBuilder().setResponseTrailers(TrailersResponse.getDefaultInstance()).build();
+    }
+
+    static ProcessingResponse immediate(ErrorReply reply, String retryAfter) {
+        return immediate(reply, retryAfter, List.of());
+    }
+
+    /** Answers the client directly with {@code reply}, its decision header and any rate-limit headers. */
+    static ProcessingResponse immediate(ErrorReply reply, String retryAfter, List<HeaderValue> extra) {
+        HeaderMutation.Builder headers = HeaderMutation.newBuilder()
+                .addSetHeaders(header("content-type", "application/json"))
+                .addSetHeaders(header("x-aimesh-decision", reply.decision()));
+        if (retryAfter != null) {
+            headers.addSetHeaders(header("retry-after", retryAfter));
+        }
+        for (HeaderValue header : extra) {
+            headers.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header));
+        }
+        return ProcessingResponse.newBuilder()
+                .setImmediateResponse(ImmediateResponse.newBuilder()
+                        .setStatus(HttpStatus.newBuilder().setCode(StatusCode.forNumber(reply.status())))
+                        .setHeaders(headers)
+                        .setBody(ByteString.copyFrom(reply.json(), StandardCharsets.UTF_8))
+                        .setDetails(reply.decision().replace(' ', '_')))
+                .build();
+    }
+
+    static HeaderValue value(String name, String value) {
+        return HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFromUtf8(value)).build();
+    }
+
+    private static HeaderValueOption header(String name, String value) {
+        return HeaderValueOption.newBuilder()
+                .setHeader(value(name, value))
+                .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+                .build();
+    }
+}

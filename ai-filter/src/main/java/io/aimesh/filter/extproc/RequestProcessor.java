@@ -1,0 +1,266 @@
+package io.aimesh.filter.extproc;
+
+import com.google.protobuf.ByteString;
+import io.aimesh.filter.body.BodyError;
+import io.aimesh.filter.body.BodyParseResult;
+import io.aimesh.filter.body.ParsedRequest;
+import io.aimesh.filter.config.RuntimeConfig;
+import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
+import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
+import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.stub.StreamObserver;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One HTTP request's trip through the filter: one ext_proc stream, from request headers to
+ * the end of the response.
+ *
+ * <ol>
+ *   <li>Request headers: remove client-sent internal headers, identify the tenant (401 when
+ *       tenants exist and none matches). Answered at once; Envoy sends the body without waiting.</li>
+ *   <li>Request body: parse, check the model (404) and the tenant's right to it (403), estimate
+ *       tokens and reserve them (429 with OpenAI's headers when over budget), set the model
+ *       header and clear the route cache so Envoy's router routes by it; for a stream, ask the
+ *       backend for usage.</li>
+ *   <li>Response headers: add the rate-limit headers; note whether the body is SSE or JSON; an
+ *       error status releases the reservation (the model generated nothing).</li>
+ *   <li>Response body: read usage (or count streamed tokens), hide the usage event the client
+ *       did not ask for, and reconcile the reservation with what was really used.</li>
+ * </ol>
+ *
+ * <p>Threading: gRPC delivers one stream's messages one at a time, so the state here is
+ * confined to the stream and needs no locks.
+ */
+final class RequestProcessor implements StreamObserver<ProcessingRequest> {
+    private static final System.Logger LOG = System.getLogger(RequestProcessor.class.getName());
+    private static final String INTERNAL_PREFIX = "x-aimesh-";
+
+    private final StreamObserver<ProcessingResponse> responses;
+    private final FilterContext context;
+    private final long startNanos = System.nanoTime();
+    private RuntimeConfig config;
+    private boolean inference;
+    private String path = "";
+    private String contentType;
+    private String requestId = "";
+    private TenantInfo tenant;
+    private ModelInfo model;
+    private Exchange exchange;
+    private boolean finished;
+
+    RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
+        this.responses = responses;
+        this.context = context;
+    }
+
+    @Override
+    public void onNext(ProcessingRequest request) {
+        if (finished) {
+            return;
+        }
+        try {
+            switch (request.getRequestCase()) {
+                case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
+                case REQUEST_BODY -> onRequestBody(request.getRequestBody());
+                case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
+                case RESPONSE_BODY -> onResponseBody(request.getResponseBody());
+                case REQUEST_TRAILERS -> responses.onNext(ProcessingResponses.requestTrailers());
+                case RESPONSE_TRAILERS -> responses.onNext(ProcessingResponses.responseTrailers());
+                default -> LOG.log(Level.DEBUG, "ignoring ext_proc message " + request.getRequestCase());
+            }
+        } catch (RuntimeException e) {
+            // A bug in one request must not take the filter down for others: answer 500 for this one.
+            LOG.log(Level.ERROR, "request " + requestId + " failed in the filter", e);
+            context.metrics().outcome("error", modelName(), tenantName());
+            finish(ProcessingResponses.immediate(new ErrorReply(500, "The AI gateway filter failed on this request.",
+                    "server_error", null, null, "error reason=filter-failure"), null));
+        }
+    }
+
+    private void onRequestHeaders(HttpHeaders headers) {
+        config = context.config();
+        List<String> remove = new ArrayList<>();
+        String method = "";
+        String authorization = null;
+        Map<String, Map<String, TenantInfo>> tenantHeaders = config == null ? Map.of() : config.tenantHeaders();
+        TenantInfo byHeader = null;
+        for (HeaderValue header : headers.getHeaders().getHeadersList()) {
+            String name = header.getKey();
+            switch (name) {
+                case ":path" -> path = value(header);
+                case ":method" -> method = value(header);
+                case "content-type" -> contentType = value(header);
+                case "authorization" -> authorization = value(header);
+                case "x-request-id" -> requestId = value(header);
+                case "x-gateway-destination-endpoint" -> remove.add(name);
+                default -> {
+                    if (name.startsWith(INTERNAL_PREFIX) && (config == null || !config.clientHeaders().contains(name))) {
+                        remove.add(name);
+                    }
+                    Map<String, TenantInfo> values = tenantHeaders.get(name);
+                    if (values != null && byHeader == null) {
+                        byHeader = values.get(value(header));
+                    }
+                }
+            }
+        }
+        if (config == null) {
+            finish(ProcessingResponses.immediate(new ErrorReply(503, "The AI gateway has no configuration yet; retry shortly.",
+                    "server_error", null, null, "error reason=no-config"), "1"));
+            return;
+        }
+        int query = path.indexOf('?');
+        String route = query < 0 ? path : path.substring(0, query);
+        inference = method.equals("POST") && (route.equals("/v1/chat/completions") || route.equals("/v1/completions")
+                || route.equals("/v1/embeddings"));
+        if (inference && config.identityRequired()) {
+            tenant = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+                    ? config.tenantByKeyDigest(ApiKeys.sha256(authorization.substring(7).trim())) : null;
+            if (tenant == null) {
+                tenant = byHeader;
+            }
+            if (tenant == null) {
+                deny("denied", new ErrorReply(401, authorization == null
+                        ? "Missing API key: send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.",
+                        "invalid_request_error", "invalid_api_key", null, "denied reason=unknown-tenant"));
+                return;
+            }
+        }
+        if (inference && headers.getEndOfStream()) {
+            deny("error", new ErrorReply(400, "The request body is empty; expected a JSON object.",
+                    "invalid_request_error", null, null, "error reason=empty-body"));
+            return;
+        }
+        responses.onNext(ProcessingResponses.requestHeaders(remove));
+    }
+
+    private void onRequestBody(HttpBody body) {
+        if (!inference) {
+            responses.onNext(ProcessingResponses.requestBody(null, null));
+            return;
+        }
+        BodyParseResult result = context.parse(config, path, contentType, body.getBody());
+        if (result instanceof BodyError error) {
+            deny("error", new ErrorReply(error.status(), error.message(), error.type(), error.code(), error.param(),
+                    "error reason=bad-request status=" + error.status()));
+            return;
+        }
+        ParsedRequest parsed = (ParsedRequest) result;
+        model = config.model(parsed.model());
+        if (model == null) {
+            deny("denied", new ErrorReply(404, "The model '" + parsed.model() + "' does not exist or you do not have access to it.",
+                    "invalid_request_error", "model_not_found", "model", "denied reason=unknown-model model=" + parsed.model()));
+            return;
+        }
+        if (tenant != null && !tenant.allows(model.name())) {
+            deny("denied", new ErrorReply(403, "Tenant '" + tenant.name() + "' may not use the model '" + model.name() + "'.",
+                    "invalid_request_error", "model_not_allowed", "model",
+                    "denied reason=model-not-allowed tenant=" + tenant.name() + " model=" + model.name()));
+            return;
+        }
+        exchange = context.admit(tenant, model, parsed, body.getBody());
+        if (exchange.denial() != null) {
+            deny("limited", exchange.denial());
+            return;
+        }
+        context.metrics().outcome("admitted", model.name(), tenantName());
+        responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody()));
+    }
+
+    private void onResponseHeaders(HttpHeaders headers) {
+        if (exchange == null) {
+            responses.onNext(ProcessingResponses.responseHeaders(List.of()));
+            return;
+        }
+        int status = 0;
+        String responseType = "";
+        for (HeaderValue header : headers.getHeaders().getHeadersList()) {
+            if (header.getKey().equals(":status")) {
+                status = Integer.parseInt(value(header));
+            } else if (header.getKey().equals("content-type")) {
+                responseType = value(header);
+            }
+        }
+        List<HeaderValue> add = exchange.rateLimitHeaders();
+        if (status != 200 || headers.getEndOfStream()) {
+            // The model server refused or failed: it generated nothing, so nothing is charged.
+            exchange.release();
+            done();
+            responses.onNext(ProcessingResponses.responseHeaders(add));
+            return;
+        }
+        boolean sse = responseType.startsWith("text/event-stream");
+        exchange.responseStarted(sse);
+        responses.onNext(ProcessingResponses.responseHeaders(add));
+    }
+
+    private void onResponseBody(HttpBody body) {
+        if (exchange == null || !exchange.reading()) {
+            responses.onNext(ProcessingResponses.responseBody(null));
+            return;
+        }
+        ByteString replacement = exchange.onResponseBody(body.getBody(), body.getEndOfStream(), startNanos);
+        if (body.getEndOfStream()) {
+            done();
+        }
+        responses.onNext(ProcessingResponses.responseBody(replacement));
+    }
+
+    private void deny(String outcome, ErrorReply reply) {
+        context.metrics().outcome(outcome, modelName(), tenantName());
+        String retryAfter = exchange == null ? null : exchange.retryAfter();
+        LOG.log(reply.status() >= 500 ? Level.WARNING : Level.INFO, "decision=" + reply.decision().replace(' ', ' ')
+                + " status=" + reply.status() + " request_id=" + requestId + (retryAfter == null ? "" : " retry_after_s=" + retryAfter));
+        finish(ProcessingResponses.immediate(reply, retryAfter, exchange == null ? List.of() : exchange.rateLimitHeaders()));
+    }
+
+    private void done() {
+        if (exchange != null) {
+            exchange.settle();
+        }
+        context.metrics().finished(modelName(), System.nanoTime() - startNanos);
+    }
+
+    private void finish(ProcessingResponse response) {
+        finished = true;
+        responses.onNext(response);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        abandon();
+    }
+
+    @Override
+    public void onCompleted() {
+        abandon();
+        responses.onCompleted();
+    }
+
+    /** The stream ended early (client gone, upstream reset): charge what is known, release the rest. */
+    private void abandon() {
+        if (exchange != null) {
+            exchange.settle();
+        }
+    }
+
+    private String modelName() {
+        return model == null ? null : model.name();
+    }
+
+    private String tenantName() {
+        return tenant == null ? null : tenant.name();
+    }
+
+    private static String value(HeaderValue header) {
+        return header.getRawValue().isEmpty() ? header.getValue() : header.getRawValue().toString(StandardCharsets.UTF_8);
+    }
+}
