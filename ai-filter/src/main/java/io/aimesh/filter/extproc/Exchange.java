@@ -24,6 +24,9 @@ final class Exchange {
     private final Admission admission;
     private final long estimatedInput;
     private final ByteString rewrittenBody;
+    private final long outputAllowance;
+    /** Output tokens delivered before a stream was cut at its budget, or -1 while it was not. */
+    private long cutAt = -1;
     private ResponseReader reader;
     private boolean firstByteSeen;
     /** Whether a reservation is outstanding. */
@@ -35,7 +38,7 @@ final class Exchange {
      * @param admission the limiter's answer, or {@code null} for a request of no tenant (no limits)
      */
     Exchange(FilterContext context, String model, String tenant, ParsedRequest request, Admission admission,
-             long estimatedInput, ByteString rewrittenBody) {
+             long estimatedInput, long reservedOutput, ByteString rewrittenBody, boolean cutOverruns) {
         this.context = context;
         this.model = model;
         this.tenant = tenant;
@@ -44,6 +47,9 @@ final class Exchange {
         this.estimatedInput = estimatedInput;
         this.rewrittenBody = rewrittenBody;
         reserved = admission != null && admission.admitted();
+        // A stream may produce what was reserved for it plus what its tightest budget had left.
+        this.outputAllowance = cutOverruns && reserved && admission.headers().hasTokens()
+                ? reservedOutput + admission.headers().remainingTokens() : Long.MAX_VALUE;
         if (reserved) {
             context.metrics().reserved();
         }
@@ -111,8 +117,28 @@ final class Exchange {
             firstByteSeen = true;
             context.metrics().firstToken(model, System.nanoTime() - startNanos);
         }
-        return reader == null ? null : reader.read(chunk, endOfStream);
+        if (reader == null) {
+            return null;
+        }
+        if (cutAt >= 0) {
+            reader.read(chunk, endOfStream); // still read: the usage event may come
+            return ByteString.EMPTY;
+        }
+        ByteString out = reader.read(chunk, endOfStream);
+        if (reader.streamedTokens() > outputAllowance) {
+            cutAt = outputAllowance;
+            return OVERRUN_END;
+        }
+        return out;
     }
+
+    /**
+     * What a client sees of a stream cut at its budget: an OpenAI-style error event, then the
+     * end of the stream. The model server's remaining chunks are dropped.
+     */
+    private static final ByteString OVERRUN_END = ByteString.copyFromUtf8("data: {\"error\":{\"message\":"
+            + "\"Rate limit reached: the token budget ran out during this stream.\",\"type\":\"tokens\","
+            + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}\n\ndata: [DONE]\n\n");
 
     /** The request failed before a model produced anything: refund the whole reservation. */
     void release() {
@@ -144,6 +170,9 @@ final class Exchange {
             output = reader.usage().completionTokens();
         } else if (reader != null && reader.streamedTokens() > 0) {
             output = reader.streamedTokens();
+        }
+        if (cutAt >= 0) {
+            output = Math.min(output < 0 ? cutAt : output, cutAt); // charge what the client received
         }
         if (output >= 0) {
             context.metrics().usage(model, tenant, input, output);

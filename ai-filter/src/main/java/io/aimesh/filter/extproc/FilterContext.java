@@ -55,6 +55,7 @@ public final class FilterContext {
         if ((admission == null || admission.admitted()) && request.needsUsageRequested()) {
             rewritten = UsageRewriter.rewrite(request, body.toByteArray()).map(ByteString::copyFrom).orElse(null);
         }
-        return new Exchange(this, model.name(), tenant == null ? null : tenant.name(), request, admission, input, rewritten);
+        return new Exchange(this, model.name(), tenant == null ? null : tenant.name(), request, admission, input, output,
+                rewritten, config().cutOverrunningStreams());
     }
 }

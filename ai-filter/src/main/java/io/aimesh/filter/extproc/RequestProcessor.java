@@ -217,7 +217,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private void deny(String outcome, ErrorReply reply) {
         context.metrics().outcome(outcome, modelName(), tenantName());
         String retryAfter = exchange == null ? null : exchange.retryAfter();
-        LOG.log(reply.status() >= 500 ? Level.WARNING : Level.INFO, "decision=" + reply.decision().replace(' ', ' ')
+        // One key=value line per refusal: the decision (its first word) and the rule, as in x-aimesh-decision.
+        LOG.log(reply.status() >= 500 ? Level.WARNING : Level.INFO, "decision=" + reply.decision()
                 + " status=" + reply.status() + " request_id=" + requestId + (retryAfter == null ? "" : " retry_after_s=" + retryAfter));
         finish(ProcessingResponses.immediate(reply, retryAfter, exchange == null ? List.of() : exchange.rateLimitHeaders()));
     }

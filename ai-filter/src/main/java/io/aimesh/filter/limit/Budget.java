@@ -32,7 +32,7 @@ import java.time.Duration;
  * concurrency (charged = the sum of final costs + dropped refunds). They are written only at
  * rollovers and dropped refunds, never on the common path.
  */
-final class Budget extends BudgetPadding {
+final class Budget {
     static final int USED_BITS = 40;
     static final long MAX_USED = (1L << USED_BITS) - 1;
     static final int WINDOW_BITS = 23;
@@ -57,8 +57,20 @@ final class Budget extends BudgetPadding {
         }
     }
 
+    /** The rule id, or {@link Denial#REQUESTS}. */
+    final String limit;
+    /** {@code "*"} or the model. */
+    final String scope;
+    final Duration window;
+    final long windowMillis;
+    final long tokens;
+    /** {@code tokens + burst}: a request is admitted iff {@code used + cost <= ceiling}. */
+    final long ceiling;
+    private final long perRequest;
+    private final long inputWeight;
+    private final long outputWeight;
+
     private volatile long state;
-    long q0, q1, q2, q3, q4, q5, q6, q7;
     /** Net cost charged to ended windows, less what they carried into the next one. */
     @SuppressWarnings("unused") // through CLOSED
     private volatile long closed;
@@ -67,7 +79,15 @@ final class Budget extends BudgetPadding {
 
     private Budget(String limit, String scope, Duration window, long tokens, long burst,
                    long perRequest, long inputWeight, long outputWeight, long nowMillis) {
-        super(limit, scope, window, tokens, burst, perRequest, inputWeight, outputWeight);
+        this.limit = limit;
+        this.scope = scope;
+        this.window = window;
+        this.windowMillis = window.toMillis();
+        this.tokens = tokens;
+        this.ceiling = tokens + burst;
+        this.perRequest = perRequest;
+        this.inputWeight = inputWeight;
+        this.outputWeight = outputWeight;
         this.state = pack(windowOf(nowMillis), 0);
     }
 
@@ -231,43 +251,5 @@ final class Budget extends BudgetPadding {
 
     private long carry(long used, long windows) {
         return windows > used / tokens ? 0 : used - windows * tokens;
-    }
-}
-
-abstract class BudgetShape {
-    /** The rule id, or {@link Denial#REQUESTS}. */
-    final String limit;
-    /** {@code "*"} or the model. */
-    final String scope;
-    final Duration window;
-    final long windowMillis;
-    final long tokens;
-    /** {@code tokens + burst}: a request is admitted iff {@code used + cost <= ceiling}. */
-    final long ceiling;
-    final long perRequest;
-    final long inputWeight;
-    final long outputWeight;
-
-
-    BudgetShape(String limit, String scope, Duration window, long tokens, long burst,
-                long perRequest, long inputWeight, long outputWeight) {
-        this.limit = limit;
-        this.scope = scope;
-        this.window = window;
-        this.windowMillis = window.toMillis();
-        this.tokens = tokens;
-        this.ceiling = tokens + burst;
-        this.perRequest = perRequest;
-        this.inputWeight = inputWeight;
-        this.outputWeight = outputWeight;
-    }
-}
-
-abstract class BudgetPadding extends BudgetShape {
-    long p0, p1, p2, p3, p4, p5, p6, p7;
-
-    BudgetPadding(String limit, String scope, Duration window, long tokens, long burst,
-                  long perRequest, long inputWeight, long outputWeight) {
-        super(limit, scope, window, tokens, burst, perRequest, inputWeight, outputWeight);
     }
 }

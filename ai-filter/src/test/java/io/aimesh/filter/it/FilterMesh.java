@@ -52,13 +52,23 @@ final class FilterMesh implements AutoCloseable {
      * @param acmeTokensPerMinute acme's total-token limit per minute
      */
     static FilterMesh start(String failureMode, long acmeTokensPerMinute) throws IOException {
+        return start(failureMode, acmeTokensPerMinute, "finish", 256);
+    }
+
+    /**
+     * @param streamOverrun {@code finish} or {@code cut}
+     * @param defaultMaxTokens what the filter reserves for a request without max_tokens
+     */
+    static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens)
+            throws IOException {
         FilterMesh mesh = new FilterMesh();
         try {
             for (int i = 0; i < 2; i++) {
                 mesh.sims.add(ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("v1")
                         .speed(20).maxSeqs(64).kvTokens(1 << 20).seed(i + 1).build()));
             }
-            Files.writeString(mesh.policies.resolve("policies.yaml"), mesh.policy(failureMode, acmeTokensPerMinute));
+            Files.writeString(mesh.policies.resolve("policies.yaml"), mesh.policy(failureMode, acmeTokensPerMinute, streamOverrun,
+                    defaultMaxTokens));
             mesh.controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(mesh.policies)
                     .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", mesh.listenerPort));
             mesh.startFilter();
@@ -82,7 +92,7 @@ final class FilterMesh implements AutoCloseable {
         filter = null;
     }
 
-    private String policy(String failureMode, long acmeTokensPerMinute) {
+    private String policy(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens) {
         return """
                 apiVersion: aimesh.io/v1alpha1
                 kind: Gateway
@@ -93,6 +103,7 @@ final class FilterMesh implements AutoCloseable {
                     failureMode: %2$s
                     messageTimeout: 2s
                     maxRequestBytes: 65536
+                    streamOverrun: %9$s
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -107,7 +118,7 @@ final class FilterMesh implements AutoCloseable {
                   model: %5$s
                   versions: [{name: v1, pool: llama-v1, weight: 1}]
                   tokenizer: approximate
-                  defaultMaxTokens: 256
+                  defaultMaxTokens: %10$d
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: Tenant
@@ -148,7 +159,7 @@ final class FilterMesh implements AutoCloseable {
                   model: other-model
                   versions: [{name: v1, pool: other, weight: 1}]
                 """.formatted(filterPort, failureMode, sims.get(0).port(), sims.get(1).port(), MODEL,
-                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY));
+                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens);
     }
 
     /** Sends a chat completion for {@link #MODEL}; {@code maxTokens <= 0} sends none. */
