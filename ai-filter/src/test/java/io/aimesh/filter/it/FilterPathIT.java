@@ -123,6 +123,25 @@ class FilterPathIT {
         throw new AssertionError("three minute rollovers in a row");
     }
 
+    @Test
+    void metrics_countTokensAndOutcomesWithGenAiNames() throws Exception {
+        mesh.chat(FilterMesh.ACME_KEY, false, 3, Map.of());
+        mesh.chat("not-a-key", false, 3, Map.of());
+
+        String metrics = mesh.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + mesh.filter.adminPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+
+        assertThat(metrics)
+                .contains("gen_ai_client_token_usage_tokens_bucket{gen_ai_request_model=\"llama\",gen_ai_token_type=\"output\",tenant=\"acme\"")
+                .contains("aimesh_filter_tokens_total{model=\"llama\",tenant=\"acme\",type=\"input\"}")
+                .contains("aimesh_filter_requests_total{model=\"llama\",outcome=\"admitted\",tenant=\"acme\"}")
+                .contains("aimesh_filter_requests_total{model=\"\",outcome=\"denied\",tenant=\"\"}")
+                .contains("gen_ai_server_time_to_first_token_seconds_bucket{gen_ai_request_model=\"llama\"")
+                .contains("gen_ai_client_operation_duration_seconds_count{gen_ai_request_model=\"llama\"}")
+                .containsPattern("aimesh_filter_reservations_outstanding 0(\\.0)?\\n");
+    }
+
     private static JsonNode usageOf(String sse) throws Exception {
         for (String line : sse.split("\n")) {
             if (line.startsWith("data: {") && line.contains("\"usage\"")) {
