@@ -1,5 +1,7 @@
 package io.aimesh.filter.extproc;
 
+import io.aimesh.filter.body.BodyError;
+
 /**
  * An OpenAI-style error the filter answers with instead of forwarding the request.
  *
@@ -12,32 +14,6 @@ package io.aimesh.filter.extproc;
 record ErrorReply(int status, String message, String type, String code, String param, String decision) {
 
     String json() {
-        return "{\"error\":{\"message\":" + quote(message) + ",\"type\":" + quote(type) + ",\"param\":" + quote(param)
-                + ",\"code\":" + quote(code) + "}}";
-    }
-
-    static String quote(String text) {
-        if (text == null) {
-            return "null";
-        }
-        StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
+        return new BodyError(status, message, type, param, code).toJson();
     }
 }
