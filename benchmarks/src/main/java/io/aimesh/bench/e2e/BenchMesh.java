@@ -1,0 +1,254 @@
+package io.aimesh.bench.e2e;
+
+import io.aimesh.modelsim.ModelSimConfig;
+import io.aimesh.modelsim.ModelSimServer;
+import io.aimesh.xds.ControlPlane;
+import io.aimesh.xds.ControlPlaneOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * Everything the benchmark's requests pass through, started once for a whole run: one model-sim,
+ * and per Envoy path a control plane of its own and an Envoy of its own on its own port, with the
+ * ai-filter in a JVM of its own beside the filter path's Envoy. Two full stacks rather than one
+ * control plane with two node groups: the control plane serves every node the same policies, and
+ * the two paths must differ in exactly one policy document (see {@link MeshPolicies}).
+ *
+ * <p>The model-sim answers as fast as its engine loop turns (speed 10<sup>9</sup>: a step of a
+ * 1,000-token prompt takes nanoseconds; 256 sequence slots; a KV cache no request fills), so
+ * that what is measured is the path, not the simulated GPU. It runs in this JVM, as do the
+ * control planes (idle once configs are sent) and the load generator; the three paths share
+ * them equally.
+ *
+ * <p>Not thread-safe: start, use and close from one thread.
+ */
+final class BenchMesh implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    private final Path workDir;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Map<DataPath, InetSocketAddress> targets = new EnumMap<>(DataPath.class);
+    private final Map<DataPath, EnvoyProxy> envoys = new EnumMap<>(DataPath.class);
+    private FilterProcess filter;
+
+    private BenchMesh(Path workDir) {
+        this.workDir = workDir;
+    }
+
+    /** Starts what {@code options.paths()} need and waits until each path answers 200. */
+    static BenchMesh start(OverheadOptions options, Consumer<String> progress) throws IOException, InterruptedException {
+        // Envoy keeps its upstream connections to model-sim for an hour. The JDK server under model-sim
+        // would close them after 30 s idle (while the other paths run), and beyond 200 idle ones it closes
+        // each connection as soon as its exchange ends: after a stall, Envoy opens hundreds at once, and
+        // from then on every direct request paid a connect and some raced a close. A close racing a
+        // request is a spurious error; so both limits are lifted. Read once, when the first server starts.
+        setIfAbsent("sun.net.httpserver.idleInterval", "3600");
+        setIfAbsent("sun.net.httpserver.maxIdleConnections", "100000");
+        BenchMesh mesh = new BenchMesh(Files.createTempDirectory("aimesh-filter-overhead-"));
+        try {
+            mesh.startAll(options, progress);
+            return mesh;
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            progress.accept(mesh.diagnostics());
+            mesh.close();
+            throw e;
+        }
+    }
+
+    private void startAll(OverheadOptions options, Consumer<String> progress) throws IOException, InterruptedException {
+        ModelSimServer sim = ModelSimServer.start(ModelSimConfig.builder().model(ChatRequest.MODEL).speed(1e9)
+                .maxSeqs(256).kvTokens(1 << 22).seed(1).build());
+        running.add(sim);
+        targets.put(DataPath.DIRECT, new InetSocketAddress("127.0.0.1", sim.port()));
+        progress.accept("model-sim on 127.0.0.1:" + sim.port());
+        if (options.paths().contains(DataPath.ENVOY)) {
+            startEnvoyPath(DataPath.ENVOY, MeshPolicies.baseline(sim.port(), options.tokenizer()), null, options, progress);
+        }
+        if (options.paths().contains(DataPath.FILTER)) {
+            int filterPort = freePort();
+            startEnvoyPath(DataPath.FILTER, MeshPolicies.withFilter(sim.port(), options.tokenizer(), filterPort), filterPort,
+                    options, progress);
+        }
+        for (DataPath path : options.paths()) {
+            awaitAnswer(path);
+        }
+    }
+
+    private void startEnvoyPath(DataPath path, String policies, Integer filterPort, OverheadOptions options,
+                                Consumer<String> progress) throws IOException, InterruptedException {
+        Path dir = workDir.resolve(path.id());
+        Path policyDir = Files.createDirectories(dir.resolve("policies"));
+        Files.writeString(policyDir.resolve("policies.yaml"), policies);
+        int listenerPort = freePort();
+        ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policyDir)
+                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
+        running.add(controlPlane);
+        if (filterPort != null) {
+            filter = FilterProcess.start(dir.resolve("ai-filter.log"), controlPlane.xdsPort(), filterPort, freePort(),
+                    options.filterJvmArgs(), options.filterExecutor());
+            running.add(filter);
+            progress.accept("ai-filter pid " + filter.pid() + " on 127.0.0.1:" + filterPort + " " + options.filterJvmArgs()
+                    + (options.filterExecutor().equals("direct") ? ", direct executor (experiment)" : ""));
+        }
+        EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "aimesh-bench-" + path.id(), controlPlane.xdsPort(),
+                options.envoyConcurrency());
+        running.add(envoy);
+        envoys.put(path, envoy);
+        targets.put(path, new InetSocketAddress("127.0.0.1", listenerPort));
+        progress.accept(path.id() + ": Envoy pid " + envoy.pid() + " on 127.0.0.1:" + listenerPort
+                + " (" + options.envoyConcurrency() + " workers), control plane ADS on " + controlPlane.xdsPort());
+    }
+
+    /** Sends the benchmark's request until the path answers 200: Envoy has its listener, routes and clusters. */
+    private void awaitAnswer(DataPath path) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + hostPort(path) + ChatRequest.PATH))
+                .timeout(Duration.ofSeconds(5))
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer " + MeshPolicies.API_KEY)
+                .POST(HttpRequest.BodyPublishers.ofString(ChatRequest.body(1024)))
+                .build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            EnvoyProxy envoy = envoys.get(path);
+            if (envoy != null && !envoy.isAlive()) {
+                throw new IllegalStateException(path.id() + ": Envoy exited");
+            }
+            try {
+                HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        throw new IllegalStateException(path.id() + ": no 200 within 30 s; last answer: " + last);
+    }
+
+    /** Where the generator sends a path's requests. */
+    InetSocketAddress target(DataPath path) {
+        InetSocketAddress target = targets.get(path);
+        if (target == null) {
+            throw new IllegalArgumentException("path: " + path.id() + " (not started)");
+        }
+        return target;
+    }
+
+    /** CPU time the path's Envoy has used so far, in nanoseconds (10 ms resolution); 0 for {@link DataPath#DIRECT}. */
+    long envoyCpuNanos(DataPath path) {
+        EnvoyProxy envoy = envoys.get(path);
+        return envoy == null ? 0 : cpuNanos(ProcessHandle.of(envoy.pid()).orElse(null));
+    }
+
+    /** CPU time the ai-filter's JVM has used so far, in nanoseconds; 0 without a filter path. */
+    long filterCpuNanos() {
+        return filter == null ? 0 : cpuNanos(ProcessHandle.of(filter.pid()).orElse(null));
+    }
+
+    /** CPU time this JVM (generator, model-sim, control planes) has used so far, in nanoseconds. */
+    static long benchCpuNanos() {
+        return cpuNanos(ProcessHandle.current());
+    }
+
+    /** The path's Envoy stats whose names contain {@code fragment} (see {@link EnvoyProxy#stats}); empty without that Envoy. */
+    Map<String, Long> envoyStats(DataPath path, String fragment) throws IOException, InterruptedException {
+        EnvoyProxy envoy = envoys.get(path);
+        return envoy == null ? Map.of() : envoy.stats(fragment);
+    }
+
+    /** The last lines of every log, for a failure message. */
+    String diagnostics() {
+        StringBuilder text = new StringBuilder("work directory ").append(workDir);
+        envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(tail(envoy.log(), 20)));
+        if (filter != null) {
+            text.append("\n--- ai-filter log:\n").append(tail(filter.log(), 20));
+        }
+        return text.toString();
+    }
+
+    /** Stops everything in reverse order of start and deletes the work directory. */
+    @Override
+    public void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                System.err.println("filter-overhead: while stopping: " + e);
+            }
+        }
+        running.clear();
+        try (Stream<Path> files = Files.walk(workDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(file -> file.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("filter-overhead: could not delete " + workDir + ": " + e);
+        }
+    }
+
+    private String hostPort(DataPath path) {
+        InetSocketAddress target = target(path);
+        return target.getHostString() + ":" + target.getPort();
+    }
+
+    private static long cpuNanos(ProcessHandle process) {
+        return process == null ? 0 : process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /** The last {@code lines} lines of a log file, or why there are none. */
+    static String tail(Path log, int lines) {
+        try {
+            if (!Files.exists(log)) {
+                return "(no " + log + ")";
+            }
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    /** Terminates a child process: SIGTERM, then SIGKILL after 10 s. */
+    static void stop(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void setIfAbsent(String property, String value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, value);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
