@@ -78,15 +78,21 @@ final class Kinds {
             required("input", new Int(0, 1_000), "Cost of one input (prompt) token."),
             required("output", new Int(0, 1_000), "Cost of one output (completion) token.")));
 
+    /**
+     * The largest tokens, burst or requests value: the filter's limiter keeps a window's use in
+     * 40 bits, so tokens + burst must stay within 2^39; each is held to 2^38 so their sum is.
+     */
+    static final long MAX_BUDGET = 1L << 38;
+
     static final Obj TOKEN_LIMIT = new Obj("A token budget over a window.", List.of(
             optional("models", new ListOf(MODEL_NAME, 1), "[\"*\"]",
                     "Models the limit applies to; `*` counts all models together."),
             required("window", new OneOf(List.of("1m", "1h", "1d")), "The window: a minute, an hour or a day."),
-            required("tokens", new Int(1, Long.MAX_VALUE), "Tokens allowed per window."),
+            required("tokens", new Int(1, MAX_BUDGET), "Tokens allowed per window."),
             optional("count", new OneOf(List.of("input", "output", "total", "weighted")), "total",
                     "Which tokens count."),
             optional("weights", COST_WEIGHTS, null, "Per-token costs; required with `count: weighted`."),
-            optional("burst", new Int(0, Long.MAX_VALUE), "0", "Extra tokens allowed above the steady rate.")));
+            optional("burst", new Int(0, MAX_BUDGET), "0", "Extra tokens allowed above the steady rate.")));
 
     static final Obj TENANT_SPEC = new Obj("A tenant: identity, allowed models, priority and limits.", List.of(
             required("identity", IDENTITY, "How the tenant is recognised."),
@@ -95,7 +101,7 @@ final class Kinds {
             optional("priority", new OneOf(List.of("critical", "standard", "sheddable")), "standard",
                     "Priority class: when a pool saturates, sheddable is refused first, critical last."),
             optional("limits", new ListOf(TOKEN_LIMIT, 0), "[]", "Token limits."),
-            optional("requestsPerMinute", new Int(0, Long.MAX_VALUE), "0", "Request limit per minute; 0 for none.")));
+            optional("requestsPerMinute", new Int(0, MAX_BUDGET), "0", "Request limit per minute; 0 for none.")));
 
     static final Obj FILTER_SETTINGS = new Obj("The ai-filter (Envoy external processing) in the request path.", List.of(
             required("address", HOST_PORT, "Where the filter's ext_proc gRPC server listens, as host:port."),

@@ -37,7 +37,8 @@ import java.util.stream.Stream;
  * control planes (idle once configs are sent) and the load generator; the three paths share
  * them equally.
  *
- * <p>Not thread-safe: start, use and close from one thread.
+ * <p>Not thread-safe: start and use from one thread; {@link #close} may also run from the shutdown
+ * hook that stops the child processes when the benchmark is interrupted.
  */
 final class BenchMesh implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -47,10 +48,13 @@ final class BenchMesh implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private final Map<DataPath, InetSocketAddress> targets = new EnumMap<>(DataPath.class);
     private final Map<DataPath, EnvoyProxy> envoys = new EnumMap<>(DataPath.class);
+    /** Stops the child processes (Envoys, the filter's JVM) when the benchmark is interrupted, e.g. by Ctrl-C. */
+    private final Thread shutdownHook = new Thread(this::close, "filter-overhead-stop");
     private FilterProcess filter;
 
     private BenchMesh(Path workDir) {
         this.workDir = workDir;
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
     /** Starts what {@code options.paths()} need and waits until each path answers 200. */
@@ -187,9 +191,19 @@ final class BenchMesh implements AutoCloseable {
         return text.toString();
     }
 
-    /** Stops everything in reverse order of start and deletes the work directory. */
+    /** Stops everything in reverse order of start and deletes the work directory. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to: it waits for this close to finish, then finds nothing left
+            }
+        }
+        if (!Files.exists(workDir)) {
+            return;
+        }
         for (int i = running.size() - 1; i >= 0; i--) {
             try {
                 running.get(i).close();

@@ -35,7 +35,7 @@ import java.util.stream.Stream;
  * every request is admitted; the baseline gets the same bytes.
  *
  * <p>Run from the repository root; the last command rewrites the results section of
- * {@code docs/benchmarks/filter-overhead.md} (about 8 minutes with the defaults, see
+ * {@code docs/benchmarks/filter-overhead.md} (about 13 minutes with the defaults, see
  * {@link OverheadOptions#USAGE}):
  * <pre>
  * mvn -B -o -q -pl benchmarks -am install -DskipTests
