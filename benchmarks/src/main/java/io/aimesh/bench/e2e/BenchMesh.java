@@ -107,10 +107,9 @@ final class BenchMesh implements AutoCloseable {
         running.add(controlPlane);
         if (filterPort != null) {
             filter = FilterProcess.start(dir.resolve("ai-filter.log"), controlPlane.xdsPort(), filterPort, freePort(),
-                    options.filterJvmArgs(), options.filterExecutor());
+                    options.filterJvmArgs());
             running.add(filter);
-            progress.accept("ai-filter pid " + filter.pid() + " on 127.0.0.1:" + filterPort + " " + options.filterJvmArgs()
-                    + (options.filterExecutor().equals("direct") ? ", direct executor (experiment)" : ""));
+            progress.accept("ai-filter pid " + filter.pid() + " on 127.0.0.1:" + filterPort + " " + options.filterJvmArgs());
         }
         EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "aimesh-bench-" + path.id(), controlPlane.xdsPort(),
                 options.envoyConcurrency());

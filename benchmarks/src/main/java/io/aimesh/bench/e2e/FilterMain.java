@@ -7,9 +7,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * The entry point of the ai-filter's JVM ({@link FilterProcess}):
- * {@code CONTROL_PLANE GRPC_PORT ADMIN_PORT [default|direct]}, all on loopback; {@code default}
- * is the filter as shipped ({@link AiFilter}), {@code direct} the {@link DirectExecutorFilter}
- * experiment. Runs until the process is terminated.
+ * {@code CONTROL_PLANE GRPC_PORT ADMIN_PORT}, all on loopback: the filter as shipped
+ * ({@link AiFilter}). Runs until the process is terminated.
  */
 public final class FilterMain {
     private static final String NODE_ID = "aimesh-bench-filter";
@@ -18,15 +17,13 @@ public final class FilterMain {
     }
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        if (args.length < 3 || args.length > 4) {
-            System.err.println("usage: FilterMain CONTROL_PLANE_HOST:PORT GRPC_PORT ADMIN_PORT [default|direct]");
+        if (args.length != 3) {
+            System.err.println("usage: FilterMain CONTROL_PLANE_HOST:PORT GRPC_PORT ADMIN_PORT");
             System.exit(2);
         }
         int grpcPort = Integer.parseInt(args[1]);
         int adminPort = Integer.parseInt(args[2]);
-        AutoCloseable filter = args.length == 4 && args[3].equals("direct")
-                ? new DirectExecutorFilter(args[0], NODE_ID, grpcPort, adminPort)
-                : AiFilter.start(new AiFilterOptions(args[0], NODE_ID, "127.0.0.1", grpcPort, "127.0.0.1", adminPort));
+        AiFilter filter = AiFilter.start(new AiFilterOptions(args[0], NODE_ID, "127.0.0.1", grpcPort, "127.0.0.1", adminPort));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 filter.close();

@@ -35,15 +35,14 @@ final class FilterProcess implements AutoCloseable {
      * Starts the filter and waits until it has its first config ({@code /readyz} answers 200).
      *
      * @param jvmArgs flags for the filter's JVM, e.g. a heap size or {@code -XX:StartFlightRecording=...}
-     * @param executor {@code default}, the filter as shipped, or {@code direct}, the {@link DirectExecutorFilter} experiment
      */
-    static FilterProcess start(Path log, int xdsPort, int grpcPort, int adminPort, List<String> jvmArgs, String executor)
+    static FilterProcess start(Path log, int xdsPort, int grpcPort, int adminPort, List<String> jvmArgs)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), FilterMain.class.getName(),
-                "127.0.0.1:" + xdsPort, Integer.toString(grpcPort), Integer.toString(adminPort), executor));
+                "127.0.0.1:" + xdsPort, Integer.toString(grpcPort), Integer.toString(adminPort)));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         FilterProcess filter = new FilterProcess(process, grpcPort, log);
         try {

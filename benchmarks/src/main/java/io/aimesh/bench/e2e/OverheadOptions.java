@@ -22,12 +22,11 @@ import java.util.function.Function;
  * @param connections keep-alive connections each run opens before its first send, {@code >= 1}
  * @param tokenizer the ModelRoute's {@code tokenizer}: the filter counts prompt tokens with it
  * @param filterJvmArgs JVM flags of the ai-filter's process, e.g. a heap size or a JFR recording
- * @param filterExecutor {@code default}: the filter as shipped; {@code direct}: the {@link DirectExecutorFilter} experiment
  * @param report the markdown file whose results section the run rewrites, or {@code null}
  */
 record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration duration, int rounds, Duration warmup,
                        List<DataPath> paths, int envoyConcurrency, int connections, String tokenizer,
-                       List<String> filterJvmArgs, String filterExecutor, Path report) {
+                       List<String> filterJvmArgs, Path report) {
     static final int MAX_WARMUP_RATE = 1000;
     static final String USAGE = """
             options (defaults in brackets):
@@ -41,7 +40,6 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
               --connections N         warm connections per run [4]
               --tokenizer NAME        the route's tokenizer [cl100k_base]
               --filter-jvm-args ARGS  the filter JVM's flags, space-separated [-Xms1g -Xmx1g -XX:+AlwaysPreTouch]
-              --filter-executor E     default (as shipped) or direct (experiment: gRPC on the event loop) [default]
               --report FILE           rewrite the results section of FILE""";
 
     OverheadOptions {
@@ -52,7 +50,6 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
         requireNonNull(duration, "duration");
         requireNonNull(warmup, "warmup");
         requireNonNull(tokenizer, "tokenizer");
-        requireNonNull(filterExecutor, "filterExecutor");
         List<String> errors = new ArrayList<>();
         if (rates.isEmpty() || rates.stream().anyMatch(rate -> rate < 1)) {
             errors.add("rates: " + rates + " (expected: one or more, each >= 1)");
@@ -78,9 +75,6 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
         if (connections < 1 || connections > OpenLoopLoad.MAX_CONNECTIONS) {
             errors.add("connections: " + connections + " (expected: 1.." + OpenLoopLoad.MAX_CONNECTIONS + ")");
         }
-        if (!filterExecutor.equals("default") && !filterExecutor.equals("direct")) {
-            errors.add("filterExecutor: " + filterExecutor + " (expected: default or direct)");
-        }
         if (!errors.isEmpty()) {
             throw new IllegalArgumentException(String.join("\n", errors));
         }
@@ -90,13 +84,13 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
     static OverheadOptions defaults() {
         return new OverheadOptions(List.of(200, 500, 1000, 2000, 3000), List.of(4096, 1024), Duration.ofSeconds(20), 4,
                 Duration.ofSeconds(15), List.of(DataPath.values()), 2, 4, "cl100k_base",
-                List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"), "default", null);
+                List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"), null);
     }
 
     /** A run of a few seconds at a low rate, for the smoke test. */
     static OverheadOptions smoke() {
         return new OverheadOptions(List.of(50), List.of(1024), Duration.ofSeconds(2), 2, Duration.ofSeconds(1),
-                List.of(DataPath.values()), 1, 2, "cl100k_base", List.of("-Xmx256m"), "default", null);
+                List.of(DataPath.values()), 1, 2, "cl100k_base", List.of("-Xmx256m"), null);
     }
 
     /**
@@ -116,7 +110,6 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
         int connections = defaults.connections;
         String tokenizer = defaults.tokenizer;
         List<String> filterJvmArgs = defaults.filterJvmArgs;
-        String filterExecutor = defaults.filterExecutor;
         Path report = null;
         List<String> errors = new ArrayList<>();
         for (int i = 0; i < args.size(); i += 2) {
@@ -138,7 +131,6 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
                     case "--connections" -> connections = Integer.parseInt(value);
                     case "--tokenizer" -> tokenizer = value;
                     case "--filter-jvm-args" -> filterJvmArgs = value.isBlank() ? List.of() : List.of(value.trim().split("\\s+"));
-                    case "--filter-executor" -> filterExecutor = value;
                     case "--report" -> report = Path.of(value);
                     default -> errors.add(name + ": unknown option");
                 }
@@ -149,7 +141,7 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
         if (errors.isEmpty()) {
             try {
                 return new OverheadOptions(rates, bodyBytes, duration, rounds, warmup, paths, envoyConcurrency,
-                        connections, tokenizer, filterJvmArgs, filterExecutor, report);
+                        connections, tokenizer, filterJvmArgs, report);
             } catch (IllegalArgumentException e) {
                 errors.add(e.getMessage());
             }

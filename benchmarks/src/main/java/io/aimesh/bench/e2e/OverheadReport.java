@@ -55,7 +55,6 @@ final class OverheadReport {
                 .append(" req/s |\n");
         md.append("| Envoy workers / tokenizer / filter JVM | ").append(options.envoyConcurrency()).append(" / ")
                 .append(options.tokenizer()).append(" / `").append(String.join(" ", options.filterJvmArgs())).append("`")
-                .append(options.filterExecutor().equals("direct") ? ", **direct executor (experiment, not the shipped filter)**" : "")
                 .append(" |\n\n");
         latencyTable(md, result);
         overheadTable(md, result);
