@@ -8,12 +8,15 @@ import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.FilterContext;
 import io.aimesh.filter.extproc.FilterMetrics;
 import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.filter.pick.PoolPickers;
+import io.aimesh.filter.pick.PoolSetup;
 import io.aimesh.internal.AdminServer;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -28,13 +31,14 @@ public final class AiFilter implements AutoCloseable {
 
     private final AtomicReference<RuntimeConfig> config = new AtomicReference<>();
     private final FilterMetrics metrics = new FilterMetrics();
+    private final PoolPickers pickers = new PoolPickers();
     private final FilterConfigClient configClient;
     private final Server grpc;
     private final AdminServer admin;
 
     private AiFilter(AiFilterOptions options) throws IOException {
         FilterContext context = new FilterContext(config::get,
-                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics);
+                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
                 // Every message is handled in microseconds without blocking (parse, count, a CAS per
@@ -49,9 +53,17 @@ public final class AiFilter implements AutoCloseable {
                 .start();
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> config.get() != null, Map.of("/config", this::configPage));
-        configClient = new FilterConfigClient(options.controlPlane(), options.nodeId(), config::set);
+        configClient = new FilterConfigClient(options.controlPlane(), options.nodeId(), this::apply);
         LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
+    }
+
+    /** Puts a new config in force: its picker pools first, so that no request finds a pool without its picker. */
+    private void apply(RuntimeConfig next) {
+        Map<String, PoolSetup> setups = new HashMap<>();
+        next.pools().forEach((name, pool) -> setups.put(name, pool.setup()));
+        pickers.configure(setups);
+        config.set(next);
     }
 
     /** Starts the filter; it answers 503 until its first config arrives from the control plane. */
@@ -82,6 +94,7 @@ public final class AiFilter implements AutoCloseable {
     @Override
     public void close() {
         configClient.close();
+        pickers.close();
         admin.close();
         grpc.shutdownNow();
         try {

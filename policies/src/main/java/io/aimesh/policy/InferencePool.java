@@ -11,8 +11,9 @@ import java.util.List;
  * @param name the pool's {@code metadata.name}
  * @param endpoints at least one endpoint, no duplicates
  * @param connectTimeout how long Envoy waits to connect to an endpoint
+ * @param balancing how requests are spread over the endpoints
  */
-public record InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout) {
+public record InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout, Balancing balancing) {
     public InferencePool {
         requireNonNull(name, "name");
         endpoints = List.copyOf(endpoints);
@@ -20,5 +21,11 @@ public record InferencePool(String name, List<Endpoint> endpoints, Duration conn
             throw new IllegalArgumentException("endpoints: empty (expected: at least one)");
         }
         requireNonNull(connectTimeout, "connectTimeout");
+        requireNonNull(balancing, "balancing");
+    }
+
+    /** A pool balanced the default way (Envoy's round robin). */
+    public InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout) {
+        this(name, endpoints, connectTimeout, Balancing.DEFAULT);
     }
 }

@@ -35,11 +35,37 @@ final class Kinds {
             required("name", NAME, "Unique among resources of the same kind; at most 63 characters."),
             optional("labels", new MapOf(Str.any()), null, "Free-form labels.")));
 
+    static final Obj SCORERS = new Obj("How much each signal counts when the picker chooses an endpoint; 0 turns one off.",
+            List.of(
+                    optional("queue", new Int(0, 1_000), "1", "Requests waiting at the endpoint (vllm:num_requests_waiting)."),
+                    optional("kvCache", new Int(0, 1_000), "1", "The endpoint's KV-cache use (vllm:kv_cache_usage_perc)."),
+                    optional("inFlight", new Int(0, 1_000), "1", "Requests the ai-filter has in flight to the endpoint."),
+                    optional("prefixAffinity", new Int(0, 1_000), "2",
+                            "Bonus for an endpoint that recently served the prompt's prefix, unless it is busy."),
+                    optional("loraAffinity", new Int(0, 1_000), "1",
+                            "Bonus for an endpoint that holds the requested LoRA adapter (vllm:lora_requests_info).")));
+
+    static final Obj BALANCING = new Obj("How requests are spread over the pool's endpoints.", List.of(
+            optional("mode", new OneOf(List.of("round-robin", "least-request", "picker")), "round-robin",
+                    "`round-robin` and `least-request` are Envoy's; `picker` has the ai-filter choose each request's "
+                            + "endpoint from the endpoints' live load (needs a Gateway with a filter)."),
+            optional("metricsPath", Str.matching("/[!-~&&[^#?]]*", "a path starting with /"), "/metrics",
+                    "Where each endpoint serves its Prometheus metrics (picker)."),
+            optional("metricsInterval", new Dur(Duration.ofMillis(10), Duration.ofSeconds(10)), "200ms",
+                    "How often the ai-filter scrapes them (picker)."),
+            optional("scorers", SCORERS, null, "The picker's weights."),
+            optional("maxQueue", new Int(1, 100_000), "5", "An endpoint with more requests waiting is saturated."),
+            optional("maxKvCachePercent", new Int(1, 100), "80",
+                    "An endpoint using more of its KV cache is saturated; 100 never saturates on the KV cache."),
+            optional("retryAfter", new Dur(Duration.ofSeconds(1), Duration.ofMinutes(10)), "1s",
+                    "When every endpoint is saturated the request is refused with 503 and this retry-after.")));
+
     static final Obj INFERENCE_POOL_SPEC = new Obj("A set of model-server endpoints serving one model version.", List.of(
             required("endpoints", new ListOf(HOST_PORT, 1),
                     "Static endpoints as host:port. A host that is not an IP address is resolved by the control plane."),
             optional("connectTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(1)), "2s",
-                    "How long Envoy waits to connect to an endpoint.")));
+                    "How long Envoy waits to connect to an endpoint."),
+            optional("balancing", BALANCING, null, "How requests are spread over the endpoints; Envoy's round robin without it.")));
 
     static final Obj MODEL_VERSION = new Obj("One version of the model.", List.of(
             required("name", NAME, "The version's name, unique in the route."),

@@ -100,6 +100,13 @@ final class ResourceBinder {
                 }
             }
         }
+        boolean filtered = gateway != null && gateway.value().filter() != null;
+        for (Bound<InferencePool> pool : pools) {
+            if (!filtered && pool.value() != null && pool.value().balancing().mode() == Balancing.Mode.PICKER) {
+                error(pool.spec().get("balancing").get("mode"), pool.resource(),
+                        "mode 'picker' needs the ai-filter in the request path (a Gateway with spec.filter)");
+            }
+        }
         return new PolicySet(values(pools), values(routes), values(tenants), gateway == null ? null : gateway.value());
     }
 
@@ -128,7 +135,25 @@ final class ResourceBinder {
         if (endpoints.isEmpty()) {
             return null;
         }
-        return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)));
+        return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)), balancing(spec.get("balancing")));
+    }
+
+    private static Balancing balancing(Checked spec) {
+        if (spec == null) {
+            return Balancing.DEFAULT;
+        }
+        Balancing d = Balancing.DEFAULT;
+        Checked scorers = spec.get("scorers");
+        Balancing.Scorers s = Balancing.Scorers.DEFAULT;
+        if (scorers != null) {
+            s = new Balancing.Scorers((int) scorers.integer("queue", s.queue()), (int) scorers.integer("kvCache", s.kvCache()),
+                    (int) scorers.integer("inFlight", s.inFlight()), (int) scorers.integer("prefixAffinity", s.prefixAffinity()),
+                    (int) scorers.integer("loraAffinity", s.loraAffinity()));
+        }
+        return new Balancing(Balancing.Mode.of(spec.string("mode", d.mode().policyName())),
+                spec.string("metricsPath", d.metricsPath()), spec.duration("metricsInterval", d.metricsInterval()), s,
+                (int) spec.integer("maxQueue", d.maxQueue()), (int) spec.integer("maxKvCachePercent", d.maxKvCachePercent()),
+                spec.duration("retryAfter", d.retryAfter()));
     }
 
     private void bindRoute(String name, Checked spec, String resource) {

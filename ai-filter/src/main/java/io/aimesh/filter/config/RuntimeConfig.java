@@ -3,12 +3,21 @@ package io.aimesh.filter.config;
 import io.aimesh.filter.api.FilterConfig;
 import io.aimesh.filter.api.Limit;
 import io.aimesh.filter.api.Model;
+import io.aimesh.filter.api.Pool;
+import io.aimesh.filter.api.Scorers;
 import io.aimesh.filter.api.StreamOverrun;
 import io.aimesh.filter.api.Tenant;
+import io.aimesh.filter.api.Version;
+import io.aimesh.filter.api.VersionOverride;
 import io.aimesh.filter.body.RequestBodyParser;
 import io.aimesh.filter.body.TokenEstimator;
 import io.aimesh.filter.limit.LimitRule;
 import io.aimesh.filter.limit.TenantLimits;
+import io.aimesh.filter.pick.Endpoint;
+import io.aimesh.filter.pick.MonitorOptions;
+import io.aimesh.filter.pick.PoolSetup;
+import io.aimesh.filter.pick.ScorerWeights;
+import io.aimesh.filter.pick.Thresholds;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -20,8 +29,64 @@ import java.util.Set;
  * and trusted header, built once per config version. Immutable and thread-safe.
  */
 public final class RuntimeConfig {
-    /** A model clients may request, with the estimator of its prompt tokens. */
-    public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens) {
+    /**
+     * A model clients may request, with the estimator of its prompt tokens and, when the filter
+     * chooses its version (a pool of it is a picker pool), its versions and overrides; both lists
+     * are empty when Envoy splits by weight.
+     */
+    public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens, List<VersionInfo> versions,
+                            List<OverrideInfo> overrides) {
+        public ModelInfo {
+            versions = List.copyOf(versions);
+            overrides = List.copyOf(overrides);
+        }
+
+        /** Whether the filter chooses the version. */
+        public boolean filterRouted() {
+            return !versions.isEmpty();
+        }
+
+        /**
+         * The version a request goes to: the first override whose header has its value, else a draw
+         * by weight; {@code null} when every weight is 0 and no override applies.
+         *
+         * @param header the request's value of a header, or {@code null}
+         * @param draw uniform in {@code [0, 1)}
+         */
+        public VersionInfo chooseVersion(java.util.function.Function<String, String> header, double draw) {
+            for (OverrideInfo override : overrides) {
+                if (override.value().equals(header.apply(override.header()))) {
+                    return override.version();
+                }
+            }
+            long total = 0;
+            for (VersionInfo version : versions) {
+                total += version.weight();
+            }
+            if (total == 0) {
+                return null;
+            }
+            long point = (long) (draw * total);
+            for (VersionInfo version : versions) {
+                point -= version.weight();
+                if (point < 0) {
+                    return version;
+                }
+            }
+            return versions.get(versions.size() - 1);
+        }
+    }
+
+    /** A version of a model that the filter routes: the pool that serves it and its weight. */
+    public record VersionInfo(String name, String pool, int weight) {
+    }
+
+    /** Requests with {@code header: value} go to {@code version}. */
+    public record OverrideInfo(String header, String value, VersionInfo version) {
+    }
+
+    /** A pool whose endpoints the filter picks, and what a request refused for saturation is told. */
+    public record PoolInfo(String name, PoolSetup setup, long retryAfterSeconds) {
     }
 
     /** A tenant with the models it may use ({@code null} set means all) and its limits. */
@@ -35,6 +100,7 @@ public final class RuntimeConfig {
 
     private final String version;
     private final Map<String, ModelInfo> models;
+    private final Map<String, PoolInfo> pools;
     private final Map<String, TenantInfo> byKeyDigest;
     private final Map<String, Map<String, TenantInfo>> byHeader;
     private final boolean identityRequired;
@@ -42,11 +108,13 @@ public final class RuntimeConfig {
     private final boolean cutOverrunningStreams;
     private final Set<String> clientHeaders;
 
-    private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, TenantInfo> byKeyDigest,
+    private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
+                          Map<String, TenantInfo> byKeyDigest,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
                           boolean cutOverrunningStreams, Set<String> clientHeaders) {
         this.version = version;
         this.models = models;
+        this.pools = pools;
         this.byKeyDigest = byKeyDigest;
         this.byHeader = byHeader;
         this.identityRequired = identityRequired;
@@ -67,8 +135,18 @@ public final class RuntimeConfig {
             if (!TOKENIZERS.contains(model.getTokenizer())) {
                 throw new InvalidConfigException("model " + model.getName() + ": unknown tokenizer '" + model.getTokenizer() + "'");
             }
-            models.put(model.getName(), new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()),
-                    Math.max(1, model.getDefaultMaxTokens())));
+            models.put(model.getName(), model(model));
+        }
+        Map<String, PoolInfo> pools = new HashMap<>();
+        for (Pool pool : config.getPoolsList()) {
+            pools.put(pool.getName(), pool(pool));
+        }
+        for (ModelInfo model : models.values()) {
+            for (VersionInfo routed : model.versions()) {
+                if (routed.pool().isEmpty()) {
+                    throw new InvalidConfigException("model " + model.name() + " version " + routed.name() + ": no pool");
+                }
+            }
         }
         Map<String, TenantInfo> byKey = new HashMap<>();
         Map<String, Map<String, TenantInfo>> byHeader = new HashMap<>();
@@ -86,10 +164,51 @@ public final class RuntimeConfig {
             }
         }
         long maxBytes = config.getSettings().getMaxRequestBytes() == 0 ? 1 << 20 : config.getSettings().getMaxRequestBytes();
-        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(byKey), Map.copyOf(byHeader),
+        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byKey), Map.copyOf(byHeader),
                 config.getTenantsCount() > 0, maxBytes,
                 config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
                 Set.copyOf(config.getSettings().getClientHeadersList()));
+    }
+
+    private static ModelInfo model(Model model) throws InvalidConfigException {
+        Map<String, VersionInfo> versions = new java.util.LinkedHashMap<>();
+        for (Version version : model.getVersionsList()) {
+            versions.put(version.getName(), new VersionInfo(version.getName(), version.getPool(), version.getWeight()));
+        }
+        List<OverrideInfo> overrides = new java.util.ArrayList<>();
+        for (VersionOverride override : model.getOverridesList()) {
+            VersionInfo target = versions.get(override.getVersion());
+            if (target == null) {
+                throw new InvalidConfigException("model " + model.getName() + ": override names unknown version '"
+                        + override.getVersion() + "'");
+            }
+            overrides.add(new OverrideInfo(override.getHeader(), override.getValue(), target));
+        }
+        return new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()), Math.max(1, model.getDefaultMaxTokens()),
+                List.copyOf(versions.values()), overrides);
+    }
+
+    private static PoolInfo pool(Pool pool) throws InvalidConfigException {
+        try {
+            List<Endpoint> endpoints = new java.util.ArrayList<>();
+            for (String authority : pool.getEndpointsList()) {
+                int colon = authority.lastIndexOf(':');
+                String host = authority.substring(0, Math.max(0, colon));
+                if (host.startsWith("[") && host.endsWith("]")) {
+                    host = host.substring(1, host.length() - 1);
+                }
+                endpoints.add(new Endpoint(host, Integer.parseInt(authority.substring(colon + 1))));
+            }
+            Scorers scorers = pool.getScorers();
+            PoolSetup setup = new PoolSetup(endpoints,
+                    MonitorOptions.of(Duration.ofMillis(Math.max(1, pool.getMetricsIntervalMs()))).withMetricsPath(pool.getMetricsPath()),
+                    new ScorerWeights(scorers.getQueue(), scorers.getKvCache(), scorers.getInFlight(), scorers.getPrefixAffinity(),
+                            scorers.getLoraAffinity()),
+                    new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.affinityMaxQueue()));
+            return new PoolInfo(pool.getName(), setup, Math.max(1, pool.getRetryAfterSeconds()));
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new InvalidConfigException("pool " + pool.getName() + ": " + e.getMessage());
+        }
     }
 
     private static TenantLimits limits(Tenant tenant) throws InvalidConfigException {
@@ -112,6 +231,11 @@ public final class RuntimeConfig {
     /** Returns the model, or {@code null} when no route serves it. */
     public ModelInfo model(String name) {
         return models.get(name);
+    }
+
+    /** The picker pools by name. */
+    public Map<String, PoolInfo> pools() {
+        return pools;
     }
 
     /** Whether requests must identify a tenant (any Tenant policy exists). */
@@ -145,6 +269,7 @@ public final class RuntimeConfig {
 
     @Override
     public String toString() {
-        return models.size() + " models, " + (byKeyDigest.size() + byHeader.size()) + " tenant identities";
+        return models.size() + " models, " + pools.size() + " picker pools, " + (byKeyDigest.size() + byHeader.size())
+                + " tenant identities";
     }
 }

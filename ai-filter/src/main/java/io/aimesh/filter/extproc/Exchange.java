@@ -1,6 +1,8 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
+import io.aimesh.filter.pick.Endpoint;
+import io.aimesh.filter.pick.PoolPicker;
 import io.aimesh.filter.body.ParsedRequest;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.Denial;
@@ -33,6 +35,9 @@ final class Exchange {
     private boolean reserved;
     /** Whether the request's usage has been accounted (once, whichever way the stream ends). */
     private boolean done;
+    /** The picker pool and endpoint the request was sent to, or {@code null}. */
+    private PoolPicker picker;
+    private Endpoint endpoint;
 
     /**
      * @param admission the limiter's answer, or {@code null} for a request of no tenant (no limits)
@@ -101,6 +106,21 @@ final class Exchange {
         return headers;
     }
 
+    /** The request goes to {@code endpoint}, picked in {@code picker}'s pool: counted in flight there until it ends. */
+    void routedTo(PoolPicker picker, Endpoint endpoint) {
+        this.picker = picker;
+        this.endpoint = endpoint;
+        picker.started(endpoint);
+    }
+
+    /** Ends the request's in-flight count at its endpoint, once. */
+    private void leaveEndpoint() {
+        if (picker != null) {
+            picker.finished(endpoint);
+            picker = null;
+        }
+    }
+
     /** The backend answered 200: read its body as SSE or as one JSON document. */
     void responseStarted(boolean sse) {
         reader = new ResponseReader(sse, rewrittenBody != null && request.stream());
@@ -115,7 +135,11 @@ final class Exchange {
     ByteString onResponseBody(ByteString chunk, boolean endOfStream, long startNanos) {
         if (!firstByteSeen && !chunk.isEmpty()) {
             firstByteSeen = true;
-            context.metrics().firstToken(model, System.nanoTime() - startNanos);
+            long nanos = System.nanoTime() - startNanos;
+            context.metrics().firstToken(model, nanos);
+            if (picker != null) {
+                picker.firstToken(endpoint, nanos);
+            }
         }
         if (reader == null) {
             return null;
@@ -142,6 +166,7 @@ final class Exchange {
 
     /** The request failed before a model produced anything: refund the whole reservation. */
     void release() {
+        leaveEndpoint();
         if (done) {
             return;
         }
@@ -159,6 +184,7 @@ final class Exchange {
      * the whole reservation stays charged).
      */
     void settle() {
+        leaveEndpoint();
         if (done) {
             return;
         }

@@ -12,24 +12,32 @@ import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.filter.pick.PoolPickers;
 import java.util.function.Supplier;
 
 /**
- * What every request's processor shares: the current config, the limiter, the metrics.
- * Thread-safe.
+ * What every request's processor shares: the current config, the limiter, the picker pools, the
+ * metrics. Thread-safe.
  */
 public final class FilterContext {
     private final Supplier<RuntimeConfig> config;
     private final TokenLimiter limiter;
     private final FilterMetrics metrics;
+    private final PoolPickers pickers;
 
     /**
      * @param config the current config, or {@code null} before the first one arrives
+     * @param pickers the picker pools, kept in step with the config by the caller
      */
-    public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics) {
+    public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers) {
         this.config = requireNonNull(config, "config");
         this.limiter = requireNonNull(limiter, "limiter");
         this.metrics = requireNonNull(metrics, "metrics");
+        this.pickers = requireNonNull(pickers, "pickers");
+    }
+
+    PoolPickers pickers() {
+        return pickers;
     }
 
     RuntimeConfig config() {

@@ -1,5 +1,6 @@
 package io.aimesh.filter.extproc;
 
+import io.aimesh.filter.pick.Pick;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -24,7 +25,8 @@ public final class FilterMetrics {
             .help("Tokens used, by type (input, output), model and tenant")
             .labelNames("type", "model", "tenant").register(registry);
     private final Counter requests = Counter.builder().name("aimesh_filter_requests_total")
-            .help("Inference requests by outcome: admitted, limited (429), denied (401, 403, 404), error (bad request or failure)")
+            .help("Inference requests by outcome: admitted, limited (429), denied (401, 403, 404), shed (503, pool saturated),"
+                    + " error (bad request or failure)")
             .labelNames("outcome", "model", "tenant").register(registry);
     private final Histogram duration = Histogram.builder().name("gen_ai_client_operation_duration_seconds")
             .help("Time from the request reaching the filter to the end of the response, by model")
@@ -34,6 +36,9 @@ public final class FilterMetrics {
             .help("Time from the request reaching the filter to the first response body bytes, by model")
             .labelNames("gen_ai_request_model").classicOnly()
             .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
+    private final Counter picks = Counter.builder().name("aimesh_filter_picks_total")
+            .help("Endpoint picks in picker pools, by pool, endpoint (ip:port) and outcome: picked, saturated, none_healthy")
+            .labelNames("pool", "endpoint", "outcome").register(registry);
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
 
@@ -60,6 +65,11 @@ public final class FilterMetrics {
 
     void finished(String model, long nanos) {
         observe(duration.labelValues(label(model)), nanos);
+    }
+
+    void pick(String pool, Pick pick) {
+        picks.labelValues(pool, pick.picked() ? pick.endpoint().authority() : "",
+                pick.outcome().name().toLowerCase(java.util.Locale.ROOT)).inc();
     }
 
     void reserved() {

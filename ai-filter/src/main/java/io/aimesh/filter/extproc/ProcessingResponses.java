@@ -1,6 +1,9 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.aimesh.filter.pick.Endpoint;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
@@ -18,6 +21,13 @@ import java.util.List;
 
 /** Builds the ext_proc answers the filter sends back to Envoy. */
 final class ProcessingResponses {
+    /** The dynamic metadata namespace the control plane lets the filter write (ExtProcConfig there). */
+    static final String METADATA_NAMESPACE = "aimesh";
+    /** Where the Gateway API Inference Extension's endpoint picker puts the destination. */
+    static final String LB_NAMESPACE = "envoy.lb";
+    static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
+    /** The pool of the version the filter chose; the control plane routes on it (EnvoyTranslator there). */
+    static final String POOL_HEADER = "x-aimesh-pool";
     private static final ProcessingResponse REQUEST_BODY_CONTINUE = ProcessingResponse.newBuilder()
             .setRequestBody(BodyResponse.getDefaultInstance()).build();
     private static final ProcessingResponse RESPONSE_BODY_CONTINUE = ProcessingResponse.newBuilder()
@@ -38,10 +48,22 @@ final class ProcessingResponses {
 
     /**
      * Continues with the request body: sets the model header (and clears the route cache so the
-     * router sees it) when {@code model} is given, and replaces the body when {@code body} is.
+     * router sees it) when {@code model} is given, replaces the body when {@code body} is, and
+     * hands Envoy {@code responseHeaders} to add to the response, as dynamic metadata in namespace
+     * {@value #METADATA_NAMESPACE} that the control plane's route configuration reads.
      */
-    static ProcessingResponse requestBody(String model, ByteString body) {
-        if (model == null && body == null) {
+    static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders) {
+        return requestBody(model, body, responseHeaders, null, null);
+    }
+
+    /**
+     * As {@link #requestBody(String, ByteString, List)}, and routes the request to {@code pool}
+     * (the version the filter chose) and, when given, the {@code endpoint} it picked there: the
+     * Gateway API Inference Extension's header and {@code envoy.lb} metadata.
+     */
+    static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders, String pool,
+                                          Endpoint endpoint) {
+        if (model == null && body == null && responseHeaders.isEmpty()) {
             return REQUEST_BODY_CONTINUE;
         }
         CommonResponse.Builder common = CommonResponse.newBuilder();
@@ -50,13 +72,33 @@ final class ProcessingResponses {
             headers.addSetHeaders(header("x-aimesh-model", model));
             common.setClearRouteCache(true);
         }
+        if (pool != null) {
+            headers.addSetHeaders(header(POOL_HEADER, pool));
+        }
+        Struct.Builder metadata = Struct.newBuilder();
+        if (endpoint != null) {
+            headers.addSetHeaders(header(DESTINATION_HEADER, endpoint.authority()));
+            metadata.putFields(LB_NAMESPACE, Value.newBuilder().setStructValue(Struct.newBuilder()
+                    .putFields(DESTINATION_HEADER, Value.newBuilder().setStringValue(endpoint.authority()).build())).build());
+        }
         if (body != null) {
             common.setBodyMutation(BodyMutation.newBuilder().setBody(body));
             headers.addSetHeaders(header("content-length", Integer.toString(body.size())));
         }
-        return ProcessingResponse.newBuilder()
-                .setRequestBody(BodyResponse.newBuilder().setResponse(common.setHeaderMutation(headers)))
-                .build();
+        ProcessingResponse.Builder response = ProcessingResponse.newBuilder()
+                .setRequestBody(BodyResponse.newBuilder().setResponse(common.setHeaderMutation(headers)));
+        if (!responseHeaders.isEmpty()) {
+            Struct.Builder values = Struct.newBuilder();
+            for (HeaderValue header : responseHeaders) {
+                values.putFields(header.getKey(), Value.newBuilder()
+                        .setStringValue(header.getRawValue().toStringUtf8()).build());
+            }
+            metadata.putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(values).build());
+        }
+        if (metadata.getFieldsCount() > 0) {
+            response.setDynamicMetadata(metadata);
+        }
+        return response.build();
     }
 
     static ProcessingResponse responseHeaders(List<HeaderValue> add) {

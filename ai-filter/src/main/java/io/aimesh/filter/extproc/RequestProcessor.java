@@ -1,12 +1,19 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import io.aimesh.filter.body.BodyError;
 import io.aimesh.filter.body.BodyParseResult;
 import io.aimesh.filter.body.ParsedRequest;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
+import io.aimesh.filter.config.RuntimeConfig.VersionInfo;
+import io.aimesh.filter.pick.Endpoint;
+import io.aimesh.filter.pick.Pick;
+import io.aimesh.filter.pick.PoolPicker;
+import io.aimesh.filter.pick.RequestFeatures;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
@@ -18,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One HTTP request's trip through the filter: one ext_proc stream, from request headers to
@@ -29,7 +37,8 @@ import java.util.Map;
  *   <li>Request body: parse, check the model (404) and the tenant's right to it (403), estimate
  *       tokens and reserve them (429 with OpenAI's headers when over budget), set the model
  *       header and clear the route cache so Envoy's router routes by it; for a stream, ask the
- *       backend for usage.</li>
+ *       backend for usage. The rate-limit headers go back as dynamic metadata, which the route
+ *       configuration turns into response headers.</li>
  *   <li>Response headers: add the rate-limit headers; note whether the body is SSE or JSON; an
  *       error status releases the reservation (the model generated nothing).</li>
  *   <li>Response body: read usage (or count streamed tokens), hide the usage event the client
@@ -42,6 +51,8 @@ import java.util.Map;
 final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private static final System.Logger LOG = System.getLogger(RequestProcessor.class.getName());
     private static final String INTERNAL_PREFIX = "x-aimesh-";
+    /** Where Envoy puts the configured attributes: under its filter's name, whatever it is called. */
+    private static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
     private final StreamObserver<ProcessingResponse> responses;
     private final FilterContext context;
@@ -54,6 +65,10 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private TenantInfo tenant;
     private ModelInfo model;
     private Exchange exchange;
+    /** The override headers the client sent (x-aimesh-* ones the config lets through), or {@code null}. */
+    private Map<String, String> clientHeaders;
+    /** Whether a response body message has come (the first carries the status). */
+    private boolean responseSeen;
     private boolean finished;
 
     RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
@@ -70,8 +85,10 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             switch (request.getRequestCase()) {
                 case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
                 case REQUEST_BODY -> onRequestBody(request.getRequestBody());
-                case RESPONSE_HEADERS -> onResponseHeaders(request.getResponseHeaders());
-                case RESPONSE_BODY -> onResponseBody(request.getResponseBody());
+                // Not sent by the configuration the control plane writes; answered so that a
+                // hand-written one does not stall.
+                case RESPONSE_HEADERS -> responses.onNext(ProcessingResponses.responseHeaders(List.of()));
+                case RESPONSE_BODY -> onResponseBody(request);
                 case REQUEST_TRAILERS -> responses.onNext(ProcessingResponses.requestTrailers());
                 case RESPONSE_TRAILERS -> responses.onNext(ProcessingResponses.responseTrailers());
                 default -> LOG.log(Level.DEBUG, "ignoring ext_proc message " + request.getRequestCase());
@@ -100,10 +117,17 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
                 case "content-type" -> contentType = value(header);
                 case "authorization" -> authorization = value(header);
                 case "x-request-id" -> requestId = value(header);
-                case "x-gateway-destination-endpoint" -> remove.add(name);
+                case ProcessingResponses.DESTINATION_HEADER -> remove.add(name);
                 default -> {
-                    if (name.startsWith(INTERNAL_PREFIX) && (config == null || !config.clientHeaders().contains(name))) {
-                        remove.add(name);
+                    if (name.startsWith(INTERNAL_PREFIX)) {
+                        if (config == null || !config.clientHeaders().contains(name)) {
+                            remove.add(name);
+                        } else {
+                            if (clientHeaders == null) {
+                                clientHeaders = new java.util.HashMap<>(2);
+                            }
+                            clientHeaders.putIfAbsent(name, value(header));
+                        }
                     }
                     Map<String, TenantInfo> values = tenantHeaders.get(name);
                     if (values != null && byHeader == null) {
@@ -144,7 +168,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     private void onRequestBody(HttpBody body) {
         if (!inference) {
-            responses.onNext(ProcessingResponses.requestBody(null, null));
+            responses.onNext(ProcessingResponses.requestBody(null, null, List.of()));
             return;
         }
         BodyParseResult result = context.parse(config, path, contentType, body.getBody());
@@ -171,47 +195,109 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             deny("limited", exchange.denial());
             return;
         }
-        context.metrics().outcome("admitted", model.name(), tenantName());
-        responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody()));
-    }
-
-    private void onResponseHeaders(HttpHeaders headers) {
-        if (exchange == null) {
-            responses.onNext(ProcessingResponses.responseHeaders(List.of()));
-            return;
-        }
-        int status = 0;
-        String responseType = "";
-        for (HeaderValue header : headers.getHeaders().getHeadersList()) {
-            if (header.getKey().equals(":status")) {
-                status = Integer.parseInt(value(header));
-            } else if (header.getKey().equals("content-type")) {
-                responseType = value(header);
+        String pool = null;
+        Endpoint endpoint = null;
+        if (model.filterRouted()) {
+            VersionInfo version = model.chooseVersion(name -> clientHeaders == null ? null : clientHeaders.get(name),
+                    ThreadLocalRandom.current().nextDouble());
+            PoolPicker picker = version == null ? null : context.pickers().get(version.pool());
+            if (version != null && picker == null) {
+                pool = version.pool(); // a pool Envoy balances
+            } else if (picker != null) {
+                Pick pick = picker.pick(RequestFeatures.of(String.join("\n", parsed.promptTexts())));
+                context.metrics().pick(version.pool(), pick);
+                switch (pick.outcome()) {
+                    case PICKED -> {
+                        pool = version.pool();
+                        endpoint = pick.endpoint();
+                        exchange.routedTo(picker, endpoint);
+                    }
+                    case SATURATED -> {
+                        shed(version.pool());
+                        return;
+                    }
+                    case NONE_HEALTHY -> {
+                        // Every endpoint failed its scrapes: no pool header, so Envoy's weighted split
+                        // and its own connection failures decide, rather than a refusal here.
+                    }
+                }
             }
         }
-        List<HeaderValue> add = exchange.rateLimitHeaders();
-        if (status != 200 || headers.getEndOfStream()) {
-            // The model server refused or failed: it generated nothing, so nothing is charged.
-            exchange.release();
-            done();
-            responses.onNext(ProcessingResponses.responseHeaders(add));
-            return;
-        }
-        boolean sse = responseType.startsWith("text/event-stream");
-        exchange.responseStarted(sse);
-        responses.onNext(ProcessingResponses.responseHeaders(add));
+        context.metrics().outcome("admitted", model.name(), tenantName());
+        responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody(),
+                exchange.rateLimitHeaders(), pool, endpoint));
     }
 
-    private void onResponseBody(HttpBody body) {
-        if (exchange == null || !exchange.reading()) {
+    /**
+     * Every endpoint of the chosen pool is saturated: refuse with 503 and the pool's retry-after
+     * rather than queue the request behind others on a GPU. Its reservation is returned.
+     */
+    private void shed(String pool) {
+        exchange.release();
+        long retryAfter = config.pools().get(pool).retryAfterSeconds();
+        ErrorReply reply = new ErrorReply(503, "The servers of model '" + model.name() + "' are all busy. Retry after "
+                + retryAfter + " s.", "server_error", "overloaded", null, "shed reason=saturated pool=" + pool);
+        context.metrics().outcome("shed", model.name(), tenantName());
+        LOG.log(Level.INFO, "decision=" + reply.decision() + " status=503 request_id=" + requestId + " retry_after_s=" + retryAfter);
+        finish(ProcessingResponses.immediate(reply, Long.toString(retryAfter), List.of()));
+    }
+
+    /**
+     * A response body message. The first one carries the response status as an attribute (the
+     * filter does not see response headers, see ExtProcConfig in the control plane): an error
+     * status releases the reservation, since the model generated nothing.
+     */
+    private void onResponseBody(ProcessingRequest request) {
+        HttpBody body = request.getResponseBody();
+        if (exchange != null && !responseSeen) {
+            responseSeen = true;
+            int status = responseStatus(request);
+            if (status != 200) {
+                exchange.release();
+                done();
+                exchange = null;
+            }
+        }
+        if (exchange == null) {
             responses.onNext(ProcessingResponses.responseBody(null));
             return;
+        }
+        if (!exchange.reading()) {
+            if (body.getBody().isEmpty() && !body.getEndOfStream()) {
+                responses.onNext(ProcessingResponses.responseBody(null));
+                return;
+            }
+            exchange.responseStarted(isEventStream(body.getBody()));
         }
         ByteString replacement = exchange.onResponseBody(body.getBody(), body.getEndOfStream(), startNanos);
         if (body.getEndOfStream()) {
             done();
         }
         responses.onNext(ProcessingResponses.responseBody(replacement));
+    }
+
+    /** The {@code response.code} attribute; 200 when Envoy did not send it. */
+    private static int responseStatus(ProcessingRequest request) {
+        Struct attributes = request.getAttributesMap().get(ATTRIBUTES_KEY);
+        if (attributes == null) {
+            return 200;
+        }
+        Value code = attributes.getFieldsMap().get("response.code");
+        return code == null || code.getKindCase() != Value.KindCase.NUMBER_VALUE ? 200 : (int) code.getNumberValue();
+    }
+
+    /**
+     * Whether a response body is an event stream rather than one JSON document, from its first
+     * byte that is not white space: a JSON body opens with a brace, an SSE field never does.
+     */
+    static boolean isEventStream(ByteString body) {
+        for (int i = 0; i < body.size(); i++) {
+            byte b = body.byteAt(i);
+            if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+                return b != '{';
+            }
+        }
+        return false;
     }
 
     private void deny(String outcome, ErrorReply reply) {

@@ -52,4 +52,9 @@ public record MonitorOptions(Duration interval, Duration timeout, int failuresTo
         requireNonNull(interval, "interval");
         return new MonitorOptions(interval, interval.multipliedBy(2), 3, interval.multipliedBy(3), "/metrics");
     }
+
+    /** These options, scraping {@code path} instead. */
+    public MonitorOptions withMetricsPath(String path) {
+        return new MonitorOptions(interval, timeout, failuresToEject, staleAfter, path);
+    }
 }

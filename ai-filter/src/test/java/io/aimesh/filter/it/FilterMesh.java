@@ -29,12 +29,16 @@ import java.util.Map;
  */
 final class FilterMesh implements AutoCloseable {
     static final String MODEL = "llama";
+    /** A model whose one endpoint listens nowhere: Envoy answers 503 for it. */
+    static final String DEAD_MODEL = "dead-model";
     static final String ACME_KEY = "acme-test-key";
     static final String GLOBEX_KEY = "globex-test-key";
 
     final Path policies;
     final int listenerPort;
     final int filterPort;
+    /** A free port nobody listens on: the endpoint of {@link #DEAD_MODEL}. */
+    final int deadPort;
     final List<ModelSimServer> sims = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     ControlPlane controlPlane;
@@ -45,6 +49,7 @@ final class FilterMesh implements AutoCloseable {
         policies = Files.createTempDirectory("aimesh-filter-policies-");
         listenerPort = freePort();
         filterPort = freePort();
+        deadPort = freePort();
     }
 
     /**
@@ -61,6 +66,12 @@ final class FilterMesh implements AutoCloseable {
      */
     static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens)
             throws IOException {
+        return start(failureMode, acmeTokensPerMinute, streamOverrun, defaultMaxTokens, "");
+    }
+
+    /** As above, with {@code extraPolicies} (YAML documents) added to the standard ones. */
+    static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens,
+                            String extraPolicies) throws IOException {
         FilterMesh mesh = new FilterMesh();
         try {
             for (int i = 0; i < 2; i++) {
@@ -68,7 +79,7 @@ final class FilterMesh implements AutoCloseable {
                         .speed(20).maxSeqs(64).kvTokens(1 << 20).seed(i + 1).build()));
             }
             Files.writeString(mesh.policies.resolve("policies.yaml"), mesh.policy(failureMode, acmeTokensPerMinute, streamOverrun,
-                    defaultMaxTokens));
+                    defaultMaxTokens) + (extraPolicies.isEmpty() ? "" : "---\n" + extraPolicies));
             mesh.controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(mesh.policies)
                     .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", mesh.listenerPort));
             mesh.startFilter();
@@ -158,8 +169,22 @@ final class FilterMesh implements AutoCloseable {
                 spec:
                   model: other-model
                   versions: [{name: v1, pool: other, weight: 1}]
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: dead}
+                spec:
+                  endpoints: ["127.0.0.1:%11$d"]
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: ModelRoute
+                metadata: {name: dead}
+                spec:
+                  model: %12$s
+                  versions: [{name: v1, pool: dead, weight: 1}]
+                  tokenizer: approximate
                 """.formatted(filterPort, failureMode, sims.get(0).port(), sims.get(1).port(), MODEL,
-                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens);
+                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens, deadPort, DEAD_MODEL);
     }
 
     /** Sends a chat completion for {@link #MODEL}; {@code maxTokens <= 0} sends none. */

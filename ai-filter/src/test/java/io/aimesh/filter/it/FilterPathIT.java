@@ -94,6 +94,29 @@ class FilterPathIT {
     }
 
     @Test
+    void failedUpstream_chargesNothing() throws Exception {
+        // Envoy answers 503 itself (nothing listens on the dead model's endpoint); the filter learns
+        // the status from the response.code attribute and releases the reservation, so the two
+        // identical llama requests around it differ by the first one's usage only.
+        String dead = "{\"model\":\"" + FilterMesh.DEAD_MODEL + "\",\"max_tokens\":5000,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Anyone there?\"}]}";
+        for (int attempt = 0; attempt < 3; attempt++) {
+            HttpResponse<String> first = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
+            HttpResponse<String> failed = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, dead, Map.of());
+            HttpResponse<String> second = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
+            assertThat(failed.statusCode()).isEqualTo(503);
+            long firstRemaining = header(first, "x-ratelimit-remaining-tokens");
+            long secondRemaining = header(second, "x-ratelimit-remaining-tokens");
+            if (secondRemaining > firstRemaining) {
+                continue; // window rollover
+            }
+            assertThat(firstRemaining - secondRemaining).isEqualTo(JSON.readTree(first.body()).at("/usage/total_tokens").asLong());
+            return;
+        }
+        throw new AssertionError("three minute rollovers in a row");
+    }
+
+    @Test
     void streamedUsage_isCountedAndHiddenFromAClientThatDidNotAskForIt() throws Exception {
         String withUsage = "{\"model\":\"llama\",\"stream\":true,\"max_tokens\":8,\"stream_options\":{\"include_usage\":true},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count to eight.\"}]}";

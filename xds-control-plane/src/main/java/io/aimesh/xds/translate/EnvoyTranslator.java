@@ -6,6 +6,7 @@ import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
 import io.aimesh.policy.Endpoint;
+import io.aimesh.policy.Balancing;
 import io.aimesh.policy.FilterSettings;
 import io.aimesh.policy.HeaderOverride;
 import io.aimesh.policy.InferencePool;
@@ -54,6 +55,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -81,7 +83,15 @@ public final class EnvoyTranslator {
     static final String METADATA_NAMESPACE = "aimesh";
     static final String METADATA_MODEL_KEY = "model";
     /** Headers only aimesh may set; Envoy removes them from client requests before any filter runs. */
-    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, "x-gateway-destination-endpoint");
+    /** The endpoint the ai-filter picked, as ip:port; the Gateway API Inference Extension's name. */
+    public static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
+    /** The pool the ai-filter chose for a request (it chooses the version when a pool of the model is a picker pool). */
+    public static final String POOL_HEADER = "x-aimesh-pool";
+    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, DESTINATION_HEADER, POOL_HEADER);
+    /** OpenAI's rate-limit response headers, which the ai-filter computes at admission. */
+    static final List<String> RATE_LIMIT_HEADERS = List.of("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-tokens", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests");
     static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
             + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}";
 
@@ -115,20 +125,30 @@ public final class EnvoyTranslator {
         Map<ResourceType, List<XdsResource>> resources = new EnumMap<>(ResourceType.class);
         List<XdsResource> clusters = new ArrayList<>();
         List<XdsResource> endpoints = new ArrayList<>();
+        FilterSettings filter = policies.gateway() == null ? null : policies.gateway().filter();
+        Map<String, List<String>> resolved = new HashMap<>();
         for (InferencePool pool : policies.pools()) {
             clusters.add(XdsResource.of(clusterName(pool.name()), cluster(pool)));
-            endpoints.add(XdsResource.of(clusterName(pool.name()), loadAssignment(pool)));
+            ClusterLoadAssignment assignment = loadAssignment(pool);
+            endpoints.add(XdsResource.of(clusterName(pool.name()), assignment));
+            resolved.put(pool.name(), assignment.getEndpoints(0).getLbEndpointsList().stream()
+                    .map(endpoint -> endpoint.getEndpoint().getAddress().getSocketAddress())
+                    .map(address -> (address.getAddress().contains(":") ? "[" + address.getAddress() + "]" : address.getAddress())
+                            + ":" + address.getPortValue())
+                    .toList());
+            if (filter != null && picked(pool)) {
+                clusters.add(XdsResource.of(pickedClusterName(pool.name()), pickedCluster(pool)));
+            }
         }
-        FilterSettings filter = policies.gateway() == null ? null : policies.gateway().filter();
         if (filter != null) {
             clusters.add(XdsResource.of(FILTER_CLUSTER, filterCluster(filter)));
         }
         resources.put(ResourceType.CLUSTER, clusters);
         resources.put(ResourceType.ENDPOINT, endpoints);
         resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter))));
-        resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies))));
+        resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies, filter != null))));
         resources.put(ResourceType.FILTER, List.of(XdsResource.of(FilterConfigCompiler.RESOURCE_NAME,
-                FilterConfigCompiler.compile(policies))));
+                FilterConfigCompiler.compile(policies, resolved))));
         return XdsSnapshot.of(resources);
     }
 
@@ -139,22 +159,59 @@ public final class EnvoyTranslator {
                 .build();
     }
 
+    /** The cluster of a pool's endpoints that the ai-filter picked: {@code pool_<name>_picked}. */
+    public static String pickedClusterName(String pool) {
+        return clusterName(pool) + "_picked";
+    }
+
+    private static boolean picked(InferencePool pool) {
+        return pool.balancing().mode() == Balancing.Mode.PICKER;
+    }
+
+    /**
+     * The pool's endpoints, balanced by Envoy: in turn, or by least requests. A picker pool's is
+     * the fallback for requests the filter did not pick for (it was down and fails open, or had
+     * no healthy endpoint to offer), so it balances by least requests.
+     */
     private static Cluster cluster(InferencePool pool) {
         String name = clusterName(pool.name());
-        // Inference requests are long and bursty; Envoy's default of 1024 pending requests
-        // would turn a queue the model server can absorb into 503s at the proxy.
-        CircuitBreakers.Thresholds thresholds = CircuitBreakers.Thresholds.newBuilder()
-                .setMaxConnections(UInt32Value.of(100_000))
-                .setMaxPendingRequests(UInt32Value.of(100_000))
-                .setMaxRequests(UInt32Value.of(100_000))
-                .build();
         return Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.EDS)
                 .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(name))
                 .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
-                .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN)
-                .setCircuitBreakers(CircuitBreakers.newBuilder().addThresholds(thresholds))
+                .setLbPolicy(pool.balancing().mode() == Balancing.Mode.ROUND_ROBIN
+                        ? Cluster.LbPolicy.ROUND_ROBIN : Cluster.LbPolicy.LEAST_REQUEST)
+                .setCircuitBreakers(poolCircuitBreakers())
+                .build();
+    }
+
+    /**
+     * Requests whose endpoint the ai-filter picked: Envoy connects to the address in
+     * {@value #DESTINATION_HEADER}, as with the Gateway API Inference Extension's endpoint picker.
+     * Only the filter can set that header (Envoy removes it from client requests, see
+     * {@link #INTERNAL_HEADERS}) and it sets only members of the pool.
+     */
+    private static Cluster pickedCluster(InferencePool pool) {
+        return Cluster.newBuilder()
+                .setName(pickedClusterName(pool.name()))
+                .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                .setOriginalDstLbConfig(Cluster.OriginalDstLbConfig.newBuilder()
+                        .setUseHttpHeader(true)
+                        .setHttpHeaderName(DESTINATION_HEADER))
+                .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
+                .setCircuitBreakers(poolCircuitBreakers())
+                .build();
+    }
+
+    private static CircuitBreakers poolCircuitBreakers() {
+        // Inference requests are long and bursty; Envoy's default of 1024 pending requests
+        // would turn a queue the model server can absorb into 503s at the proxy.
+        return CircuitBreakers.newBuilder().addThresholds(CircuitBreakers.Thresholds.newBuilder()
+                        .setMaxConnections(UInt32Value.of(100_000))
+                        .setMaxPendingRequests(UInt32Value.of(100_000))
+                        .setMaxRequests(UInt32Value.of(100_000)))
                 .build();
     }
 
@@ -252,9 +309,14 @@ public final class EnvoyTranslator {
                 .build();
     }
 
-    private static RouteConfiguration routes(PolicySet policies) {
+    private static RouteConfiguration routes(PolicySet policies, boolean filtered) {
         VirtualHost.Builder host = VirtualHost.newBuilder().setName("aimesh").addDomains("*");
+        Map<String, InferencePool> pools = new HashMap<>();
+        policies.pools().forEach(pool -> pools.put(pool.name(), pool));
         for (ModelRoute route : policies.routes()) {
+            if (filtered && route.versions().stream().anyMatch(version -> picked(pools.get(version.pool())))) {
+                addPoolRoutes(host, route, pools);
+            }
             addModelRoutes(host, route, "", modelHeaderMatch(route));
         }
         for (ModelRoute route : policies.routes()) {
@@ -267,11 +329,43 @@ public final class EnvoyTranslator {
                         .setBody(DataSource.newBuilder().setInlineString(MODEL_NOT_FOUND)))
                 .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
                         .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json"))));
-        return RouteConfiguration.newBuilder()
+        RouteConfiguration.Builder config = RouteConfiguration.newBuilder()
                 .setName(ROUTE_CONFIG_NAME)
                 .addAllInternalOnlyHeaders(INTERNAL_HEADERS)
-                .addVirtualHosts(host)
-                .build();
+                .addVirtualHosts(host);
+        if (filtered) {
+            // The ai-filter's rate-limit headers, from the metadata its admission answer set (see
+            // ExtProcConfig). A request without them (no tenant limits, no filter answer) has empty
+            // values, which Envoy does not add.
+            for (String name : RATE_LIMIT_HEADERS) {
+                config.addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                        .setHeader(HeaderValue.newBuilder().setKey(name)
+                                .setValue("%DYNAMIC_METADATA(" + ExtProcConfig.METADATA_NAMESPACE + ":" + name + ")%"))
+                        .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));
+            }
+        }
+        return config.build();
+    }
+
+    /**
+     * The routes of a model whose version the ai-filter chose (a pool of it is a picker pool): one
+     * per version, on the pool header the filter set; to the endpoint it picked in a picker pool.
+     * A request the filter set no pool for (it failed open) falls through to the weighted split.
+     */
+    private static void addPoolRoutes(VirtualHost.Builder host, ModelRoute route, Map<String, InferencePool> pools) {
+        for (ModelVersion version : route.versions()) {
+            RouteMatch.Builder match = modelHeaderMatch(route).toBuilder().addHeaders(exact(POOL_HEADER, version.pool()));
+            boolean picker = picked(pools.get(version.pool()));
+            if (picker) {
+                match.addHeaders(HeaderMatcher.newBuilder().setName(DESTINATION_HEADER).setPresentMatch(true));
+            }
+            host.addRoutes(Route.newBuilder()
+                    .setName(route.name() + "/pool/" + version.name())
+                    .setMatch(match)
+                    .setRoute(action(route).setCluster(picker ? pickedClusterName(version.pool()) : clusterName(version.pool())))
+                    .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                            .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
+        }
     }
 
     /** The override routes, then the weighted route, of one model; {@code suffix} keeps route names unique. */

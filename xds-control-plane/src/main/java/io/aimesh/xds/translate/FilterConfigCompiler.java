@@ -4,20 +4,32 @@ import io.aimesh.filter.api.FilterConfig;
 import io.aimesh.filter.api.HeaderMatch;
 import io.aimesh.filter.api.Limit;
 import io.aimesh.filter.api.Model;
+import io.aimesh.filter.api.Pool;
 import io.aimesh.filter.api.Priority;
+import io.aimesh.filter.api.Scorers;
 import io.aimesh.filter.api.Settings;
 import io.aimesh.filter.api.StreamOverrun;
 import io.aimesh.filter.api.Tenant;
+import io.aimesh.filter.api.Version;
+import io.aimesh.filter.api.VersionOverride;
+import io.aimesh.policy.Balancing;
 import io.aimesh.policy.FilterSettings;
 import io.aimesh.policy.HeaderOverride;
+import io.aimesh.policy.InferencePool;
 import io.aimesh.policy.ModelRoute;
+import io.aimesh.policy.ModelVersion;
 import io.aimesh.policy.PolicySet;
 import io.aimesh.policy.TokenLimit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * Compiles the policies into the ai-filter's configuration: the models with their
- * tokenizers, the tenants with identities and limits, and the filter settings. Stateless.
+ * tokenizers (and versions, where the filter chooses them), the picker pools, the tenants with
+ * identities and limits, and the filter settings. Stateless.
  */
 final class FilterConfigCompiler {
     static final String RESOURCE_NAME = "aimesh";
@@ -25,14 +37,35 @@ final class FilterConfigCompiler {
     private FilterConfigCompiler() {
     }
 
-    static FilterConfig compile(PolicySet policies) {
+    /**
+     * @param resolved each pool's endpoints as ip:port, resolved as in EDS
+     */
+    static FilterConfig compile(PolicySet policies, Map<String, List<String>> resolved) {
         FilterConfig.Builder config = FilterConfig.newBuilder();
         TreeSet<String> clientHeaders = new TreeSet<>();
+        Set<String> pickerPools = new HashSet<>();
+        for (InferencePool pool : policies.pools()) {
+            if (pool.balancing().mode() == Balancing.Mode.PICKER) {
+                pickerPools.add(pool.name());
+                config.addPools(pool(pool, resolved.get(pool.name())));
+            }
+        }
         for (ModelRoute route : policies.routes()) {
-            config.addModels(Model.newBuilder()
+            Model.Builder model = Model.newBuilder()
                     .setName(route.model())
                     .setTokenizer(route.tokenizer())
-                    .setDefaultMaxTokens(route.defaultMaxTokens()));
+                    .setDefaultMaxTokens(route.defaultMaxTokens());
+            if (route.versions().stream().anyMatch(version -> pickerPools.contains(version.pool()))) {
+                for (ModelVersion version : route.versions()) {
+                    model.addVersions(Version.newBuilder().setName(version.name()).setPool(version.pool())
+                            .setWeight(version.weight()));
+                }
+                for (HeaderOverride override : route.overrides()) {
+                    model.addOverrides(VersionOverride.newBuilder().setHeader(override.header()).setValue(override.value())
+                            .setVersion(override.version()));
+                }
+            }
+            config.addModels(model);
             for (HeaderOverride override : route.overrides()) {
                 clientHeaders.add(override.header());
             }
@@ -47,6 +80,23 @@ final class FilterConfigCompiler {
                         ? StreamOverrun.STREAM_OVERRUN_CUT : StreamOverrun.STREAM_OVERRUN_FINISH)
                 .addAllClientHeaders(clientHeaders);
         return config.setSettings(settings).build();
+    }
+
+    private static Pool pool(InferencePool pool, List<String> endpoints) {
+        Balancing balancing = pool.balancing();
+        Balancing.Scorers scorers = balancing.scorers();
+        return Pool.newBuilder()
+                .setName(pool.name())
+                .addAllEndpoints(endpoints)
+                .setMetricsPath(balancing.metricsPath())
+                .setMetricsIntervalMs((int) balancing.metricsInterval().toMillis())
+                .setScorers(Scorers.newBuilder().setQueue(scorers.queue()).setKvCache(scorers.kvCache())
+                        .setInFlight(scorers.inFlight()).setPrefixAffinity(scorers.prefixAffinity())
+                        .setLoraAffinity(scorers.loraAffinity()))
+                .setMaxQueue(balancing.maxQueue())
+                .setMaxKvCachePercent(balancing.maxKvCachePercent())
+                .setRetryAfterSeconds((int) balancing.retryAfter().toSeconds())
+                .build();
     }
 
     private static Tenant tenant(io.aimesh.policy.Tenant tenant) {

@@ -11,9 +11,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
+import io.aimesh.filter.api.FilterConfig;
+import io.aimesh.filter.api.Model;
+import io.aimesh.filter.api.Pool;
 import io.aimesh.policy.LoadResult;
 import io.aimesh.policy.PolicyLoader;
 import io.aimesh.policy.PolicySet;
+import io.aimesh.xds.snapshot.ResourceType;
 import io.aimesh.xds.snapshot.XdsSnapshot;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -22,6 +26,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -119,6 +124,7 @@ final class EnvoyTranslatorTest {
                 name: "aimesh_routes"
                 internal_only_headers: "x-aimesh-model"
                 internal_only_headers: "x-gateway-destination-endpoint"
+                internal_only_headers: "x-aimesh-pool"
                 virtual_hosts {
                   name: "aimesh"
                   domains: "*"
@@ -222,6 +228,121 @@ final class EnvoyTranslatorTest {
         assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
                 .containsExactly("envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
         assertThat(hcm.getHttpFilters(1).getTypedConfig().is(Router.class)).isTrue();
+    }
+
+    @Test
+    void gateway_putsExtProcBeforeTheRouter_withoutResponseHeaders_andRoutesAddItsRateLimitHeaders() throws Exception {
+        String gateway = """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  filter: {address: "127.0.0.1:18080", failureMode: open, messageTimeout: 300ms}
+                """;
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10) + gateway));
+
+        Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
+        HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly("envoy.filters.http.ext_proc",
+                "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
+        // One message each way fewer than with response headers: the filter answers those at admission.
+        assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class)).isEqualTo(parse(
+                ExternalProcessor.newBuilder(), """
+                        grpc_service { envoy_grpc { cluster_name: "aimesh_filter" } }
+                        failure_mode_allow: true
+                        processing_mode {
+                          request_header_mode: SEND response_header_mode: SKIP
+                          request_body_mode: BUFFERED response_body_mode: STREAMED
+                          request_trailer_mode: SKIP response_trailer_mode: SKIP
+                        }
+                        message_timeout { nanos: 300000000 }
+                        send_body_without_waiting_for_header_response: true
+                        response_attributes: "response.code"
+                        metadata_options { receiving_namespaces { untyped: "aimesh" untyped: "envoy.lb" } }"""));
+        RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
+        assertThat(routes.getResponseHeadersToAddList()).extracting(option -> option.getHeader().getKey() + ": "
+                + option.getHeader().getValue()).containsExactly(
+                "x-ratelimit-limit-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-limit-tokens)%",
+                "x-ratelimit-remaining-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-remaining-tokens)%",
+                "x-ratelimit-reset-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-tokens)%",
+                "x-ratelimit-limit-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-limit-requests)%",
+                "x-ratelimit-remaining-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-remaining-requests)%",
+                "x-ratelimit-reset-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-requests)%");
+    }
+
+    @Test
+    void pickerPool_getsAnOriginalDstCluster_andRoutesOnThePoolTheFilterChose() throws Exception {
+        String policies = """
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: llama-v1}
+                spec:
+                  endpoints: ["10.0.0.1:8000", "10.0.0.2:8001"]
+                  connectTimeout: 250ms
+                  balancing: {mode: picker, metricsInterval: 100ms, scorers: {prefixAffinity: 0}, maxQueue: 8}
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: llama-v2}
+                spec:
+                  endpoints: ["10.0.1.1:9000"]
+                  balancing: {mode: least-request}
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  filter: {address: "127.0.0.1:18080"}
+                """ + route(90, 10);
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(policies));
+
+        assertThat(snapshot.resources(CLUSTER)).containsOnlyKeys("pool_llama-v1", "pool_llama-v1_picked", "pool_llama-v2",
+                "aimesh_filter");
+        assertThat(snapshot.resource(CLUSTER, "pool_llama-v1_picked").message()).isEqualTo(parse(Cluster.newBuilder(), """
+                name: "pool_llama-v1_picked"
+                type: ORIGINAL_DST
+                connect_timeout { nanos: 250000000 }
+                lb_policy: CLUSTER_PROVIDED
+                circuit_breakers { thresholds { max_connections { value: 100000 } max_pending_requests { value: 100000 }
+                  max_requests { value: 100000 } } }
+                original_dst_lb_config { use_http_header: true http_header_name: "x-gateway-destination-endpoint" }"""));
+        // The EDS cluster stays: requests the filter did not pick for (it failed open) are balanced by Envoy.
+        assertThat(((Cluster) snapshot.resource(CLUSTER, "pool_llama-v1").message()).getLbPolicy())
+                .isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
+        assertThat(((Cluster) snapshot.resource(CLUSTER, "pool_llama-v2").message()).getLbPolicy())
+                .isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
+
+        RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
+        assertThat(routes.getInternalOnlyHeadersList())
+                .containsExactly("x-aimesh-model", "x-gateway-destination-endpoint", "x-aimesh-pool");
+        List<Route> list = routes.getVirtualHosts(0).getRoutesList();
+        assertThat(list.get(0)).isEqualTo(parse(Route.newBuilder(), """
+                name: "llama/pool/v1"
+                match { prefix: "/"
+                  headers { name: "x-aimesh-model" string_match { exact: "llama-3-8b-instruct" } }
+                  headers { name: "x-aimesh-pool" string_match { exact: "llama-v1" } }
+                  headers { name: "x-gateway-destination-endpoint" present_match: true } }
+                route { cluster: "pool_llama-v1_picked" timeout { seconds: 30 } %s }
+                response_headers_to_add { header { key: "x-aimesh-route-version" value: "v1" } }""".formatted(RETRY)));
+        assertThat(list.get(1).getMatch().getHeadersList()).extracting(h -> h.getName())
+                .containsExactly("x-aimesh-model", "x-aimesh-pool");
+        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v2");
+        assertThat(list.get(2).getName()).isEqualTo("llama/override/x-aimesh-version=v2");
+
+        FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
+        assertThat(filter).isEqualTo(filter.toBuilder().clearPools().clearModels()
+                .addPools((Pool) parse(Pool.newBuilder(), """
+                        name: "llama-v1" endpoints: "10.0.0.1:8000" endpoints: "10.0.0.2:8001"
+                        metrics_path: "/metrics" metrics_interval_ms: 100
+                        scorers { queue: 1 kv_cache: 1 in_flight: 1 prefix_affinity: 0 lora_affinity: 1 }
+                        max_queue: 8 max_kv_cache_percent: 80 retry_after_seconds: 1"""))
+                .addModels((Model) parse(Model.newBuilder(), """
+                        name: "llama-3-8b-instruct" tokenizer: "cl100k_base" default_max_tokens: 1024
+                        versions { name: "v1" pool: "llama-v1" weight: 90 }
+                        versions { name: "v2" pool: "llama-v2" weight: 10 }
+                        overrides { header: "x-aimesh-version" value: "v2" version: "v2" }"""))
+                .build());
     }
 
     @Test

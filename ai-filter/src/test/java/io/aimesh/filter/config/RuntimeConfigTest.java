@@ -1,0 +1,103 @@
+package io.aimesh.filter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.aimesh.filter.api.FilterConfig;
+import io.aimesh.filter.api.Model;
+import io.aimesh.filter.api.Pool;
+import io.aimesh.filter.api.Scorers;
+import io.aimesh.filter.api.Version;
+import io.aimesh.filter.api.VersionOverride;
+import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
+import io.aimesh.filter.pick.Endpoint;
+import io.aimesh.filter.pick.ScorerWeights;
+import io.aimesh.filter.pick.Thresholds;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How the filter reads the routing half of its config: versions it chooses, overrides, picker pools. */
+class RuntimeConfigTest {
+    private static final Model ROUTED = Model.newBuilder().setName("llama").setTokenizer("approximate")
+            .addVersions(Version.newBuilder().setName("v1").setPool("llama-v1").setWeight(90))
+            .addVersions(Version.newBuilder().setName("v2").setPool("llama-v2").setWeight(10))
+            .addOverrides(VersionOverride.newBuilder().setHeader("x-aimesh-version").setValue("v2").setVersion("v2"))
+            .build();
+    private static final Pool POOL = Pool.newBuilder().setName("llama-v1")
+            .addEndpoints("10.0.0.1:8000").addEndpoints("[::1]:8001")
+            .setMetricsPath("/stats").setMetricsIntervalMs(50)
+            .setScorers(Scorers.newBuilder().setQueue(3).setKvCache(2).setInFlight(1).setPrefixAffinity(0).setLoraAffinity(4))
+            .setMaxQueue(7).setMaxKvCachePercent(90).setRetryAfterSeconds(3)
+            .build();
+
+    @Test
+    void overrideHeader_winsOverTheDraw() throws Exception {
+        ModelInfo model = compile(ROUTED).model("llama");
+
+        assertThat(model.filterRouted()).isTrue();
+        assertThat(model.chooseVersion(Map.of("x-aimesh-version", "v2")::get, 0.0).name()).isEqualTo("v2");
+        assertThat(model.chooseVersion(Map.of("x-aimesh-version", "v3")::get, 0.0).name()).isEqualTo("v1");
+    }
+
+    @Test
+    void draw_splitsByWeight_atTheExactBoundary() throws Exception {
+        ModelInfo model = compile(ROUTED).model("llama");
+
+        assertThat(model.chooseVersion(name -> null, 0.0).name()).isEqualTo("v1");
+        assertThat(model.chooseVersion(name -> null, 0.8999).name()).isEqualTo("v1");
+        assertThat(model.chooseVersion(name -> null, 0.9).name()).isEqualTo("v2");
+        assertThat(model.chooseVersion(name -> null, 0.99999).name()).isEqualTo("v2");
+    }
+
+    @Test
+    void allWeightsZero_andNoOverride_choosesNothing() throws Exception {
+        Model zero = ROUTED.toBuilder().setVersions(0, ROUTED.getVersions(0).toBuilder().setWeight(0))
+                .setVersions(1, ROUTED.getVersions(1).toBuilder().setWeight(0)).build();
+        ModelInfo model = compile(zero).model("llama");
+
+        assertThat(model.chooseVersion(name -> null, 0.5)).isNull();
+        assertThat(model.chooseVersion(Map.of("x-aimesh-version", "v2")::get, 0.5).pool()).isEqualTo("llama-v2");
+    }
+
+    @Test
+    void modelWithoutVersions_isLeftToEnvoysSplit() throws Exception {
+        RuntimeConfig config = compile(Model.newBuilder().setName("plain").setTokenizer("approximate").build());
+
+        assertThat(config.model("plain").filterRouted()).isFalse();
+    }
+
+    @Test
+    void pool_becomesItsPickerSetup() throws Exception {
+        RuntimeConfig config = RuntimeConfig.compile(FilterConfig.newBuilder().addModels(ROUTED).addPools(POOL).build(), "1");
+
+        RuntimeConfig.PoolInfo pool = config.pools().get("llama-v1");
+        assertThat(pool.retryAfterSeconds()).isEqualTo(3);
+        assertThat(pool.setup().endpoints()).containsExactly(new Endpoint("10.0.0.1", 8000), new Endpoint("::1", 8001));
+        assertThat(pool.setup().monitor().metricsPath()).isEqualTo("/stats");
+        assertThat(pool.setup().monitor().interval()).isEqualTo(Duration.ofMillis(50));
+        assertThat(pool.setup().weights()).isEqualTo(new ScorerWeights(3, 2, 1, 0, 4));
+        assertThat(pool.setup().thresholds()).isEqualTo(new Thresholds(7, 0.9, Thresholds.DEFAULT.affinityMaxQueue()));
+    }
+
+    @Test
+    void inconsistentConfig_isRefusedWithWhatIsWrong() {
+        Model badOverride = ROUTED.toBuilder().setOverrides(0, ROUTED.getOverrides(0).toBuilder().setVersion("v9")).build();
+        assertThatThrownBy(() -> compile(badOverride)).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("model llama: override names unknown version 'v9'");
+
+        Pool hostName = POOL.toBuilder().setEndpoints(0, "model-a:8000").build();
+        assertThatThrownBy(() -> RuntimeConfig.compile(FilterConfig.newBuilder().addPools(hostName).build(), "1"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageStartingWith("pool llama-v1: host: \"model-a\"");
+
+        Pool noQueue = POOL.toBuilder().setMaxQueue(0).build();
+        assertThatThrownBy(() -> RuntimeConfig.compile(FilterConfig.newBuilder().addPools(noQueue).build(), "1"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageStartingWith("pool llama-v1: maxQueue: 0");
+    }
+
+    private static RuntimeConfig compile(Model model) throws InvalidConfigException {
+        return RuntimeConfig.compile(FilterConfig.newBuilder().addModels(model).build(), "1");
+    }
+}
