@@ -9,9 +9,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +25,10 @@ import java.util.stream.Stream;
 /**
  * Everything the benchmark's requests pass through, started once for a whole run: one model-sim,
  * and per Envoy path a control plane of its own and an Envoy of its own on its own port, with the
- * ai-filter in a JVM of its own beside the filter path's Envoy. Two full stacks rather than one
- * control plane with two node groups: the control plane serves every node the same policies, and
- * the two paths must differ in exactly one policy document (see {@link MeshPolicies}).
+ * ext_proc server in a JVM of its own beside the extproc and filter paths' Envoys (the no-op server,
+ * the ai-filter). Full stacks rather than one control plane with node groups: the control plane
+ * serves every node the same policies, and the envoy and filter paths must differ in exactly one
+ * policy document (see {@link MeshPolicies}); the extproc path has the filter path's policies.
  *
  * <p>The model-sim answers as fast as its engine loop turns (speed 10<sup>9</sup>: a step of a
  * 1,000-token prompt takes nanoseconds; 256 sequence slots; a KV cache no request fills), so
@@ -41,16 +40,15 @@ import java.util.stream.Stream;
  * hook that stops the child processes when the benchmark is interrupted.
  */
 final class BenchMesh implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Path workDir;
     private final List<AutoCloseable> running = new ArrayList<>();
     private final Map<DataPath, InetSocketAddress> targets = new EnumMap<>(DataPath.class);
     private final Map<DataPath, EnvoyProxy> envoys = new EnumMap<>(DataPath.class);
-    /** Stops the child processes (Envoys, the filter's JVM) when the benchmark is interrupted, e.g. by Ctrl-C. */
+    /** The ext_proc servers of the extproc and filter paths. */
+    private final Map<DataPath, ExtProcServerProcess> extProcServers = new EnumMap<>(DataPath.class);
+    /** Stops the child processes (Envoys, the ext_proc JVMs) when the benchmark is interrupted, e.g. by Ctrl-C. */
     private final Thread shutdownHook = new Thread(this::close, "filter-overhead-stop");
-    private FilterProcess filter;
 
     private BenchMesh(Path workDir) {
         this.workDir = workDir;
@@ -86,10 +84,12 @@ final class BenchMesh implements AutoCloseable {
         if (options.paths().contains(DataPath.ENVOY)) {
             startEnvoyPath(DataPath.ENVOY, MeshPolicies.baseline(sim.port(), options.tokenizer()), null, options, progress);
         }
-        if (options.paths().contains(DataPath.FILTER)) {
-            int filterPort = freePort();
-            startEnvoyPath(DataPath.FILTER, MeshPolicies.withFilter(sim.port(), options.tokenizer(), filterPort), filterPort,
-                    options, progress);
+        for (DataPath path : List.of(DataPath.EXTPROC, DataPath.FILTER)) {
+            if (options.paths().contains(path)) {
+                int grpcPort = freePort();
+                startEnvoyPath(path, MeshPolicies.withFilter(sim.port(), options.tokenizer(), grpcPort), grpcPort,
+                        options, progress);
+            }
         }
         for (DataPath path : options.paths()) {
             awaitAnswer(path);
@@ -106,10 +106,14 @@ final class BenchMesh implements AutoCloseable {
                 .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
         running.add(controlPlane);
         if (filterPort != null) {
-            filter = FilterProcess.start(dir.resolve("ai-filter.log"), controlPlane.xdsPort(), filterPort, freePort(),
-                    options.filterJvmArgs());
-            running.add(filter);
-            progress.accept("ai-filter pid " + filter.pid() + " on 127.0.0.1:" + filterPort + " " + options.filterJvmArgs());
+            ExtProcServerProcess server = path == DataPath.FILTER
+                    ? ExtProcServerProcess.filter(dir.resolve("ext-proc.log"), controlPlane.xdsPort(), filterPort, freePort(),
+                            options.filterJvmArgs())
+                    : ExtProcServerProcess.noop(dir.resolve("ext-proc.log"), filterPort, options.filterJvmArgs());
+            running.add(server);
+            extProcServers.put(path, server);
+            progress.accept(path.id() + ": ext_proc server pid " + server.pid() + " on 127.0.0.1:" + filterPort + " "
+                    + options.filterJvmArgs());
         }
         EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "aimesh-bench-" + path.id(), controlPlane.xdsPort(),
                 options.envoyConcurrency());
@@ -128,25 +132,7 @@ final class BenchMesh implements AutoCloseable {
                 .header("authorization", "Bearer " + MeshPolicies.API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(ChatRequest.body(1024)))
                 .build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            EnvoyProxy envoy = envoys.get(path);
-            if (envoy != null && !envoy.isAlive()) {
-                throw new IllegalStateException(path.id() + ": Envoy exited");
-            }
-            try {
-                HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-                last = response.statusCode() + " " + response.body();
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            TimeUnit.MILLISECONDS.sleep(200);
-        }
-        throw new IllegalStateException(path.id() + ": no 200 within 30 s; last answer: " + last);
+        EnvoyProxy.awaitOk(request, envoys.get(path), path.id());
     }
 
     /** Where the generator sends a path's requests. */
@@ -164,9 +150,10 @@ final class BenchMesh implements AutoCloseable {
         return envoy == null ? 0 : cpuNanos(ProcessHandle.of(envoy.pid()).orElse(null));
     }
 
-    /** CPU time the ai-filter's JVM has used so far, in nanoseconds; 0 without a filter path. */
-    long filterCpuNanos() {
-        return filter == null ? 0 : cpuNanos(ProcessHandle.of(filter.pid()).orElse(null));
+    /** CPU time the path's ext_proc server has used so far, in nanoseconds; 0 for a path without one. */
+    long extProcCpuNanos(DataPath path) {
+        ExtProcServerProcess server = extProcServers.get(path);
+        return server == null ? 0 : cpuNanos(ProcessHandle.of(server.pid()).orElse(null));
     }
 
     /** CPU time this JVM (generator, model-sim, control planes) has used so far, in nanoseconds. */
@@ -184,9 +171,8 @@ final class BenchMesh implements AutoCloseable {
     String diagnostics() {
         StringBuilder text = new StringBuilder("work directory ").append(workDir);
         envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(tail(envoy.log(), 20)));
-        if (filter != null) {
-            text.append("\n--- ai-filter log:\n").append(tail(filter.log(), 20));
-        }
+        extProcServers.forEach((path, server) -> text.append("\n--- ").append(path.id()).append(" ext_proc server log:\n")
+                .append(tail(server.log(), 20)));
         return text.toString();
     }
 

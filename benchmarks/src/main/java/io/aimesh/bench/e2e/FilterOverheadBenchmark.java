@@ -121,10 +121,10 @@ public final class FilterOverheadBenchmark {
                 for (int i = 0; i < atRate.size(); i++) {
                     PointResult point = atRate.get(round % 2 == 0 ? i : atRate.size() - 1 - i);
                     long envoyCpu = mesh.envoyCpuNanos(point.path());
-                    long filterCpu = mesh.filterCpuNanos();
+                    long extProcCpu = mesh.extProcCpuNanos(point.path());
                     long benchCpu = BenchMesh.benchCpuNanos();
                     LoadRun run = load(mesh, point.path(), request, rate, slice, options.connections());
-                    point.add(run, mesh.envoyCpuNanos(point.path()) - envoyCpu, mesh.filterCpuNanos() - filterCpu,
+                    point.add(run, mesh.envoyCpuNanos(point.path()) - envoyCpu, mesh.extProcCpuNanos(point.path()) - extProcCpu,
                             BenchMesh.benchCpuNanos() - benchCpu);
                 }
             }

@@ -35,7 +35,7 @@ record OverheadOptions(List<Integer> rates, List<Integer> bodyBytes, Duration du
               --duration S            measured seconds per rate, size and path [20]
               --rounds N              slices per measurement, paths alternating [4]
               --warmup S              warm-up seconds per path and size [15]
-              --paths P1,P2,...       of direct, envoy, filter [direct,envoy,filter]
+              --paths P1,P2,...       of direct, envoy, extproc, filter [direct,envoy,extproc,filter]
               --envoy-concurrency N   Envoy worker threads [2]
               --connections N         warm connections per run [4]
               --tokenizer NAME        the route's tokenizer [cl100k_base]

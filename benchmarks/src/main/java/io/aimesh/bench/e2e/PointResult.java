@@ -14,7 +14,7 @@ final class PointResult {
     private long scheduled;
     private long wallNanos;
     private long envoyCpuNanos;
-    private long filterCpuNanos;
+    private long extProcCpuNanos;
     private long benchCpuNanos;
     private int rounds;
     private int maxConnections;
@@ -26,12 +26,12 @@ final class PointResult {
     }
 
     /** Adds one round, with the CPU nanoseconds each process used during it. */
-    void add(LoadRun run, long envoyCpu, long filterCpu, long benchCpu) {
+    void add(LoadRun run, long envoyCpu, long extProcCpu, long benchCpu) {
         stats.add(run.stats());
         scheduled += run.scheduled();
         wallNanos += run.wallNanos();
         envoyCpuNanos += envoyCpu;
-        filterCpuNanos += filterCpu;
+        extProcCpuNanos += extProcCpu;
         benchCpuNanos += benchCpu;
         rounds++;
         maxConnections = Math.max(maxConnections, run.connections());
@@ -80,8 +80,8 @@ final class PointResult {
         return perRequestMicros(envoyCpuNanos);
     }
 
-    double filterCpuMicrosPerRequest() {
-        return perRequestMicros(filterCpuNanos);
+    double extProcCpuMicrosPerRequest() {
+        return perRequestMicros(extProcCpuNanos);
     }
 
     double benchCpuMicrosPerRequest() {

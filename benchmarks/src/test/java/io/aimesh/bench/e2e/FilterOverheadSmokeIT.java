@@ -18,7 +18,7 @@ class FilterOverheadSmokeIT {
 
         OverheadResult result = FilterOverheadBenchmark.run(OverheadOptions.smoke(), progress::add);
 
-        assertThat(result.points()).hasSize(3);
+        assertThat(result.points()).hasSize(4);
         assertThat(result.points()).allSatisfy(point -> {
             assertThat(point.errors()).as("%s errors: %s", point.path().id(), point.stats().firstError()).isZero();
             assertThat(point.scheduled()).as(point.path().id()).isEqualTo(100);
@@ -27,11 +27,16 @@ class FilterOverheadSmokeIT {
         });
         PointResult filter = result.point(DataPath.FILTER, 50, 1024).orElseThrow();
         assertThat(filter.stats().marked()).as("filter responses with " + FilterOverheadBenchmark.FILTER_HEADER).isEqualTo(100);
-        assertThat(filter.filterCpuMicrosPerRequest()).as("the filter process worked").isPositive();
+        assertThat(filter.extProcCpuMicrosPerRequest()).as("the filter process worked").isPositive();
         assertThat(result.point(DataPath.ENVOY, 50, 1024).orElseThrow().stats().marked()).isZero();
+        PointResult noop = result.point(DataPath.EXTPROC, 50, 1024).orElseThrow();
+        assertThat(noop.stats().marked()).as("the no-op ext_proc server adds no headers").isZero();
+        assertThat(noop.extProcCpuMicrosPerRequest()).as("the no-op server was in the path").isPositive();
         assertThat(result.point(DataPath.DIRECT, 50, 1024).orElseThrow().stats().marked()).isZero();
         assertThat(OverheadReport.section(result, "smoke"))
                 .contains("| 1 KiB | 50 | filter |")
-                .contains("### What the filter adds");
+                .contains("| 1 KiB | 50 | filter − envoy |")
+                .contains("| 1 KiB | 50 | extproc − envoy |")
+                .contains("| 1 KiB | 50 | filter − extproc |");
     }
 }

@@ -30,7 +30,7 @@ class OverheadOptionsTest {
         assertThatThrownBy(() -> OverheadOptions.parse(List.of("--rates", "fast", "--paths", "istio", "--colour", "red")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--rates fast:")
-                .hasMessageContaining("--paths istio: path: istio (expected: direct, envoy or filter)")
+                .hasMessageContaining("--paths istio: path: istio (expected: direct, envoy, extproc or filter)")
                 .hasMessageContaining("--colour: unknown option")
                 .hasMessageContaining("options (defaults in brackets)");
     }
