@@ -28,12 +28,14 @@ final class ApiRouter implements HttpHandler {
     private final String version;
     private final CompletionHandler completions;
     private final VllmMetrics metrics;
+    private final LoadReport load;
     private final byte[] models;
     /** One party per exchange in flight plus one for the closer, which arrives in awaitInFlight. */
     private final Phaser inFlight = new Phaser(1);
 
     ApiRouter(String instanceName, String version, String model, int contextTokens, CompletionHandler completions,
-            VllmMetrics metrics) {
+            VllmMetrics metrics, LoadReport load) {
+        this.load = load;
         this.instanceName = instanceName;
         this.version = version;
         this.completions = completions;
@@ -47,6 +49,10 @@ final class ApiRouter implements HttpHandler {
         try {
             exchange.getResponseHeaders().set("x-model-sim-instance", instanceName);
             exchange.getResponseHeaders().set("x-model-sim-version", version);
+            if (exchange.getRequestURI().getPath().startsWith("/v1/")) {
+                load.arrived();
+                exchange.getResponseHeaders().set(LoadReport.HEADER, load.value());
+            }
             route(exchange);
         } catch (IOException e) {
             // The client went away or the server is closing its connections; nothing left to tell it.

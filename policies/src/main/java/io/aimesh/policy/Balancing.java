@@ -36,7 +36,13 @@ public record Balancing(Mode mode, String metricsPath, Duration metricsInterval,
         /** Envoy, the endpoint with the fewest active requests of two drawn at random. */
         LEAST_REQUEST("least-request"),
         /** The ai-filter, per request, from each endpoint's scraped load and the request's prompt. */
-        PICKER("picker");
+        PICKER("picker"),
+        /**
+         * Envoy, by client-side weighted round robin: each endpoint weighted by the request rate it
+         * serves over its utilization, from the ORCA load report it sends in the
+         * {@code endpoint-load-metrics} response header. No per-request hop.
+         */
+        ORCA("orca");
 
         private final String policyName;
 

@@ -46,9 +46,11 @@ final class Kinds {
                             "Bonus for an endpoint that holds the requested LoRA adapter (vllm:lora_requests_info).")));
 
     static final Obj BALANCING = new Obj("How requests are spread over the pool's endpoints.", List.of(
-            optional("mode", new OneOf(List.of("round-robin", "least-request", "picker")), "round-robin",
+            optional("mode", new OneOf(List.of("round-robin", "least-request", "picker", "orca")), "round-robin",
                     "`round-robin` and `least-request` are Envoy's; `picker` has the ai-filter choose each request's "
-                            + "endpoint from the endpoints' live load (needs a Gateway with a filter)."),
+                            + "endpoint from the endpoints' live load (needs a Gateway with a filter); `orca` is Envoy's "
+                            + "client-side weighted round robin, weighing endpoints by the ORCA load reports they send in "
+                            + "the endpoint-load-metrics response header."),
             optional("metricsPath", Str.matching("/[!-~&&[^#?]]*", "a path starting with /"), "/metrics",
                     "Where each endpoint serves its Prometheus metrics (picker)."),
             optional("metricsInterval", new Dur(Duration.ofMillis(10), Duration.ofSeconds(10)), "200ms",

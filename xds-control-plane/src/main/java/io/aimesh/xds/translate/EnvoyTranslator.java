@@ -3,10 +3,11 @@ package io.aimesh.xds.translate;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.BoolValue;
 import com.google.protobuf.UInt32Value;
 import com.google.protobuf.util.Durations;
-import io.aimesh.policy.Endpoint;
 import io.aimesh.policy.Balancing;
+import io.aimesh.policy.Endpoint;
 import io.aimesh.policy.FilterSettings;
 import io.aimesh.policy.HeaderOverride;
 import io.aimesh.policy.InferencePool;
@@ -18,6 +19,7 @@ import io.aimesh.xds.snapshot.XdsResource;
 import io.aimesh.xds.snapshot.XdsSnapshot;
 import io.envoyproxy.envoy.config.cluster.v3.CircuitBreakers;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -26,6 +28,7 @@ import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
+import io.envoyproxy.envoy.config.core.v3.TypedExtensionConfig;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
@@ -50,6 +53,7 @@ import io.envoyproxy.envoy.type.matcher.v3.ValueMatcher;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -175,14 +179,34 @@ public final class EnvoyTranslator {
      */
     private static Cluster cluster(InferencePool pool) {
         String name = clusterName(pool.name());
-        return Cluster.newBuilder()
+        Cluster.Builder cluster = Cluster.newBuilder()
                 .setName(name)
                 .setType(Cluster.DiscoveryType.EDS)
                 .setEdsClusterConfig(Cluster.EdsClusterConfig.newBuilder().setEdsConfig(ads()).setServiceName(name))
                 .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
-                .setLbPolicy(pool.balancing().mode() == Balancing.Mode.ROUND_ROBIN
-                        ? Cluster.LbPolicy.ROUND_ROBIN : Cluster.LbPolicy.LEAST_REQUEST)
-                .setCircuitBreakers(poolCircuitBreakers())
+                .setCircuitBreakers(poolCircuitBreakers());
+        switch (pool.balancing().mode()) {
+            case ROUND_ROBIN -> cluster.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+            case LEAST_REQUEST, PICKER -> cluster.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+            case ORCA -> cluster.setLoadBalancingPolicy(LoadBalancingPolicy.newBuilder().addPolicies(
+                    LoadBalancingPolicy.Policy.newBuilder().setTypedExtensionConfig(TypedExtensionConfig.newBuilder()
+                            .setName("envoy.load_balancing_policies.client_side_weighted_round_robin")
+                            .setTypedConfig(Any.pack(weightedRoundRobin())))));
+        }
+        return cluster.build();
+    }
+
+    /**
+     * Client-side weighted round robin on the endpoints' ORCA reports in response headers. Weights
+     * are recomputed every second and used one second after an endpoint's first report (Envoy's
+     * default waits 10 s, long for a pool whose load moves in seconds); a report older than the
+     * default 3 minutes is dropped, and the endpoint goes back to the mean weight.
+     */
+    private static ClientSideWeightedRoundRobin weightedRoundRobin() {
+        return ClientSideWeightedRoundRobin.newBuilder()
+                .setEnableOobLoadReport(BoolValue.of(false))
+                .setBlackoutPeriod(Durations.fromSeconds(1))
+                .setWeightUpdatePeriod(Durations.fromSeconds(1))
                 .build();
     }
 

@@ -28,6 +28,7 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
@@ -343,6 +344,21 @@ final class EnvoyTranslatorTest {
                         versions { name: "v2" pool: "llama-v2" weight: 10 }
                         overrides { header: "x-aimesh-version" value: "v2" version: "v2" }"""))
                 .build());
+    }
+
+    @Test
+    void orcaPool_getsClientSideWeightedRoundRobin_onHeaderLoadReports() throws Exception {
+        String pools = POOLS.replace("  connectTimeout: 250ms\n", "  connectTimeout: 250ms\n  balancing: {mode: orca}\n");
+        Cluster cluster = (Cluster) TRANSLATOR.translate(load(pools + route(90, 10))).resource(CLUSTER, "pool_llama-v1").message();
+
+        assertThat(cluster.getLbPolicy()).isEqualTo(Cluster.LbPolicy.ROUND_ROBIN); // the default: unset
+        var policy = cluster.getLoadBalancingPolicy().getPolicies(0).getTypedExtensionConfig();
+        assertThat(policy.getName()).isEqualTo("envoy.load_balancing_policies.client_side_weighted_round_robin");
+        assertThat(policy.getTypedConfig().unpack(ClientSideWeightedRoundRobin.class)).isEqualTo(parse(
+                ClientSideWeightedRoundRobin.newBuilder(), """
+                        enable_oob_load_report { value: false }
+                        blackout_period { seconds: 1 }
+                        weight_update_period { seconds: 1 }"""));
     }
 
     @Test
