@@ -42,7 +42,12 @@ public record Balancing(Mode mode, String metricsPath, Duration metricsInterval,
          * serves over its utilization, from the ORCA load report it sends in the
          * {@code endpoint-load-metrics} response header. No per-request hop.
          */
-        ORCA("orca");
+        ORCA("orca"),
+        /**
+         * Envoy's weighted round robin, on weights the control plane sets in EDS from the endpoints'
+         * scraped load: no per-request hop, no change to the model servers.
+         */
+        EDS_WEIGHTS("eds-weights");
 
         private final String policyName;
 

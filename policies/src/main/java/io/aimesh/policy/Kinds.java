@@ -46,15 +46,16 @@ final class Kinds {
                             "Bonus for an endpoint that holds the requested LoRA adapter (vllm:lora_requests_info).")));
 
     static final Obj BALANCING = new Obj("How requests are spread over the pool's endpoints.", List.of(
-            optional("mode", new OneOf(List.of("round-robin", "least-request", "picker", "orca")), "round-robin",
+            optional("mode", new OneOf(List.of("round-robin", "least-request", "picker", "orca", "eds-weights")), "round-robin",
                     "`round-robin` and `least-request` are Envoy's; `picker` has the ai-filter choose each request's "
                             + "endpoint from the endpoints' live load (needs a Gateway with a filter); `orca` is Envoy's "
                             + "client-side weighted round robin, weighing endpoints by the ORCA load reports they send in "
-                            + "the endpoint-load-metrics response header."),
+                            + "the endpoint-load-metrics response header; `eds-weights` is Envoy's weighted round robin on "
+                            + "weights the control plane sets from the endpoints' scraped load."),
             optional("metricsPath", Str.matching("/[!-~&&[^#?]]*", "a path starting with /"), "/metrics",
-                    "Where each endpoint serves its Prometheus metrics (picker)."),
+                    "Where each endpoint serves its Prometheus metrics (picker, eds-weights)."),
             optional("metricsInterval", new Dur(Duration.ofMillis(10), Duration.ofSeconds(10)), "200ms",
-                    "How often the ai-filter scrapes them (picker)."),
+                    "How often they are scraped: by the ai-filter (picker) or the control plane (eds-weights)."),
             optional("scorers", SCORERS, null, "The picker's weights."),
             optional("maxQueue", new Int(1, 100_000), "5", "An endpoint with more requests waiting is saturated."),
             optional("maxKvCachePercent", new Int(1, 100), "80",

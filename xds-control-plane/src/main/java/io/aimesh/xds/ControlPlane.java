@@ -8,6 +8,7 @@ import io.aimesh.xds.server.AdsService;
 import io.aimesh.xds.server.NodeRegistry;
 import io.aimesh.xds.server.SnapshotHub;
 import io.aimesh.xds.server.XdsMetrics;
+import io.aimesh.xds.translate.EndpointWeights;
 import io.aimesh.xds.translate.EnvoyTranslator;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -27,14 +28,16 @@ public final class ControlPlane implements AutoCloseable {
     private final XdsMetrics metrics = new XdsMetrics();
     private final NodeRegistry nodes = new NodeRegistry();
     private final SnapshotHub hub = new SnapshotHub(metrics);
+    private final LoadWeigher weigher;
     private final PolicyReloader reloader;
     private final PolicyWatcher watcher;
     private final Server grpc;
     private final AdminServer admin;
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
+        weigher = new LoadWeigher(this::reweigh);
         reloader = new PolicyReloader(options.policies(),
-                new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics);
+                new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics, weigher::configure);
         watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
         watcher.reloadNow();
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()))
@@ -77,6 +80,11 @@ public final class ControlPlane implements AutoCloseable {
         return reloader.status();
     }
 
+    /** The weigher's first tick comes a period after the constructor, when the reloader exists. */
+    private void reweigh(EndpointWeights weights) {
+        reloader.reweigh(weights);
+    }
+
     private Map<String, Object> policyPage() {
         PolicyStatus status = reloader.status();
         return AdminPages.policy(status.servingVersion(), status.servingSince(), status.lastRejected(), status.errors());
@@ -86,6 +94,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() throws IOException {
         watcher.close();
+        weigher.close();
         admin.close();
         grpc.shutdownNow();
         hub.close();

@@ -3,20 +3,24 @@ package io.aimesh.xds;
 import io.aimesh.policy.LoadResult;
 import io.aimesh.policy.PolicyError;
 import io.aimesh.policy.PolicyLoader;
+import io.aimesh.policy.PolicySet;
 import io.aimesh.xds.server.SnapshotHub;
 import io.aimesh.xds.server.XdsMetrics;
 import io.aimesh.xds.snapshot.XdsSnapshot;
+import io.aimesh.xds.translate.EndpointWeights;
 import io.aimesh.xds.translate.EnvoyTranslator;
 import io.aimesh.xds.translate.TranslationException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Loads the policy directory, compiles it and publishes the result; a directory that fails
  * to load or compile is reported and changes nothing, so the last good config keeps serving.
- * Called from one thread at a time (the watcher's).
+ * Also recompiles the last good policies when the EDS weights of {@code eds-weights} pools change.
+ * Thread-safe: reloads (the watcher's thread) and reweighs (the weigher's) take turns.
  */
 final class PolicyReloader {
     private static final System.Logger LOG = System.getLogger(PolicyReloader.class.getName());
@@ -25,20 +29,28 @@ final class PolicyReloader {
     private final EnvoyTranslator translator;
     private final SnapshotHub hub;
     private final XdsMetrics metrics;
+    private final Consumer<PolicySet> onApplied;
     private volatile PolicyStatus status = PolicyStatus.initial();
+    /** The policies being served, or null before the first good load. Guarded by this. */
+    private PolicySet serving;
+    /** Guarded by this. */
+    private EndpointWeights weights = EndpointWeights.NONE;
 
-    PolicyReloader(Path directory, EnvoyTranslator translator, SnapshotHub hub, XdsMetrics metrics) {
+    /** @param onApplied told of every policy set that was loaded and compiled, served or unchanged */
+    PolicyReloader(Path directory, EnvoyTranslator translator, SnapshotHub hub, XdsMetrics metrics,
+                   Consumer<PolicySet> onApplied) {
         this.directory = directory;
         this.translator = translator;
         this.hub = hub;
         this.metrics = metrics;
+        this.onApplied = onApplied;
     }
 
     PolicyStatus status() {
         return status;
     }
 
-    void reload() {
+    synchronized void reload() {
         LoadResult result;
         try {
             result = PolicyLoader.loadDirectory(directory);
@@ -52,11 +64,13 @@ final class PolicyReloader {
         }
         XdsSnapshot snapshot;
         try {
-            snapshot = translator.translate(result.policies());
+            snapshot = translator.translate(result.policies(), weights);
         } catch (TranslationException e) {
             reject(List.of(e.getMessage()));
             return;
         }
+        serving = result.policies();
+        onApplied.accept(serving);
         XdsSnapshot previous = hub.current();
         if (previous != null && previous.version().equals(snapshot.version())) {
             metrics.reload("unchanged");
@@ -67,6 +81,25 @@ final class PolicyReloader {
         status = status.applied(snapshot.version());
         metrics.reload("applied");
         LOG.log(Level.INFO, "policies applied: " + result.policies() + ", config version " + snapshot.version());
+    }
+
+    /** Serves the current policies with {@code next} as the EDS weights; only the weighted pools' EDS resources change. */
+    synchronized void reweigh(EndpointWeights next) {
+        weights = next;
+        if (serving == null) {
+            return;
+        }
+        try {
+            XdsSnapshot snapshot = translator.translate(serving, weights);
+            XdsSnapshot previous = hub.current();
+            if (previous == null || !previous.version().equals(snapshot.version())) {
+                hub.publish(snapshot);
+                status = status.applied(snapshot.version());
+            }
+        } catch (TranslationException e) {
+            // The same policies compiled a moment ago; a host that stopped resolving fails here.
+            LOG.log(Level.WARNING, "cannot apply EDS weights: " + e.getMessage());
+        }
     }
 
     private void reject(List<String> errors) {

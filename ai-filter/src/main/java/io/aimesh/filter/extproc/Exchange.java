@@ -1,8 +1,8 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
-import io.aimesh.filter.pick.Endpoint;
-import io.aimesh.filter.pick.PoolPicker;
+import io.aimesh.picker.Endpoint;
+import io.aimesh.picker.PoolPicker;
 import io.aimesh.filter.body.ParsedRequest;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.Denial;

@@ -12,7 +12,7 @@ import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.TokenLimiter;
-import io.aimesh.filter.pick.PoolPickers;
+import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
 
 /**

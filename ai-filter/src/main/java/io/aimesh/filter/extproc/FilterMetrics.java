@@ -1,6 +1,6 @@
 package io.aimesh.filter.extproc;
 
-import io.aimesh.filter.pick.Pick;
+import io.aimesh.picker.Pick;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;

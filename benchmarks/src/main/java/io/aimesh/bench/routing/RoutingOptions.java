@@ -10,7 +10,7 @@ import java.util.Set;
  * The routing benchmark's settings.
  *
  * @param loads offered loads as fractions of the fleet's measured capacity, each in {@code (0, 3]}
- * @param modes balancing modes to compare: round-robin, least-request, orca, picker
+ * @param modes balancing modes to compare: round-robin, least-request, orca, eds-weights, picker
  * @param speeds one model-sim per entry, at that speed multiplier
  * @param maxSeqs each model-sim's batch size (vLLM's max_num_seqs)
  * @param duration measured time per load and mode
@@ -21,11 +21,11 @@ import java.util.Set;
  */
 record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speeds, int maxSeqs, Duration duration,
                       Duration calibration, Duration metricsInterval, long seed, Path report) {
-    static final Set<String> MODES = Set.of("round-robin", "least-request", "orca", "picker");
+    static final Set<String> MODES = Set.of("round-robin", "least-request", "orca", "eds-weights", "picker");
     static final String USAGE = """
             options (defaults in brackets):
               --loads L1,L2,...     offered load as a fraction of capacity [0.3,0.5,0.7,0.8,0.9,1.0,1.1]
-              --modes M1,M2,...     of round-robin, least-request, orca, picker [round-robin,least-request,orca,picker]
+              --modes M1,M2,...     of round-robin, least-request, orca, eds-weights, picker [all five]
               --speeds S1,S2,...    one model-sim per speed [2,2,1.4,1]
               --max-seqs N          batch size of each model-sim [8]
               --duration S          measured seconds per load and mode [40]
@@ -43,7 +43,7 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
             errors.add("loads: " + loads + " (expected: one or more, each above 0 and at most 3)");
         }
         if (modes.isEmpty() || !MODES.containsAll(modes)) {
-            errors.add("modes: " + modes + " (expected: one or more of round-robin, least-request, orca, picker)");
+            errors.add("modes: " + modes + " (expected: one or more of round-robin, least-request, orca, eds-weights, picker)");
         }
         if (speeds.size() < 2 || speeds.stream().anyMatch(speed -> !(speed > 0 && speed <= 100))) {
             errors.add("speeds: " + speeds + " (expected: two or more, each above 0 and at most 100)");
@@ -64,7 +64,7 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
 
     static RoutingOptions defaults() {
         return new RoutingOptions(List.of(0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1),
-                List.of("round-robin", "least-request", "orca", "picker"),
+                List.of("round-robin", "least-request", "orca", "eds-weights", "picker"),
                 List.of(2.0, 2.0, 1.4, 1.0), 8, Duration.ofSeconds(40), Duration.ofSeconds(15), Duration.ofMillis(50), 1, null);
     }
 

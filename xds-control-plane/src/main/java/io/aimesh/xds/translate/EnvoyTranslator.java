@@ -125,7 +125,16 @@ public final class EnvoyTranslator {
      * @throws TranslationException when an endpoint host cannot be resolved
      */
     public XdsSnapshot translate(PolicySet policies) throws TranslationException {
+        return translate(policies, EndpointWeights.NONE);
+    }
+
+    /**
+     * As {@link #translate(PolicySet)}, with {@code weights} as the endpoints' EDS
+     * {@code load_balancing_weight} (the pools whose {@code balancing.mode} is {@code eds-weights}).
+     */
+    public XdsSnapshot translate(PolicySet policies, EndpointWeights weights) throws TranslationException {
         requireNonNull(policies, "policies");
+        requireNonNull(weights, "weights");
         Map<ResourceType, List<XdsResource>> resources = new EnumMap<>(ResourceType.class);
         List<XdsResource> clusters = new ArrayList<>();
         List<XdsResource> endpoints = new ArrayList<>();
@@ -133,12 +142,11 @@ public final class EnvoyTranslator {
         Map<String, List<String>> resolved = new HashMap<>();
         for (InferencePool pool : policies.pools()) {
             clusters.add(XdsResource.of(clusterName(pool.name()), cluster(pool)));
-            ClusterLoadAssignment assignment = loadAssignment(pool);
+            ClusterLoadAssignment assignment = loadAssignment(pool, weights);
             endpoints.add(XdsResource.of(clusterName(pool.name()), assignment));
             resolved.put(pool.name(), assignment.getEndpoints(0).getLbEndpointsList().stream()
                     .map(endpoint -> endpoint.getEndpoint().getAddress().getSocketAddress())
-                    .map(address -> (address.getAddress().contains(":") ? "[" + address.getAddress() + "]" : address.getAddress())
-                            + ":" + address.getPortValue())
+                    .map(address -> authority(address.getAddress(), address.getPortValue()))
                     .toList());
             if (filter != null && picked(pool)) {
                 clusters.add(XdsResource.of(pickedClusterName(pool.name()), pickedCluster(pool)));
@@ -186,7 +194,8 @@ public final class EnvoyTranslator {
                 .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
                 .setCircuitBreakers(poolCircuitBreakers());
         switch (pool.balancing().mode()) {
-            case ROUND_ROBIN -> cluster.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
+            // Envoy's round robin is weighted: it honours the EDS weights of eds-weights pools.
+            case ROUND_ROBIN, EDS_WEIGHTS -> cluster.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
             case LEAST_REQUEST, PICKER -> cluster.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
             case ORCA -> cluster.setLoadBalancingPolicy(LoadBalancingPolicy.newBuilder().addPolicies(
                     LoadBalancingPolicy.Policy.newBuilder().setTypedExtensionConfig(TypedExtensionConfig.newBuilder()
@@ -239,21 +248,33 @@ public final class EnvoyTranslator {
                 .build();
     }
 
-    private static ClusterLoadAssignment loadAssignment(InferencePool pool) throws TranslationException {
+    private static ClusterLoadAssignment loadAssignment(InferencePool pool, EndpointWeights weights)
+            throws TranslationException {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Endpoint endpoint : pool.endpoints()) {
+            String ip = resolve(pool, endpoint);
             SocketAddress address = SocketAddress.newBuilder()
-                    .setAddress(resolve(pool, endpoint))
+                    .setAddress(ip)
                     .setPortValue(endpoint.port())
                     .build();
-            locality.addLbEndpoints(LbEndpoint.newBuilder().setEndpoint(
+            LbEndpoint.Builder lbEndpoint = LbEndpoint.newBuilder().setEndpoint(
                     io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                            .setAddress(Address.newBuilder().setSocketAddress(address))));
+                            .setAddress(Address.newBuilder().setSocketAddress(address)));
+            int weight = weights.weight(pool.name(), authority(ip, endpoint.port()));
+            if (weight > 0) {
+                lbEndpoint.setLoadBalancingWeight(UInt32Value.of(weight));
+            }
+            locality.addLbEndpoints(lbEndpoint);
         }
         return ClusterLoadAssignment.newBuilder()
                 .setClusterName(clusterName(pool.name()))
                 .addEndpoints(locality)
                 .build();
+    }
+
+    /** {@code ip:port}, an IPv6 address in brackets. */
+    public static String authority(String ip, int port) {
+        return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port;
     }
 
     private static String resolve(InferencePool pool, Endpoint endpoint) throws TranslationException {

@@ -362,6 +362,26 @@ final class EnvoyTranslatorTest {
     }
 
     @Test
+    void edsWeights_setTheEndpointsLoadBalancingWeight_andChangeOnlyThatPoolsAssignment() throws Exception {
+        PolicySet policies = load(POOLS.replace("  connectTimeout: 250ms\n", "  connectTimeout: 250ms\n  balancing: {mode: eds-weights}\n")
+                + route(90, 10));
+        XdsSnapshot plain = TRANSLATOR.translate(policies);
+        XdsSnapshot weighted = TRANSLATOR.translate(policies, EndpointWeights.of(Map.of("llama-v1", Map.of("10.0.0.1:8000", 7))));
+
+        ClusterLoadAssignment assignment = (ClusterLoadAssignment) weighted.resource(ENDPOINT, "pool_llama-v1").message();
+        assertThat(assignment.getEndpoints(0).getLbEndpointsList()).extracting(e -> e.getLoadBalancingWeight().getValue())
+                .containsExactly(7, 0);
+        assertThat(((Cluster) weighted.resource(CLUSTER, "pool_llama-v1").message()).getLbPolicy())
+                .isEqualTo(Cluster.LbPolicy.ROUND_ROBIN);
+        assertThat(weighted.resource(ENDPOINT, "pool_llama-v1").version())
+                .isNotEqualTo(plain.resource(ENDPOINT, "pool_llama-v1").version());
+        assertThat(weighted.resource(ENDPOINT, "pool_llama-v2").version())
+                .isEqualTo(plain.resource(ENDPOINT, "pool_llama-v2").version());
+        assertThat(weighted.resource(CLUSTER, "pool_llama-v1").version())
+                .isEqualTo(plain.resource(CLUSTER, "pool_llama-v1").version());
+    }
+
+    @Test
     void translatingSamePoliciesTwice_yieldsIdenticalVersions() throws Exception {
         XdsSnapshot first = TRANSLATOR.translate(load(POOLS + route(90, 10)));
         XdsSnapshot second = new EnvoyTranslator("127.0.0.1", 10000).translate(load(POOLS + route(90, 10)));
