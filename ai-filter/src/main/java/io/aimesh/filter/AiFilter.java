@@ -32,12 +32,13 @@ public final class AiFilter implements AutoCloseable {
     private final AtomicReference<RuntimeConfig> config = new AtomicReference<>();
     private final FilterMetrics metrics = new FilterMetrics();
     private final PoolPickers pickers = new PoolPickers();
+    private final FilterContext context;
     private final FilterConfigClient configClient;
     private final Server grpc;
     private final AdminServer admin;
 
     private AiFilter(AiFilterOptions options) throws IOException {
-        FilterContext context = new FilterContext(config::get,
+        context = new FilterContext(config::get,
                 new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
@@ -95,6 +96,7 @@ public final class AiFilter implements AutoCloseable {
     public void close() {
         configClient.close();
         pickers.close();
+        context.close();
         admin.close();
         grpc.shutdownNow();
         try {

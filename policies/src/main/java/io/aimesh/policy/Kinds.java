@@ -61,7 +61,13 @@ final class Kinds {
             optional("maxKvCachePercent", new Int(1, 100), "80",
                     "An endpoint using more of its KV cache is saturated; 100 never saturates on the KV cache."),
             optional("retryAfter", new Dur(Duration.ofSeconds(1), Duration.ofMinutes(10)), "1s",
-                    "When every endpoint is saturated the request is refused with 503 and this retry-after.")));
+                    "When every endpoint is saturated the request is refused with 503 and this retry-after."),
+            optional("whenSaturated", new OneOf(List.of("reject", "queue")), "reject",
+                    "When every endpoint of a picker pool is saturated: `reject` at once, or `queue` in the ai-filter "
+                            + "until an endpoint has room (refused when the queue is full or the wait too long)."),
+            optional("queueSize", new Int(1, 100_000), "100", "Requests that may wait, per pool and ai-filter replica."),
+            optional("queueTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(10)), "5s",
+                    "How long a request may wait for an endpoint before it is refused.")));
 
     static final Obj INFERENCE_POOL_SPEC = new Obj("A set of model-server endpoints serving one model version.", List.of(
             required("endpoints", new ListOf(HOST_PORT, 1),

@@ -153,7 +153,8 @@ final class ResourceBinder {
         return new Balancing(Balancing.Mode.of(spec.string("mode", d.mode().policyName())),
                 spec.string("metricsPath", d.metricsPath()), spec.duration("metricsInterval", d.metricsInterval()), s,
                 (int) spec.integer("maxQueue", d.maxQueue()), (int) spec.integer("maxKvCachePercent", d.maxKvCachePercent()),
-                spec.duration("retryAfter", d.retryAfter()));
+                spec.duration("retryAfter", d.retryAfter()), spec.string("whenSaturated", "reject").equals("queue"),
+                (int) spec.integer("queueSize", d.queueSize()), spec.duration("queueTimeout", d.queueTimeout()));
     }
 
     private void bindRoute(String name, Checked spec, String resource) {

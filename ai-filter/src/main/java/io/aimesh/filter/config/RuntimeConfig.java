@@ -85,8 +85,12 @@ public final class RuntimeConfig {
     public record OverrideInfo(String header, String value, VersionInfo version) {
     }
 
-    /** A pool whose endpoints the filter picks, and what a request refused for saturation is told. */
-    public record PoolInfo(String name, PoolSetup setup, long retryAfterSeconds) {
+    /**
+     * A pool whose endpoints the filter picks, and what happens to a request that finds every
+     * endpoint saturated: it waits ({@code queueSize > 0}) up to {@code queueTimeout}, or is
+     * refused with {@code retryAfterSeconds}.
+     */
+    public record PoolInfo(String name, PoolSetup setup, long retryAfterSeconds, int queueSize, Duration queueTimeout) {
     }
 
     /** A tenant with the models it may use ({@code null} set means all) and its limits. */
@@ -205,7 +209,9 @@ public final class RuntimeConfig {
                     new ScorerWeights(scorers.getQueue(), scorers.getKvCache(), scorers.getInFlight(), scorers.getPrefixAffinity(),
                             scorers.getLoraAffinity()),
                     new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.affinityMaxQueue()));
-            return new PoolInfo(pool.getName(), setup, Math.max(1, pool.getRetryAfterSeconds()));
+            return new PoolInfo(pool.getName(), setup, Math.max(1, pool.getRetryAfterSeconds()),
+                    pool.getQueueWhenSaturated() ? Math.max(1, pool.getQueueSize()) : 0,
+                    Duration.ofMillis(Math.max(1, pool.getQueueTimeoutMs())));
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new InvalidConfigException("pool " + pool.getName() + ": " + e.getMessage());
         }

@@ -38,6 +38,8 @@ final class Exchange {
     /** The picker pool and endpoint the request was sent to, or {@code null}. */
     private PoolPicker picker;
     private Endpoint endpoint;
+    /** Told when the request leaves its endpoint: a waiting request of the pool may take its place. */
+    private Runnable onLeave;
 
     /**
      * @param admission the limiter's answer, or {@code null} for a request of no tenant (no limits)
@@ -106,10 +108,14 @@ final class Exchange {
         return headers;
     }
 
-    /** The request goes to {@code endpoint}, picked in {@code picker}'s pool: counted in flight there until it ends. */
-    void routedTo(PoolPicker picker, Endpoint endpoint) {
+    /**
+     * The request goes to {@code endpoint}, picked in {@code picker}'s pool: counted in flight there
+     * until it ends, when {@code onLeave} runs.
+     */
+    void routedTo(PoolPicker picker, Endpoint endpoint, Runnable onLeave) {
         this.picker = picker;
         this.endpoint = endpoint;
+        this.onLeave = onLeave;
         picker.started(endpoint);
     }
 
@@ -118,6 +124,7 @@ final class Exchange {
         if (picker != null) {
             picker.finished(endpoint);
             picker = null;
+            onLeave.run();
         }
     }
 

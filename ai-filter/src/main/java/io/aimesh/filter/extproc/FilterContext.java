@@ -16,14 +16,15 @@ import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
 
 /**
- * What every request's processor shares: the current config, the limiter, the picker pools, the
- * metrics. Thread-safe.
+ * What every request's processor shares: the current config, the limiter, the picker pools and
+ * their waiting room, the metrics. Thread-safe.
  */
 public final class FilterContext {
     private final Supplier<RuntimeConfig> config;
     private final TokenLimiter limiter;
     private final FilterMetrics metrics;
     private final PoolPickers pickers;
+    private final WaitingRoom waitingRoom = new WaitingRoom(System::nanoTime);
 
     /**
      * @param config the current config, or {@code null} before the first one arrives
@@ -38,6 +39,15 @@ public final class FilterContext {
 
     PoolPickers pickers() {
         return pickers;
+    }
+
+    WaitingRoom waitingRoom() {
+        return waitingRoom;
+    }
+
+    /** Stops the waiting room's timer; requests still waiting are not answered (their streams close with the server). */
+    public void close() {
+        waitingRoom.close();
     }
 
     RuntimeConfig config() {

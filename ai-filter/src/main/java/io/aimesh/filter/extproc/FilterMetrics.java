@@ -37,7 +37,8 @@ public final class FilterMetrics {
             .labelNames("gen_ai_request_model").classicOnly()
             .classicUpperBounds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10).register(registry);
     private final Counter picks = Counter.builder().name("aimesh_filter_picks_total")
-            .help("Endpoint picks in picker pools, by pool, endpoint (ip:port) and outcome: picked, saturated, none_healthy")
+            .help("Endpoint picks in picker pools, by pool, endpoint (ip:port) and outcome: picked, saturated, none_healthy,"
+                    + " queued (every endpoint saturated, the request waits; its final pick is counted too)")
             .labelNames("pool", "endpoint", "outcome").register(registry);
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
@@ -70,6 +71,10 @@ public final class FilterMetrics {
     void pick(String pool, Pick pick) {
         picks.labelValues(pool, pick.picked() ? pick.endpoint().authority() : "",
                 pick.outcome().name().toLowerCase(java.util.Locale.ROOT)).inc();
+    }
+
+    void queued(String pool) {
+        picks.labelValues(pool, "", "queued").inc();
     }
 
     void reserved() {

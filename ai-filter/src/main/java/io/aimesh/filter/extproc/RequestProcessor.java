@@ -45,8 +45,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       did not ask for, and reconcile the reservation with what was really used.</li>
  * </ol>
  *
- * <p>Threading: gRPC delivers one stream's messages one at a time, so the state here is
- * confined to the stream and needs no locks.
+ * <p>Threading: gRPC delivers one stream's messages one at a time, on the stream's event loop; a
+ * request that waited for an endpoint is resumed from another thread (see {@link WaitingRoom}), so
+ * the entry points are synchronized (uncontended but for that hand-over).
  */
 final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private static final System.Logger LOG = System.getLogger(RequestProcessor.class.getName());
@@ -65,6 +66,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private TenantInfo tenant;
     private ModelInfo model;
     private Exchange exchange;
+    /** Set while the request waits for an endpoint of a saturated pool. */
+    private WaitingRoom.Waiter waiter;
     /** The override headers the client sent (x-aimesh-* ones the config lets through), or {@code null}. */
     private Map<String, String> clientHeaders;
     /** Whether a response body message has come (the first carries the status). */
@@ -77,7 +80,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     }
 
     @Override
-    public void onNext(ProcessingRequest request) {
+    public synchronized void onNext(ProcessingRequest request) {
         if (finished) {
             return;
         }
@@ -195,34 +198,59 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             deny("limited", exchange.denial());
             return;
         }
-        String pool = null;
-        Endpoint endpoint = null;
-        if (model.filterRouted()) {
-            VersionInfo version = model.chooseVersion(name -> clientHeaders == null ? null : clientHeaders.get(name),
-                    ThreadLocalRandom.current().nextDouble());
-            PoolPicker picker = version == null ? null : context.pickers().get(version.pool());
-            if (version != null && picker == null) {
-                pool = version.pool(); // a pool Envoy balances
-            } else if (picker != null) {
-                Pick pick = picker.pick(RequestFeatures.of(String.join("\n", parsed.promptTexts())));
-                context.metrics().pick(version.pool(), pick);
-                switch (pick.outcome()) {
-                    case PICKED -> {
-                        pool = version.pool();
-                        endpoint = pick.endpoint();
-                        exchange.routedTo(picker, endpoint);
-                    }
-                    case SATURATED -> {
-                        shed(version.pool());
-                        return;
-                    }
-                    case NONE_HEALTHY -> {
-                        // Every endpoint failed its scrapes: no pool header, so Envoy's weighted split
-                        // and its own connection failures decide, rather than a refusal here.
-                    }
+        if (!model.filterRouted()) {
+            forward(null, null);
+            return;
+        }
+        VersionInfo version = model.chooseVersion(name -> clientHeaders == null ? null : clientHeaders.get(name),
+                ThreadLocalRandom.current().nextDouble());
+        PoolPicker picker = version == null ? null : context.pickers().get(version.pool());
+        if (picker == null) {
+            forward(version == null ? null : version.pool(), null); // a pool Envoy balances
+            return;
+        }
+        RequestFeatures features = RequestFeatures.of(String.join("\n", parsed.promptTexts()));
+        Pick pick = picker.pick(features);
+        if (pick.outcome() == Pick.Outcome.SATURATED) {
+            RuntimeConfig.PoolInfo info = config.pools().get(version.pool());
+            if (info.queueSize() > 0) {
+                waiter = context.waitingRoom().enqueue(version.pool(), () -> picker.pick(features), info.queueSize(),
+                        info.queueTimeout().toNanos(), next -> resume(version.pool(), picker, next));
+                if (waiter != null) {
+                    context.metrics().queued(version.pool());
+                    return; // answered when an endpoint has room, or refused when the wait is over
                 }
             }
         }
+        routeTo(version.pool(), picker, pick);
+    }
+
+    /** Answers the request body with the endpoint picked in {@code pool}, or refuses it when the pool is saturated. */
+    private void routeTo(String pool, PoolPicker picker, Pick pick) {
+        context.metrics().pick(pool, pick);
+        switch (pick.outcome()) {
+            case PICKED -> {
+                exchange.routedTo(picker, pick.endpoint(), () -> context.waitingRoom().wake(pool));
+                forward(pool, pick.endpoint());
+            }
+            case SATURATED -> shed(pool);
+            // Every endpoint failed its scrapes: no pool header, so Envoy's weighted split and its own
+            // connection failures decide, rather than a refusal here.
+            case NONE_HEALTHY -> forward(null, null);
+        }
+    }
+
+    /** The waiting room found an endpoint for this request, or its wait is over. */
+    private synchronized void resume(String pool, PoolPicker picker, Pick pick) {
+        waiter = null;
+        if (finished) {
+            return;
+        }
+        routeTo(pool, picker, pick);
+    }
+
+    /** Lets the request go upstream: to {@code pool} (or wherever Envoy's routes say when null) and {@code endpoint} in it. */
+    private void forward(String pool, Endpoint endpoint) {
         context.metrics().outcome("admitted", model.name(), tenantName());
         responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody(),
                 exchange.rateLimitHeaders(), pool, endpoint));
@@ -322,18 +350,30 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     }
 
     @Override
-    public void onError(Throwable t) {
+    public synchronized void onError(Throwable t) {
         abandon();
     }
 
     @Override
-    public void onCompleted() {
+    public synchronized void onCompleted() {
         abandon();
         responses.onCompleted();
     }
 
-    /** The stream ended early (client gone, upstream reset): charge what is known, release the rest. */
+    /**
+     * The stream ended early (client gone, upstream reset): charge what is known, release the rest.
+     * A request still waiting for an endpoint reached no model, so its whole reservation is released.
+     */
     private void abandon() {
+        finished = true;
+        if (waiter != null) {
+            waiter.cancel();
+            waiter = null;
+            if (exchange != null) {
+                exchange.release();
+            }
+            return;
+        }
         if (exchange != null) {
             exchange.settle();
         }

@@ -36,11 +36,14 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PickerRoutingIT {
     private static final String MODEL = "fleet-model";
+    private static final String SINGLE_MODEL = "single-model";
     private static final Pattern PICKS = Pattern.compile(
             "aimesh_filter_picks_total\\{endpoint=\"([^\"]+)\",outcome=\"picked\",pool=\"fleet\"} ([0-9.E]+)");
 
     private static final List<ModelSimServer> fleet = new ArrayList<>();
     private static ModelSimServer outsider;
+    /** One sequence at a time: its queue saturates two pools, one that queues and one that rejects. */
+    private static ModelSimServer single;
     private static FilterMesh mesh;
 
     @BeforeAll
@@ -52,6 +55,8 @@ class PickerRoutingIT {
         }
         outsider = ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("outside").speed(20)
                 .maxSeqs(64).kvTokens(1 << 20).seed(99).build());
+        single = ModelSimServer.start(ModelSimConfig.builder().port(0).model(SINGLE_MODEL).version("single").speed(8)
+                .maxSeqs(1).kvTokens(1 << 20).seed(98).build());
         mesh = FilterMesh.start("closed", 100_000_000, "finish", 64, """
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -67,7 +72,32 @@ class PickerRoutingIT {
                   model: %s
                   versions: [{name: v1, pool: fleet, weight: 1}]
                   tokenizer: approximate
-                """.formatted(fleet.get(0).instanceName(), fleet.get(1).instanceName(), fleet.get(2).instanceName(), MODEL));
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: single-queue}
+                spec:
+                  endpoints: ["%5$s"]
+                  balancing: {mode: picker, metricsInterval: 20ms, maxQueue: 1, whenSaturated: queue, queueSize: 50,
+                              queueTimeout: 60s}
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: single-reject}
+                spec:
+                  endpoints: ["%5$s"]
+                  balancing: {mode: picker, metricsInterval: 20ms, maxQueue: 1, retryAfter: 2s}
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: ModelRoute
+                metadata: {name: single}
+                spec:
+                  model: %6$s
+                  versions: [{name: queue, pool: single-queue, weight: 1}, {name: reject, pool: single-reject, weight: 0}]
+                  overrides: [{header: x-aimesh-version, value: reject, version: reject}]
+                  tokenizer: approximate
+                """.formatted(fleet.get(0).instanceName(), fleet.get(1).instanceName(), fleet.get(2).instanceName(), MODEL,
+                single.instanceName(), SINGLE_MODEL));
     }
 
     @AfterAll
@@ -80,6 +110,9 @@ class PickerRoutingIT {
         }
         if (outsider != null) {
             outsider.close();
+        }
+        if (single != null) {
+            single.close();
         }
     }
 
@@ -157,6 +190,58 @@ class PickerRoutingIT {
         // One successful scrape brings it back; it then gets its share again.
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() ->
                 concurrently(4, 5, Map.of()).containsKey(revived.instanceName()));
+    }
+
+    @Test
+    @Order(5)
+    void saturatedPool_thatRejects_answers503WithRetryAfter() throws Exception {
+        // 6 clients, one sequence served at a time: once the scrape shows more than one waiting, the
+        // pool is saturated and the rest are refused at once.
+        List<HttpResponse<String>> answers = singlePool(Map.of("x-aimesh-version", "reject"));
+        List<HttpResponse<String>> refused = answers.stream().filter(r -> r.statusCode() == 503).toList();
+        assertThat(refused).as("503s of %d", answers.size()).isNotEmpty();
+        assertThat(answers).allMatch(r -> r.statusCode() == 200 || r.statusCode() == 503);
+        HttpResponse<String> one = refused.get(0);
+        assertThat(one.headers().firstValue("retry-after")).hasValue("2");
+        assertThat(one.headers().firstValue("x-aimesh-decision")).hasValue("shed reason=saturated pool=single-reject");
+        assertThat(one.body()).contains("\"code\":\"overloaded\"");
+    }
+
+    @Test
+    @Order(6)
+    void saturatedPool_thatQueues_servesEveryRequest() throws Exception {
+        List<HttpResponse<String>> answers = singlePool(Map.of());
+        assertThat(answers).extracting(HttpResponse::statusCode).containsOnly(200);
+        assertThat(picks().keySet()).isNotEmpty();
+        String metrics = mesh.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter.adminPort()
+                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).containsPattern("aimesh_filter_picks_total\\{endpoint=\"\",outcome=\"queued\",pool=\"single-queue\"} [1-9]");
+    }
+
+    /** 6 clients send 4 requests each for the single-sequence model; the answers in any order. */
+    private static List<HttpResponse<String>> singlePool(Map<String, String> headers) throws Exception {
+        String body = "{\"model\":\"" + SINGLE_MODEL + "\",\"max_tokens\":24,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"Tell a long story.\"}]}";
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<List<HttpResponse<String>>>> results = new ArrayList<>();
+            for (int c = 0; c < 6; c++) {
+                results.add(pool.submit(() -> {
+                    List<HttpResponse<String>> answers = new ArrayList<>();
+                    for (int i = 0; i < 4; i++) {
+                        answers.add(mesh.post("/v1/chat/completions", FilterMesh.GLOBEX_KEY, body, headers));
+                    }
+                    return answers;
+                }));
+            }
+            List<HttpResponse<String>> all = new ArrayList<>();
+            for (Future<List<HttpResponse<String>>> result : results) {
+                all.addAll(result.get());
+            }
+            return all;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static Map<String, Integer> concurrently(int clients, int requestsEach, Map<String, String> headers)

@@ -96,6 +96,9 @@ final class FilterConfigCompiler {
                 .setMaxQueue(balancing.maxQueue())
                 .setMaxKvCachePercent(balancing.maxKvCachePercent())
                 .setRetryAfterSeconds((int) balancing.retryAfter().toSeconds())
+                .setQueueWhenSaturated(balancing.queueWhenSaturated())
+                .setQueueSize(balancing.queueSize())
+                .setQueueTimeoutMs((int) balancing.queueTimeout().toMillis())
                 .build();
     }
 

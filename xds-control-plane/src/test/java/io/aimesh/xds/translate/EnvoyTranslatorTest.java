@@ -337,7 +337,7 @@ final class EnvoyTranslatorTest {
                         name: "llama-v1" endpoints: "10.0.0.1:8000" endpoints: "10.0.0.2:8001"
                         metrics_path: "/metrics" metrics_interval_ms: 100
                         scorers { queue: 1 kv_cache: 1 in_flight: 1 prefix_affinity: 0 lora_affinity: 1 }
-                        max_queue: 8 max_kv_cache_percent: 80 retry_after_seconds: 1"""))
+                        max_queue: 8 max_kv_cache_percent: 80 retry_after_seconds: 1 queue_size: 100 queue_timeout_ms: 5000"""))
                 .addModels((Model) parse(Model.newBuilder(), """
                         name: "llama-3-8b-instruct" tokenizer: "cl100k_base" default_max_tokens: 1024
                         versions { name: "v1" pool: "llama-v1" weight: 90 }
