@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.HdrHistogram.Histogram;
 
@@ -21,6 +22,7 @@ import org.HdrHistogram.Histogram;
  * into the shared tallies under this object's lock; the printer swaps them out.
  */
 final class DemoLoad implements AutoCloseable {
+    private static final long MAX_BACK_OFF_SECONDS = 5;
     private static final String BODY = "{\"model\":\"%s\",\"max_tokens\":%d,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Summarize the plot of a short story about GPUs.\"}]}";
 
@@ -101,12 +103,31 @@ final class DemoLoad implements AutoCloseable {
                 HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
                 long micros = (System.nanoTime() - start) / 1000;
                 record(c.tenant(), response, micros);
+                if (response.statusCode() == 429) {
+                    backOff(response);
+                }
             } catch (IOException e) {
                 error(e.getClass().getSimpleName());
             } catch (InterruptedException e) {
                 return;
             }
         }
+    }
+
+    /**
+     * Waits as a well-behaved OpenAI client does after a 429: the {@code retry-after} seconds, at
+     * most {@value #MAX_BACK_OFF_SECONDS} so the demo stays lively. Without it a limited tenant's
+     * clients would spin, sending thousands of refused requests a second.
+     */
+    private static void backOff(HttpResponse<String> response) throws InterruptedException {
+        long seconds = response.headers().firstValue("retry-after").map(value -> {
+            try {
+                return Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                return 1L;
+            }
+        }).orElse(1L);
+        TimeUnit.SECONDS.sleep(Math.max(1, Math.min(MAX_BACK_OFF_SECONDS, seconds)));
     }
 
     private synchronized void record(String tenant, HttpResponse<String> response, long micros) {

@@ -89,7 +89,7 @@ class FailureModeIT {
         await().until(() -> statuses.size() >= drained);
         int from = statuses.size();
         await().atMost(Duration.ofSeconds(30)).until(() -> statuses.size() >= from + 20);
-        return List.copyOf(statuses.subList(from, from + 20));
+        return window(from);
     }
 
     /**
@@ -98,11 +98,20 @@ class FailureModeIT {
      */
     private List<Integer> observeRecovery() {
         await().atMost(Duration.ofSeconds(20)).until(() -> {
-            List<Integer> last = statuses.subList(Math.max(0, statuses.size() - 5), statuses.size());
+            List<Integer> all = List.copyOf(statuses);
+            List<Integer> last = all.subList(Math.max(0, all.size() - 5), all.size());
             return last.size() == 5 && last.stream().allMatch(status -> status == 200);
         });
         int from = statuses.size();
         await().atMost(Duration.ofSeconds(30)).until(() -> statuses.size() >= from + 20);
-        return List.copyOf(statuses.subList(from, from + 20));
+        return window(from);
+    }
+
+    /**
+     * The 20 statuses from index {@code from}, from a snapshot: a sub-list of the live list fails
+     * with ConcurrentModificationException when a client adds while it is copied.
+     */
+    private List<Integer> window(int from) {
+        return List.copyOf(statuses).subList(from, from + 20);
     }
 }
