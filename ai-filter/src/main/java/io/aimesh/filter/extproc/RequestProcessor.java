@@ -212,8 +212,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         RequestFeatures features = RequestFeatures.of(String.join("\n", parsed.promptTexts()));
         Pick pick = picker.pick(features);
         if (pick.outcome() == Pick.Outcome.SATURATED) {
-            RuntimeConfig.PoolInfo info = config.pools().get(version.pool());
-            if (info.queueSize() > 0) {
+            RuntimeConfig.PoolInfo info = config.pools().get(version.pool()); // null if a new config just added it
+            if (info != null && info.queueSize() > 0) {
                 waiter = context.waitingRoom().enqueue(version.pool(), () -> picker.pick(features), info.queueSize(),
                         info.queueTimeout().toNanos(), next -> resume(version.pool(), picker, next));
                 if (waiter != null) {
@@ -262,7 +262,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
      */
     private void shed(String pool) {
         exchange.release();
-        long retryAfter = config.pools().get(pool).retryAfterSeconds();
+        RuntimeConfig.PoolInfo info = config.pools().get(pool);
+        long retryAfter = info == null ? 1 : info.retryAfterSeconds();
         ErrorReply reply = new ErrorReply(503, "The servers of model '" + model.name() + "' are all busy. Retry after "
                 + retryAfter + " s.", "server_error", "overloaded", null, "shed reason=saturated pool=" + pool);
         context.metrics().outcome("shed", model.name(), tenantName());

@@ -10,7 +10,9 @@ import io.aimesh.xds.ControlPlane;
 import io.aimesh.xds.ControlPlaneOptions;
 import io.aimesh.xds.EnvoyProcess;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -37,8 +39,14 @@ final class FilterMesh implements AutoCloseable {
     final Path policies;
     final int listenerPort;
     final int filterPort;
-    /** A free port nobody listens on: the endpoint of {@link #DEAD_MODEL}. */
+    /** A port bound but not listening, so connecting is refused: the endpoint of {@link #DEAD_MODEL}. */
     final int deadPort;
+    private final Socket deadSocket = new Socket();
+    /**
+     * Holds the filter's port from the start until the filter binds it: the port is in the policy
+     * long before, and a port merely found free could meanwhile become some client's ephemeral port.
+     */
+    private ServerSocket filterPortHold;
     final List<ModelSimServer> sims = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     ControlPlane controlPlane;
@@ -48,8 +56,12 @@ final class FilterMesh implements AutoCloseable {
     private FilterMesh() throws IOException {
         policies = Files.createTempDirectory("aimesh-filter-policies-");
         listenerPort = freePort();
-        filterPort = freePort();
-        deadPort = freePort();
+        filterPortHold = new ServerSocket();
+        filterPortHold.setReuseAddress(true);
+        filterPortHold.bind(new InetSocketAddress("127.0.0.1", 0));
+        filterPort = filterPortHold.getLocalPort();
+        deadSocket.bind(new InetSocketAddress("127.0.0.1", 0));
+        deadPort = deadSocket.getLocalPort();
     }
 
     /**
@@ -93,6 +105,10 @@ final class FilterMesh implements AutoCloseable {
     }
 
     void startFilter() throws IOException {
+        if (filterPortHold != null) {
+            filterPortHold.close();
+            filterPortHold = null;
+        }
         filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "filter-" + filterPort,
                 "127.0.0.1", filterPort, "127.0.0.1", 0));
         await().atMost(Duration.ofSeconds(10)).until(() -> filter.configVersion() != null);
@@ -242,6 +258,10 @@ final class FilterMesh implements AutoCloseable {
         }
         for (ModelSimServer sim : sims) {
             sim.close();
+        }
+        deadSocket.close();
+        if (filterPortHold != null) {
+            filterPortHold.close();
         }
     }
 }
