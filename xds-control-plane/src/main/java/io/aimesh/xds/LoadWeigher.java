@@ -41,8 +41,8 @@ import java.util.function.Consumer;
  *
  * <h2>Pushes</h2>
  * Weights are computed once every {@value #PERIOD_MILLIS} ms at most, and pushed only when an
- * endpoint's weight moved by more than {@value #HYSTERESIS_PERCENT}% from the weight last pushed
- * (or the endpoints changed): a steady pool causes no EDS traffic, and weights do not flap on
+ * endpoint's weight moved by more than {@value #HYSTERESIS_PERCENT}% and by at least {@value #MIN_STEP}
+ * from the weight last pushed (or the endpoints changed): a steady pool causes no EDS traffic, and weights do not flap on
  * scrape noise. Each push changes only the EDS resources of the pools whose weights moved.
  *
  * <p>Thread-safe: {@link #configure} runs on the policy watcher's thread, ticks on the weigher's
@@ -52,6 +52,8 @@ final class LoadWeigher implements AutoCloseable {
     static final int MAX_WEIGHT = 100;
     static final long PERIOD_MILLIS = 1_000;
     static final int HYSTERESIS_PERCENT = 25;
+    /** The smallest change of a weight worth a push, whatever its ratio. */
+    static final int MIN_STEP = 2;
     private static final System.Logger LOG = System.getLogger(LoadWeigher.class.getName());
 
     private final Consumer<EndpointWeights> publish;
@@ -169,7 +171,9 @@ final class LoadWeigher implements AutoCloseable {
             }
             for (Map.Entry<String, Integer> weight : pool.getValue().entrySet()) {
                 int old = before.get(weight.getKey());
-                if (Math.abs(weight.getValue() - old) * 100 > HYSTERESIS_PERCENT * old) {
+                int step = Math.abs(weight.getValue() - old);
+                // Both relative and absolute: near weight 1 to 4, a step of 1 is 25 to 100% and is scrape noise.
+                if (step * 100 > HYSTERESIS_PERCENT * old && step >= MIN_STEP) {
                     return true;
                 }
             }

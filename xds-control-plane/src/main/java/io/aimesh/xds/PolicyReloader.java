@@ -94,7 +94,7 @@ final class PolicyReloader {
             XdsSnapshot previous = hub.current();
             if (previous == null || !previous.version().equals(snapshot.version())) {
                 hub.publish(snapshot);
-                status = status.applied(snapshot.version());
+                status = status.reserved(snapshot.version());
             }
         } catch (TranslationException e) {
             // The same policies compiled a moment ago; a host that stopped resolving fails here.

@@ -24,6 +24,11 @@ public record PolicyStatus(String servingVersion, Instant servingSince, Instant 
         return new PolicyStatus(version, Instant.now(), null, List.of());
     }
 
+    /** The same policies now serve as {@code version} (new EDS weights): a rejected reload stays on record. */
+    PolicyStatus reserved(String version) {
+        return new PolicyStatus(version, Instant.now(), lastRejected, errors);
+    }
+
     PolicyStatus rejected(List<String> reasons) {
         return new PolicyStatus(servingVersion, servingSince, Instant.now(), reasons);
     }

@@ -27,5 +27,8 @@ class LoadWeigherTest {
         assertThat(LoadWeigher.moved(published, Map.of("p", Map.of("a:1", 40)))).isTrue();
         assertThat(LoadWeigher.moved(published, Map.of("p", Map.of("a:1", 40, "b:1", 100), "q", Map.of()))).isTrue();
         assertThat(LoadWeigher.moved(Map.of(), Map.of())).isFalse();
+        // Near the bottom a step of 1 is a large ratio but scrape noise.
+        assertThat(LoadWeigher.moved(Map.of("p", Map.of("a:1", 2)), Map.of("p", Map.of("a:1", 3)))).isFalse();
+        assertThat(LoadWeigher.moved(Map.of("p", Map.of("a:1", 2)), Map.of("p", Map.of("a:1", 4)))).isTrue();
     }
 }

@@ -111,11 +111,12 @@ public final class RuntimeConfig {
     private final RequestBodyParser parser;
     private final boolean cutOverrunningStreams;
     private final Set<String> clientHeaders;
+    private final long messageTimeoutNanos;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
                           Map<String, TenantInfo> byKeyDigest,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
-                          boolean cutOverrunningStreams, Set<String> clientHeaders) {
+                          boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos) {
         this.version = version;
         this.models = models;
         this.pools = pools;
@@ -125,6 +126,7 @@ public final class RuntimeConfig {
         this.parser = RequestBodyParser.of((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes));
         this.cutOverrunningStreams = cutOverrunningStreams;
         this.clientHeaders = clientHeaders;
+        this.messageTimeoutNanos = messageTimeoutNanos;
     }
 
     /**
@@ -171,7 +173,9 @@ public final class RuntimeConfig {
         return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byKey), Map.copyOf(byHeader),
                 config.getTenantsCount() > 0, maxBytes,
                 config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
-                Set.copyOf(config.getSettings().getClientHeadersList()));
+                Set.copyOf(config.getSettings().getClientHeadersList()),
+                // 0 from an older control plane: assume Envoy's default, 200 ms.
+                1_000_000L * (config.getSettings().getMessageTimeoutMs() == 0 ? 200 : config.getSettings().getMessageTimeoutMs()));
     }
 
     private static ModelInfo model(Model model) throws InvalidConfigException {
@@ -266,6 +270,17 @@ public final class RuntimeConfig {
 
     public boolean cutOverrunningStreams() {
         return cutOverrunningStreams;
+    }
+
+    /**
+     * How long a request may wait for an endpoint of a saturated pool: its pool's
+     * {@code queueTimeout}, but less than Envoy's ext_proc message timeout by a margin, since Envoy
+     * stops waiting for the filter's answer then (and fails the request, or lets it through
+     * unfiltered when failing open).
+     */
+    public long queueWaitNanos(Duration queueTimeout) {
+        long margin = Math.min(50_000_000L, messageTimeoutNanos / 5);
+        return Math.max(1_000_000L, Math.min(queueTimeout.toNanos(), messageTimeoutNanos - margin));
     }
 
     /** The {@code x-aimesh-*} headers clients may send (override headers). */

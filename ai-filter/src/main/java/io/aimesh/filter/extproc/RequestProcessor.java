@@ -122,15 +122,14 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
                 case "x-request-id" -> requestId = value(header);
                 case ProcessingResponses.DESTINATION_HEADER -> remove.add(name);
                 default -> {
-                    if (name.startsWith(INTERNAL_PREFIX)) {
-                        if (config == null || !config.clientHeaders().contains(name)) {
-                            remove.add(name);
-                        } else {
-                            if (clientHeaders == null) {
-                                clientHeaders = new java.util.HashMap<>(2);
-                            }
-                            clientHeaders.putIfAbsent(name, value(header));
+                    if (config != null && config.clientHeaders().contains(name)) {
+                        // An override header, whatever its name: the filter chooses versions by it.
+                        if (clientHeaders == null) {
+                            clientHeaders = new java.util.HashMap<>(2);
                         }
+                        clientHeaders.putIfAbsent(name, value(header));
+                    } else if (name.startsWith(INTERNAL_PREFIX)) {
+                        remove.add(name);
                     }
                     Map<String, TenantInfo> values = tenantHeaders.get(name);
                     if (values != null && byHeader == null) {
@@ -215,7 +214,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             RuntimeConfig.PoolInfo info = config.pools().get(version.pool()); // null if a new config just added it
             if (info != null && info.queueSize() > 0) {
                 waiter = context.waitingRoom().enqueue(version.pool(), () -> picker.pick(features), info.queueSize(),
-                        info.queueTimeout().toNanos(), next -> resume(version.pool(), picker, next));
+                        config.queueWaitNanos(info.queueTimeout()), next -> resume(version.pool(), picker, next));
                 if (waiter != null) {
                     context.metrics().queued(version.pool());
                     return; // answered when an endpoint has room, or refused when the wait is over
@@ -246,7 +245,13 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         if (finished) {
             return;
         }
-        routeTo(pool, picker, pick);
+        try {
+            routeTo(pool, picker, pick);
+        } catch (RuntimeException e) {
+            // Most likely the client left as the answer went out; nothing else to tell it.
+            LOG.log(Level.DEBUG, "request " + requestId + " could not be resumed", e);
+            abandon();
+        }
     }
 
     /** Lets the request go upstream: to {@code pool} (or wherever Envoy's routes say when null) and {@code endpoint} in it. */

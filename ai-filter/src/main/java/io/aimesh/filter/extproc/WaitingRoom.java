@@ -20,9 +20,9 @@ import java.util.function.Supplier;
  * {@code whenSaturated: queue}), first come first served, up to a size and a time per pool.
  *
  * <p>A waiting request is picked for again when a request of its pool ends (an endpoint has a
- * free slot) and every {@value #TICK_MILLIS} ms (fresh metrics may show room; deadlines pass). The
- * head is picked for first; while it finds every endpoint saturated, the others wait behind it,
- * so no request overtakes an older one. A request whose time is up is answered with
+ * free slot) and every {@value #TICK_MILLIS} ms (fresh metrics may show room; deadlines pass),
+ * one request per wake. The head is picked for first; while it finds every endpoint saturated,
+ * the others wait behind it, so no request overtakes an older one. A request whose time is up is answered with
  * {@link Pick#SATURATED}; a request that went away is dropped. Nothing here blocks: a waiting
  * request holds no thread, only its ext_proc stream, whose answer is simply not sent yet.
  *
@@ -31,6 +31,7 @@ import java.util.function.Supplier;
  */
 final class WaitingRoom implements AutoCloseable {
     static final long TICK_MILLIS = 10;
+    private static final System.Logger LOG = System.getLogger(WaitingRoom.class.getName());
 
     private final Map<String, PoolQueue> queues = new ConcurrentHashMap<>();
     private final LongSupplier nanoClock;
@@ -111,9 +112,16 @@ final class WaitingRoom implements AutoCloseable {
     }
 
     private void wakeAll() {
+        // The timer must survive anything a resume throws, or no deadline would fire again.
         queues.values().forEach(this::drain);
     }
 
+    /**
+     * Answers the waiters whose time is up and releases at most one waiter to an endpoint: a
+     * pick's saturation test reads scraped queues, which do not yet show the requests just
+     * released, so releasing the whole queue on one free slot would overrun the pool. The next
+     * wake (a request ending, or the timer) releases the next.
+     */
     private void drain(PoolQueue queue) {
         List<Runnable> resumes = new ArrayList<>();
         synchronized (queue) {
@@ -130,14 +138,21 @@ final class WaitingRoom implements AutoCloseable {
                     continue;
                 }
                 Pick pick = head.pick.get();
-                if (pick.outcome() == Pick.Outcome.SATURATED) {
-                    break; // the others wait behind the head
+                if (pick.outcome() != Pick.Outcome.SATURATED) {
+                    queue.waiters.pollFirst();
+                    resumes.add(() -> head.resume.accept(pick));
                 }
-                queue.waiters.pollFirst();
-                resumes.add(() -> head.resume.accept(pick));
+                break; // the others wait behind the head, or for the next wake
             }
         }
-        resumes.forEach(Runnable::run);
+        for (Runnable resume : resumes) {
+            try {
+                resume.run();
+            } catch (RuntimeException e) {
+                // One request's answer failing (its client left mid-resume) must not stop the others.
+                LOG.log(System.Logger.Level.WARNING, "resuming a queued request failed", e);
+            }
+        }
     }
 
     @Override

@@ -81,6 +81,17 @@ class RuntimeConfigTest {
     }
 
     @Test
+    void queueWait_endsBeforeEnvoysMessageTimeout() throws Exception {
+        RuntimeConfig config = RuntimeConfig.compile(FilterConfig.newBuilder()
+                .setSettings(io.aimesh.filter.api.Settings.newBuilder().setMessageTimeoutMs(2_000)).build(), "1");
+
+        assertThat(config.queueWaitNanos(Duration.ofMillis(500))).isEqualTo(Duration.ofMillis(500).toNanos());
+        assertThat(config.queueWaitNanos(Duration.ofSeconds(60))).isEqualTo(Duration.ofMillis(1_950).toNanos());
+        RuntimeConfig fast = RuntimeConfig.compile(FilterConfig.getDefaultInstance(), "1"); // 200 ms assumed
+        assertThat(fast.queueWaitNanos(Duration.ofSeconds(5))).isEqualTo(Duration.ofMillis(160).toNanos());
+    }
+
+    @Test
     void inconsistentConfig_isRefusedWithWhatIsWrong() {
         Model badOverride = ROUTED.toBuilder().setOverrides(0, ROUTED.getOverrides(0).toBuilder().setVersion("v9")).build();
         assertThatThrownBy(() -> compile(badOverride)).isInstanceOf(InvalidConfigException.class)

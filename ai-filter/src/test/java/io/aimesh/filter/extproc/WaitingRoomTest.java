@@ -37,7 +37,7 @@ class WaitingRoomTest {
         assertThat(room.waiting("p")).isEqualTo(2);
 
         pool.set(PICKED);
-        room.wake("p");
+        room.wake("p"); // one per wake; the timer's next tick releases the other
 
         await().atMost(1, TimeUnit.SECONDS).until(() -> resumed.size() == 2);
         assertThat(resumed).containsExactly("a PICKED", "b PICKED");
@@ -67,6 +67,18 @@ class WaitingRoomTest {
         assertThat(room.waiting("p")).isEqualTo(1);
         // A cancelled waiter's place is free for a new one.
         assertThat(enqueue("next", 2, 5 * SECOND)).isNotNull();
+    }
+
+    @Test
+    void aResumeThatThrows_doesNotStopTheOthers() {
+        room.enqueue("p", pool::get, 3, 5 * SECOND, pick -> {
+            throw new IllegalStateException("call already cancelled");
+        });
+        enqueue("b", 3, 5 * SECOND);
+        pool.set(PICKED);
+
+        await().atMost(1, TimeUnit.SECONDS).until(() -> resumed.size() == 1);
+        assertThat(resumed).containsExactly("b PICKED");
     }
 
     private WaitingRoom.Waiter enqueue(String name, int capacity, long timeoutNanos) {

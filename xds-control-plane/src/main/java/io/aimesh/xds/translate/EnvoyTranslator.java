@@ -147,6 +147,7 @@ public final class EnvoyTranslator {
             resolved.put(pool.name(), assignment.getEndpoints(0).getLbEndpointsList().stream()
                     .map(endpoint -> endpoint.getEndpoint().getAddress().getSocketAddress())
                     .map(address -> authority(address.getAddress(), address.getPortValue()))
+                    .distinct() // two host names may resolve to one address; the filter wants each once
                     .toList());
             if (filter != null && picked(pool)) {
                 clusters.add(XdsResource.of(pickedClusterName(pool.name()), pickedCluster(pool)));

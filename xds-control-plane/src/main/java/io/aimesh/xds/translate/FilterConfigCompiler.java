@@ -78,7 +78,8 @@ final class FilterConfigCompiler {
                 .setMaxRequestBytes(filter == null ? 1 << 20 : filter.maxRequestBytes())
                 .setStreamOverrun(filter != null && filter.cutOverrunningStreams()
                         ? StreamOverrun.STREAM_OVERRUN_CUT : StreamOverrun.STREAM_OVERRUN_FINISH)
-                .addAllClientHeaders(clientHeaders);
+                .addAllClientHeaders(clientHeaders)
+                .setMessageTimeoutMs(filter == null ? 200 : (int) filter.messageTimeout().toMillis());
         return config.setSettings(settings).build();
     }
 
