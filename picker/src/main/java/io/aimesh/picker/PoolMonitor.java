@@ -138,6 +138,12 @@ public final class PoolMonitor implements AutoCloseable {
         }
     }
 
+    /** As {@link #started}, returning the request's handle, which ends it on this same member. */
+    InFlight begin(Endpoint endpoint) {
+        PoolMember member = state.member(requireNonNull(endpoint, "endpoint"));
+        return new InFlight(member == null ? null : member.load);
+    }
+
     /**
      * Records the time to the first response byte of a request to {@code endpoint}, into the
      * endpoint's moving average. Ignored for an endpoint not in the pool.

@@ -3,9 +3,10 @@ package io.aimesh.picker;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The request path's handle on one picker pool: {@link #pick} an endpoint, then report the request's
- * {@link #started}, {@link #firstToken} and {@link #finished} so the pool's in-flight counts stay
- * true. Thread-safe and non-blocking, like the {@link Picker} and {@link PoolMonitor} it joins.
+ * The request path's handle on one picker pool: {@link #pick} an endpoint, then {@link #started}
+ * gives the request's {@link InFlight}, on which its first token and its end are recorded, so the
+ * pool's in-flight counts stay true. Thread-safe and non-blocking, like the {@link Picker} and
+ * {@link PoolMonitor} it joins.
  */
 public final class PoolPicker {
     private final PoolMonitor monitor;
@@ -21,19 +22,9 @@ public final class PoolPicker {
         return picker.pick(monitor.state(), request);
     }
 
-    /** A request was sent to {@code endpoint}; call {@link #finished} once when it ends. */
-    public void started(Endpoint endpoint) {
-        monitor.started(endpoint);
-    }
-
-    /** The request sent to {@code endpoint} got its first response bytes after {@code nanos}. */
-    public void firstToken(Endpoint endpoint, long nanos) {
-        monitor.firstToken(endpoint, nanos);
-    }
-
-    /** The request sent to {@code endpoint} ended, whichever way. */
-    public void finished(Endpoint endpoint) {
-        monitor.finished(endpoint);
+    /** A request is sent to {@code endpoint}; call {@link InFlight#finished} when it ends. */
+    public InFlight started(Endpoint endpoint) {
+        return monitor.begin(endpoint);
     }
 
     Picker picker() {

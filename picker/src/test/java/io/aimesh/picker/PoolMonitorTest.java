@@ -176,6 +176,26 @@ class PoolMonitorTest {
     }
 
     @Test
+    void inFlightHandle_endsOnTheMemberItStartedOn_evenAfterTheEndpointLeftAndCameBack() throws IOException {
+        MetricsServer a = server(metrics(0, 0));
+        PoolMonitor monitor = monitor(OPTIONS, a.endpoint());
+        InFlight old = monitor.begin(a.endpoint());
+
+        monitor.update(List.of());
+        monitor.update(List.of(a.endpoint()));
+        InFlight current = monitor.begin(a.endpoint());
+        old.finished();
+        old.finished();
+
+        assertThat(monitor.state().member(a.endpoint()).load.inFlight()).as("the re-added member's own request").isEqualTo(1);
+        current.finished();
+        assertThat(monitor.state().member(a.endpoint()).load.inFlight()).isZero();
+        InFlight outsider = monitor.begin(new Endpoint("127.0.0.1", 1));
+        outsider.firstToken(1);
+        outsider.finished();
+    }
+
+    @Test
     void hooks_countRequestsAndIgnoreEndpointsOutsideThePool() throws IOException {
         MetricsServer a = server(metrics(0, 0));
         PoolMonitor monitor = monitor(OPTIONS, a.endpoint());

@@ -1,13 +1,14 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
-import io.aimesh.picker.Endpoint;
-import io.aimesh.picker.PoolPicker;
 import io.aimesh.filter.body.ParsedRequest;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.Denial;
 import io.aimesh.filter.limit.RateLimitHeaders;
 import io.aimesh.filter.limit.Reservation;
+import io.aimesh.picker.Endpoint;
+import io.aimesh.picker.InFlight;
+import io.aimesh.picker.PoolPicker;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,9 +36,8 @@ final class Exchange {
     private boolean reserved;
     /** Whether the request's usage has been accounted (once, whichever way the stream ends). */
     private boolean done;
-    /** The picker pool and endpoint the request was sent to, or {@code null}. */
-    private PoolPicker picker;
-    private Endpoint endpoint;
+    /** The request at the endpoint the filter picked for it, or {@code null}. */
+    private InFlight inFlight;
     /** Told when the request leaves its endpoint: a waiting request of the pool may take its place. */
     private Runnable onLeave;
 
@@ -113,17 +113,15 @@ final class Exchange {
      * until it ends, when {@code onLeave} runs.
      */
     void routedTo(PoolPicker picker, Endpoint endpoint, Runnable onLeave) {
-        this.picker = picker;
-        this.endpoint = endpoint;
         this.onLeave = onLeave;
-        picker.started(endpoint);
+        this.inFlight = picker.started(endpoint);
     }
 
     /** Ends the request's in-flight count at its endpoint, once. */
     private void leaveEndpoint() {
-        if (picker != null) {
-            picker.finished(endpoint);
-            picker = null;
+        if (inFlight != null) {
+            inFlight.finished();
+            inFlight = null;
             onLeave.run();
         }
     }
@@ -144,8 +142,8 @@ final class Exchange {
             firstByteSeen = true;
             long nanos = System.nanoTime() - startNanos;
             context.metrics().firstToken(model, nanos);
-            if (picker != null) {
-                picker.firstToken(endpoint, nanos);
+            if (inFlight != null) {
+                inFlight.firstToken(nanos);
             }
         }
         if (reader == null) {
