@@ -5,12 +5,5 @@
 #   --filter-jvm-args "-Xms1g -Xmx1g -XX:StartFlightRecording=filename=filter.jfr,settings=profile"
 # The machine should be otherwise idle: the benchmark measures microseconds on shared cores.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$root"
-
-AIMESH_ENVOY="$("$root/benchmarks/scripts/install-envoy.sh")"
-export AIMESH_ENVOY
-mvn -B -o -q -pl benchmarks -am install -DskipTests
-exec java -Xms1g -Xmx1g -XX:+AlwaysPreTouch \
-  -cp "benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
-  io.aimesh.bench.e2e.FilterOverheadBenchmark --report docs/benchmarks/filter-overhead.md "$@"
+exec "$(dirname "${BASH_SOURCE[0]}")/run-benchmark.sh" 1g io.aimesh.bench.e2e.FilterOverheadBenchmark \
+  --report docs/benchmarks/filter-overhead.md "$@"

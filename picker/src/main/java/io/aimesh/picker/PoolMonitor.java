@@ -49,8 +49,8 @@ import java.util.function.LongSupplier;
  * healthy. Ejections and recoveries are logged.
  *
  * <h2>Threads</h2>
- * Nothing here blocks a caller. {@link #state()} is a volatile read; {@link #started},
- * {@link #firstToken} and {@link #finished} are a hash lookup and an atomic update, from any thread.
+ * Nothing here blocks a caller. {@link #state()} is a volatile read; {@link #begin} and its
+ * {@link InFlight} are a hash lookup and atomic updates, from any thread.
  * Scrape rounds run on the given scheduler and scrape completions on the HTTP client's executor; a
  * completion replaces its endpoint's {@link EndpointState} with one volatile write, and at most one
  * scrape per endpoint runs at a time. {@link #update} and {@link #close} may be called from any
@@ -128,48 +128,13 @@ public final class PoolMonitor implements AutoCloseable {
     }
 
     /**
-     * Counts a request as sent to {@code endpoint}; call it once per request that is forwarded after
-     * a pick, and {@link #finished} once when it ends. Ignored for an endpoint not in the pool.
+     * Counts a request as sent to {@code endpoint} and returns its handle, which records its first
+     * token and its end on this same member (an endpoint not in the pool: a handle that records
+     * nothing).
      */
-    public void started(Endpoint endpoint) {
-        PoolMember member = state.member(requireNonNull(endpoint, "endpoint"));
-        if (member != null) {
-            member.load.started();
-        }
-    }
-
-    /** As {@link #started}, returning the request's handle, which ends it on this same member. */
     InFlight begin(Endpoint endpoint) {
         PoolMember member = state.member(requireNonNull(endpoint, "endpoint"));
         return new InFlight(member == null ? null : member.load);
-    }
-
-    /**
-     * Records the time to the first response byte of a request to {@code endpoint}, into the
-     * endpoint's moving average. Ignored for an endpoint not in the pool.
-     *
-     * @param nanos from sending the request to its first token, {@code >= 0}
-     */
-    public void firstToken(Endpoint endpoint, long nanos) {
-        requireNonNull(endpoint, "endpoint");
-        if (nanos < 0) {
-            throw new IllegalArgumentException("nanos: " + nanos + " (expected: >= 0)");
-        }
-        PoolMember member = state.member(endpoint);
-        if (member != null) {
-            member.load.firstToken(nanos);
-        }
-    }
-
-    /**
-     * Counts a request to {@code endpoint} as ended, successfully or not. Ignored for an endpoint not in
-     * the pool, and when the endpoint has none in flight.
-     */
-    public void finished(Endpoint endpoint) {
-        PoolMember member = state.member(requireNonNull(endpoint, "endpoint"));
-        if (member != null) {
-            member.load.finished();
-        }
     }
 
     /**

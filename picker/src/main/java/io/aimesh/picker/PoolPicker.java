@@ -31,8 +31,4 @@ public final class PoolPicker {
         return picker;
     }
 
-    /** The pool's endpoints and their state, for the admin page and tests. */
-    public PoolState state() {
-        return monitor.state();
-    }
 }

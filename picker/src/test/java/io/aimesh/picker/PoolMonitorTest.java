@@ -110,7 +110,7 @@ class PoolMonitorTest {
         PoolMonitor monitor = monitor(new MonitorOptions(INTERVAL, Duration.ofSeconds(2), 1_000, Duration.ofMillis(300),
                 "/metrics"), a.endpoint(), b.endpoint());
         for (int i = 0; i < 4; i++) {
-            monitor.started(a.endpoint());
+            monitor.begin(a.endpoint());
         }
         // Queue weight 2. Fresh: A 0 + 4/4 = 1 against B 2 * 5/5 = 2. Stale: A 4/4 = 1 against B 0.
         Picker picker = picker(new ScorerWeights(2, 1, 1, 2, 1));
@@ -133,9 +133,9 @@ class PoolMonitorTest {
         Picker picker = picker(ScorerWeights.DEFAULT);
 
         assertTimeoutPreemptively(Duration.ofSeconds(1), () -> {
-            monitor.started(a.endpoint());
+            InFlight request = monitor.begin(a.endpoint());
             assertThat(picker.pick(monitor.state(), RequestFeatures.of(""))).isEqualTo(Pick.of(a.endpoint()));
-            monitor.finished(a.endpoint());
+            request.finished();
         });
         awaiting().until(() -> !state(monitor, a.endpoint()).healthy());
     }
@@ -161,12 +161,12 @@ class PoolMonitorTest {
         MetricsServer b = server(metrics(2, 0.2));
         MetricsServer c = server(metrics(3, 0.3));
         PoolMonitor monitor = monitor(OPTIONS, a.endpoint(), b.endpoint());
-        monitor.started(a.endpoint());
-        monitor.started(a.endpoint());
+        monitor.begin(a.endpoint());
+        monitor.begin(a.endpoint());
         awaiting().until(() -> state(monitor, a.endpoint()).waiting() == 1);
 
         monitor.update(List.of(a.endpoint(), c.endpoint()));
-        monitor.started(b.endpoint());
+        monitor.begin(b.endpoint());
 
         assertThat(monitor.state().endpoints()).containsExactly(a.endpoint(), c.endpoint());
         assertThat(monitor.state().member(a.endpoint()).load.inFlight()).isEqualTo(2);
@@ -201,18 +201,18 @@ class PoolMonitorTest {
         PoolMonitor monitor = monitor(OPTIONS, a.endpoint());
         Endpoint outsider = new Endpoint("127.0.0.1", 1);
 
-        monitor.started(a.endpoint());
-        monitor.started(a.endpoint());
-        monitor.finished(a.endpoint());
-        monitor.firstToken(a.endpoint(), 5_000_000);
-        monitor.started(outsider);
-        monitor.finished(outsider);
-        monitor.firstToken(outsider, 1);
+        monitor.begin(a.endpoint());
+        InFlight done = monitor.begin(a.endpoint());
+        done.finished();
+        done.firstToken(5_000_000);
+        InFlight away = monitor.begin(outsider);
+        away.finished();
+        away.firstToken(1);
 
         EndpointLoad load = monitor.state().member(a.endpoint()).load;
         assertThat(load.inFlight()).isEqualTo(1);
         assertThat(load.timeToFirstTokenNanos()).isEqualTo(5_000_000);
-        assertThatThrownBy(() -> monitor.firstToken(a.endpoint(), -1)).hasMessage("nanos: -1 (expected: >= 0)");
+        assertThatThrownBy(() -> done.firstToken(-1)).hasMessage("nanos: -1 (expected: >= 0)");
     }
 
     @Test

@@ -212,7 +212,6 @@ class PickerRoutingIT {
     void saturatedPool_thatQueues_servesEveryRequest() throws Exception {
         List<HttpResponse<String>> answers = singlePool(Map.of());
         assertThat(answers).extracting(HttpResponse::statusCode).containsOnly(200);
-        assertThat(picks().keySet()).isNotEmpty();
         String metrics = mesh.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter.adminPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).containsPattern("aimesh_filter_picks_total\\{endpoint=\"\",outcome=\"queued\",pool=\"single-queue\"} [1-9]");

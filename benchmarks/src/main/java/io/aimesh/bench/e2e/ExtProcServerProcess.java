@@ -40,7 +40,7 @@ final class ExtProcServerProcess implements AutoCloseable {
      */
     static ExtProcServerProcess filter(Path log, int xdsPort, int grpcPort, int adminPort, List<String> jvmArgs)
             throws IOException, InterruptedException {
-        ExtProcServerProcess filter = start(log, jvmArgs, FilterMain.class,
+        ExtProcServerProcess filter = start(log, jvmArgs, grpcPort, FilterMain.class,
                 "127.0.0.1:" + xdsPort, Integer.toString(grpcPort), Integer.toString(adminPort));
         try {
             filter.awaitReady(URI.create("http://127.0.0.1:" + adminPort + "/readyz"), Duration.ofSeconds(60));
@@ -53,7 +53,7 @@ final class ExtProcServerProcess implements AutoCloseable {
 
     /** Starts the no-op ext_proc server and waits until its port accepts connections. */
     static ExtProcServerProcess noop(Path log, int grpcPort, List<String> jvmArgs) throws IOException, InterruptedException {
-        ExtProcServerProcess noop = start(log, jvmArgs, NoopExtProcMain.class, Integer.toString(grpcPort));
+        ExtProcServerProcess noop = start(log, jvmArgs, grpcPort, NoopExtProcMain.class, Integer.toString(grpcPort));
         try {
             noop.awaitReady(null, Duration.ofSeconds(60));
             return noop;
@@ -63,14 +63,15 @@ final class ExtProcServerProcess implements AutoCloseable {
         }
     }
 
-    private static ExtProcServerProcess start(Path log, List<String> jvmArgs, Class<?> main, String... args) throws IOException {
+    private static ExtProcServerProcess start(Path log, List<String> jvmArgs, int grpcPort, Class<?> main, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        return new ExtProcServerProcess(process, Integer.parseInt(args[args.length == 1 ? 0 : 1]), log);
+        return new ExtProcServerProcess(process, grpcPort, log);
     }
 
     int grpcPort() {

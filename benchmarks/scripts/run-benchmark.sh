@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the benchmarks offline, makes sure Envoy is there, and runs one benchmark's main class:
+#   run-benchmark.sh HEAP MAIN_CLASS [ARGS...]     e.g. run-benchmark.sh 1g io.aimesh.bench.e2e.FilterOverheadBenchmark
+# The heap is fixed and pre-touched, so no resizing happens inside a measurement.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+heap="$1"
+main="$2"
+shift 2
+
+AIMESH_ENVOY="$("$root/benchmarks/scripts/install-envoy.sh")"
+export AIMESH_ENVOY
+mvn -B -o -q -pl benchmarks -am install -DskipTests
+exec java "-Xms$heap" "-Xmx$heap" -XX:+AlwaysPreTouch \
+  -cp "benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+  "$main" "$@"
