@@ -57,7 +57,7 @@ class CliTest {
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err().lines()).containsExactly(
                 dir.resolve("bad.yaml") + ":5:14: InferencePool/p spec.endpoints: expected at least 1 item(s), got 0",
-                dir.resolve("bad.yaml") + ":6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing)",
+                dir.resolve("bad.yaml") + ":6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing, dedicatedTo)",
                 "2 error(s) in " + dir);
     }
 

@@ -22,7 +22,8 @@ import java.util.random.RandomGenerator;
  *   <li>Unhealthy endpoints are dropped; if none is left the answer is {@link Pick#NONE_HEALTHY}.
  *   <li>Saturated endpoints are dropped: those whose fresh metrics show more than
  *       {@link Thresholds#maxQueue()} waiting or more than {@link Thresholds#maxKvCacheUsage()} of the
- *       KV cache in use (the Inference Extension's saturation detector uses the same two signals, but
+ *       KV cache in use, and those with {@link Thresholds#maxInFlight()} requests in flight when it is
+ *       set (the Inference Extension's saturation detector uses the first two signals, but
  *       also counts stale metrics as saturated; here they are unknown, and the filter's in-flight
  *       counts take over). If none is left the answer is {@link Pick#SATURATED}: sending more would
  *       only queue it behind others on a GPU, and the filter's policy can queue or shed it instead.
@@ -236,7 +237,7 @@ public final class Picker {
                 summary.kvSum += kv;
                 summary.kvKnown++;
             }
-            if (!saturated(waiting, kv)) {
+            if (!saturated(waiting, kv, flying)) {
                 summary.open++;
             }
         }
@@ -251,7 +252,7 @@ public final class Picker {
         }
         double waiting = waiting(pool, state, now);
         double kv = kvCacheUsage(pool, state, now);
-        if (saturated(waiting, kv)) {
+        if (saturated(waiting, kv, inFlight)) {
             return Double.POSITIVE_INFINITY;
         }
         double cost = weights.queue() * (Double.isNaN(waiting) ? summary.meanQueue() : queueTerm(waiting))
@@ -287,8 +288,9 @@ public final class Picker {
         throw new AssertionError("no endpoint within " + tieEpsilon + " of the best cost " + best);
     }
 
-    private boolean saturated(double waiting, double kv) {
-        return waiting > thresholds.maxQueue() || kv > thresholds.maxKvCacheUsage();
+    private boolean saturated(double waiting, double kv, long inFlight) {
+        return waiting > thresholds.maxQueue() || kv > thresholds.maxKvCacheUsage()
+                || (thresholds.maxInFlight() > 0 && inFlight >= thresholds.maxInFlight());
     }
 
     private double queueTerm(double waiting) {

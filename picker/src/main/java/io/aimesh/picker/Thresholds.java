@@ -11,13 +11,22 @@ package io.aimesh.picker;
  * @param affinityMaxQueue an endpoint with more requests waiting than this gets no prefix or LoRA
  *     affinity bonus, {@code >= 0}; while its metrics are stale, one with more than this many
  *     requests in flight beyond the least busy healthy endpoint gets none either
+ * @param maxInFlight an endpoint with this many requests in flight from this picker is saturated,
+ *     whatever its metrics say; {@code 0} for no such limit. The one saturation signal with no scrape
+ *     lag: set to the server's batch size, requests wait in the filter (where priorities and fair
+ *     share order them) instead of in the server's queue
  */
-public record Thresholds(int maxQueue, double maxKvCacheUsage, int affinityMaxQueue) {
+public record Thresholds(int maxQueue, double maxKvCacheUsage, int affinityMaxQueue, int maxInFlight) {
     /**
      * Queue 5 and KV cache 0.8, the saturation detector defaults of the Gateway API Inference
      * Extension; affinity up to 2 waiting.
      */
     public static final Thresholds DEFAULT = new Thresholds(5, 0.8, 2);
+
+    /** Thresholds with no in-flight limit. */
+    public Thresholds(int maxQueue, double maxKvCacheUsage, int affinityMaxQueue) {
+        this(maxQueue, maxKvCacheUsage, affinityMaxQueue, 0);
+    }
 
     public Thresholds {
         if (maxQueue < 1) {
@@ -28,6 +37,9 @@ public record Thresholds(int maxQueue, double maxKvCacheUsage, int affinityMaxQu
         }
         if (affinityMaxQueue < 0) {
             throw new IllegalArgumentException("affinityMaxQueue: " + affinityMaxQueue + " (expected: >= 0)");
+        }
+        if (maxInFlight < 0) {
+            throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 0)");
         }
     }
 }

@@ -13,17 +13,18 @@ import java.time.Duration;
  * @param scorers how much each signal counts in the picker's choice
  * @param maxQueue an endpoint with more requests waiting than this is saturated
  * @param maxKvCachePercent an endpoint using more of its KV cache than this is saturated (100: never on the KV cache)
+ * @param maxInFlight an endpoint with this many requests in flight from one filter replica is saturated; 0 for no limit
  * @param retryAfter what a request refused because the whole pool is saturated is told to wait
  * @param queueWhenSaturated whether such a request first waits in the ai-filter (picker pools)
  * @param queueSize how many requests may wait per pool and filter replica
  * @param queueTimeout how long one may wait before it is refused
  */
 public record Balancing(Mode mode, String metricsPath, Duration metricsInterval, Scorers scorers, int maxQueue,
-                        int maxKvCachePercent, Duration retryAfter, boolean queueWhenSaturated, int queueSize,
+                        int maxKvCachePercent, int maxInFlight, Duration retryAfter, boolean queueWhenSaturated, int queueSize,
                         Duration queueTimeout) {
     /** Envoy's round robin over the pool, the behaviour without a {@code balancing} section. */
     public static final Balancing DEFAULT = new Balancing(Mode.ROUND_ROBIN, "/metrics", Duration.ofMillis(200),
-            Scorers.DEFAULT, 5, 80, Duration.ofSeconds(1), false, 100, Duration.ofSeconds(5));
+            Scorers.DEFAULT, 5, 80, 0, Duration.ofSeconds(1), false, 100, Duration.ofSeconds(5));
 
     public Balancing {
         requireNonNull(mode, "mode");

@@ -9,7 +9,7 @@ import java.util.Map;
  * {@link Shape}, and it remembers where it came from so later, cross-resource checks can
  * still point at the line that is wrong.
  *
- * <p>{@code value} is a {@link String}, {@link Long}, {@link Duration}, {@code List<Checked>}
+ * <p>{@code value} is a {@link String}, {@link Long}, {@link Boolean}, {@link Duration}, {@code List<Checked>}
  * or {@code Map<String, Checked>} (in file order).
  */
 record Checked(Location location, String path, Object value) {
@@ -26,6 +26,11 @@ record Checked(Location location, String path, Object value) {
     long integer(String key, long defaultValue) {
         Checked c = get(key);
         return c == null ? defaultValue : (Long) c.value;
+    }
+
+    boolean bool(String key, boolean defaultValue) {
+        Checked c = get(key);
+        return c == null ? defaultValue : (Boolean) c.value;
     }
 
     Duration duration(String key, Duration defaultValue) {

@@ -2,14 +2,53 @@ package io.aimesh.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
+import java.util.List;
+
 /**
  * Data-plane settings: at most one per policy set.
  *
  * @param name the gateway's {@code metadata.name}
  * @param filter the ai-filter in the request path, or {@code null} for none
+ * @param identity how requests are identified
  */
-public record Gateway(String name, FilterSettings filter) {
+public record Gateway(String name, FilterSettings filter, Identity identity) {
     public Gateway {
         requireNonNull(name, "name");
+        requireNonNull(identity, "identity");
+    }
+
+    /**
+     * @param jwt the JWTs Envoy verifies, or {@code null} for none
+     * @param trustedHop whether the hop before Envoy is trusted to set tenant headers
+     */
+    public record Identity(Jwt jwt, boolean trustedHop) {
+        /** No JWTs, no trusted hop. */
+        public static final Identity NONE = new Identity(null, false);
+    }
+
+    /**
+     * JWT verification by Envoy's {@code jwt_authn} filter.
+     *
+     * @param issuer the required {@code iss}
+     * @param audiences accepted {@code aud} values; empty accepts any
+     * @param jwksFile the JWKS file Envoy reads, or {@code null}
+     * @param jwks the inline JWKS, or {@code null}; exactly one of the two is set
+     * @param tenantClaim the claim (a dotted path into the payload) naming the tenant
+     * @param header the header the token comes in; {@code authorization} means {@code Bearer <token>}
+     * @param clockSkew allowed clock difference for {@code exp} and {@code nbf}
+     */
+    public record Jwt(String issuer, List<String> audiences, String jwksFile, String jwks, String tenantClaim, String header,
+                      Duration clockSkew) {
+        public Jwt {
+            requireNonNull(issuer, "issuer");
+            audiences = List.copyOf(audiences);
+            if ((jwksFile == null) == (jwks == null)) {
+                throw new IllegalArgumentException("exactly one of jwksFile and jwks is required");
+            }
+            requireNonNull(tenantClaim, "tenantClaim");
+            requireNonNull(header, "header");
+            requireNonNull(clockSkew, "clockSkew");
+        }
     }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A set of model-server endpoints that serve one model version.
@@ -12,8 +13,10 @@ import java.util.List;
  * @param endpoints at least one endpoint, no duplicates
  * @param connectTimeout how long Envoy waits to connect to an endpoint
  * @param balancing how requests are spread over the endpoints
+ * @param dedicatedTenants the tenants the pool is reserved for ({@code dedicatedTo}, tiers resolved); empty when shared
  */
-public record InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout, Balancing balancing) {
+public record InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout, Balancing balancing,
+                            Set<String> dedicatedTenants) {
     public InferencePool {
         requireNonNull(name, "name");
         endpoints = List.copyOf(endpoints);
@@ -22,10 +25,16 @@ public record InferencePool(String name, List<Endpoint> endpoints, Duration conn
         }
         requireNonNull(connectTimeout, "connectTimeout");
         requireNonNull(balancing, "balancing");
+        dedicatedTenants = Set.copyOf(dedicatedTenants);
+    }
+
+    /** Whether the pool is reserved for some tenants. */
+    public boolean dedicated() {
+        return !dedicatedTenants.isEmpty();
     }
 
     /** A pool balanced the default way (Envoy's round robin). */
     public InferencePool(String name, List<Endpoint> endpoints, Duration connectTimeout) {
-        this(name, endpoints, connectTimeout, Balancing.DEFAULT);
+        this(name, endpoints, connectTimeout, Balancing.DEFAULT, Set.of());
     }
 }

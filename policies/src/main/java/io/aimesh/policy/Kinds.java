@@ -3,6 +3,7 @@ package io.aimesh.policy;
 import static io.aimesh.policy.Shape.Field.optional;
 import static io.aimesh.policy.Shape.Field.required;
 
+import io.aimesh.policy.Shape.Bool;
 import io.aimesh.policy.Shape.Dur;
 import io.aimesh.policy.Shape.Int;
 import io.aimesh.policy.Shape.ListOf;
@@ -32,7 +33,11 @@ final class Kinds {
     static final Str SHA256 = Str.secret("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits");
 
     static final Obj METADATA = new Obj("Identifies the resource.", List.of(
-            required("name", NAME, "Unique among resources of the same kind; at most 63 characters."),
+            required("name", NAME, "Unique among resources of the same kind, in every namespace; at most 63 characters."),
+            optional("namespace", NAME, null,
+                    "The config scope: the control plane sends a node only the resources of its own namespace "
+                            + "(node metadata `aimesh.io/namespace`, else Istio's `NAMESPACE`). References stay "
+                            + "within a namespace. Without it, the default scope of nodes that name none."),
             optional("labels", new MapOf(Str.any()), null, "Free-form labels.")));
 
     static final Obj SCORERS = new Obj("How much each signal counts when the picker chooses an endpoint; 0 turns one off.",
@@ -60,8 +65,13 @@ final class Kinds {
             optional("maxQueue", new Int(1, 100_000), "5", "An endpoint with more requests waiting is saturated."),
             optional("maxKvCachePercent", new Int(1, 100), "80",
                     "An endpoint using more of its KV cache is saturated; 100 never saturates on the KV cache."),
+            optional("maxInFlight", new Int(0, 100_000), "0",
+                    "An endpoint with this many requests in flight from one ai-filter replica is saturated; 0 for no "
+                            + "such limit. Unlike the scraped queue it is exact at once: set it to the server's batch "
+                            + "size (vLLM's max_num_seqs) divided by the filter replicas, and requests wait in the "
+                            + "filter, in priority and fair-share order, rather than in the server's queue."),
             optional("retryAfter", new Dur(Duration.ofSeconds(1), Duration.ofMinutes(10)), "1s",
-                    "When every endpoint is saturated the request is refused with 503 and this retry-after."),
+                    "When every endpoint is saturated the request is refused with 429 and this retry-after."),
             optional("whenSaturated", new OneOf(List.of("reject", "queue")), "reject",
                     "When every endpoint of a picker pool is saturated: `reject` at once, or `queue` in the ai-filter "
                             + "until an endpoint has room (refused when the queue is full or the wait too long)."),
@@ -69,12 +79,21 @@ final class Kinds {
             optional("queueTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(10)), "5s",
                     "How long a request may wait for an endpoint before it is refused.")));
 
+    static final Obj DEDICATED_TO = new Obj("The tenants a pool is reserved for: theirs alone, and they go only there.",
+            List.of(
+                    optional("tenants", new ListOf(NAME, 1), null, "Tenant names."),
+                    optional("tiers", new ListOf(NAME, 1), null, "Tenant tiers: every tenant whose `tier` is listed.")));
+
     static final Obj INFERENCE_POOL_SPEC = new Obj("A set of model-server endpoints serving one model version.", List.of(
             required("endpoints", new ListOf(HOST_PORT, 1),
                     "Static endpoints as host:port. A host that is not an IP address is resolved by the control plane."),
             optional("connectTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(1)), "2s",
                     "How long Envoy waits to connect to an endpoint."),
-            optional("balancing", BALANCING, null, "How requests are spread over the endpoints; Envoy's round robin without it.")));
+            optional("balancing", BALANCING, null, "How requests are spread over the endpoints; Envoy's round robin without it."),
+            optional("dedicatedTo", DEDICATED_TO, null,
+                    "Reserves the pool for some tenants: no other tenant's request is routed to it, and a request of "
+                            + "theirs for a model this pool serves goes to it (or another of their dedicated pools) only. "
+                            + "Needs the ai-filter (a Gateway with spec.filter).")));
 
     static final Obj MODEL_VERSION = new Obj("One version of the model.", List.of(
             required("name", NAME, "The version's name, unique in the route."),
@@ -107,7 +126,10 @@ final class Kinds {
 
     static final Obj IDENTITY = new Obj("How requests from this tenant are recognised; at least one way.", List.of(
             optional("apiKeys", new ListOf(API_KEY, 1), null, "API keys of this tenant."),
-            optional("header", HEADER_MATCH, null, "A header set by a trusted gateway.")));
+            optional("jwtClaim", Str.matching("[^\\s]{1,256}", "1 to 256 characters, no whitespace"), null,
+                    "The value of the Gateway's `identity.jwt.tenantClaim` in this tenant's verified JWTs."),
+            optional("header", HEADER_MATCH, null,
+                    "A header set by a trusted gateway; honoured only when the Gateway says `identity.trustedHop: true`.")));
 
     static final Obj COST_WEIGHTS = new Obj("Cost of one token of each kind, for `count: weighted`.", List.of(
             required("input", new Int(0, 1_000), "Cost of one input (prompt) token."),
@@ -129,12 +151,19 @@ final class Kinds {
             optional("weights", COST_WEIGHTS, null, "Per-token costs; required with `count: weighted`."),
             optional("burst", new Int(0, MAX_BUDGET), "0", "Extra tokens allowed above the steady rate.")));
 
+    static final OneOf PRIORITY = new OneOf(List.of("critical", "standard", "sheddable"));
+
     static final Obj TENANT_SPEC = new Obj("A tenant: identity, allowed models, priority and limits.", List.of(
             required("identity", IDENTITY, "How the tenant is recognised."),
             optional("allowedModels", new ListOf(MODEL_NAME, 1), "[\"*\"]",
                     "Model names the tenant may use; `*` allows every model."),
-            optional("priority", new OneOf(List.of("critical", "standard", "sheddable")), "standard",
+            optional("priority", PRIORITY, "standard",
                     "Priority class: when a pool saturates, sheddable is refused first, critical last."),
+            optional("modelPriorities", new MapOf(PRIORITY), "{}",
+                    "Priority classes for some models (model name to class), over `priority`."),
+            optional("share", new Int(1, 1_000), "1",
+                    "Weight in the fair share among tenants of equal priority waiting for a saturated pool."),
+            optional("tier", NAME, null, "A tier name, for pools dedicated to a tier."),
             optional("limits", new ListOf(TOKEN_LIMIT, 0), "[]", "Token limits."),
             optional("requestsPerMinute", new Int(0, MAX_BUDGET), "0", "Request limit per minute; 0 for none.")));
 
@@ -151,9 +180,34 @@ final class Kinds {
                     "A stream that runs past its tenant's token budget: `finish` lets it end (the excess is "
                             + "charged), `cut` ends it at the limit.")));
 
+    static final Obj JWT = new Obj("JSON Web Tokens that Envoy verifies (its jwt_authn filter) before the ai-filter reads them.",
+            List.of(
+                    required("issuer", Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"),
+                            "The `iss` a token must carry."),
+                    optional("audiences", new ListOf(Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"), 1),
+                            null, "Accepted `aud` values; any audience when absent."),
+                    optional("jwksFile", Str.matching("/.{1,4095}", "an absolute path"), null,
+                            "The issuer's public keys (a JWKS document), read by Envoy from this file."),
+                    optional("jwks", Str.matching("(?s)\\s*\\{.*", "a JSON object"), null,
+                            "The issuer's public keys, as an inline JWKS document. One of `jwksFile` or `jwks`."),
+                    optional("tenantClaim", Str.matching("[A-Za-z0-9_:/-]+(\\.[A-Za-z0-9_:/-]+)*", "a claim name, or a dotted path"),
+                            "sub", "The claim whose value names the tenant (a Tenant's `identity.jwtClaim`)."),
+                    optional("header", HEADER_NAME, "authorization",
+                            "Where the token is sent; in `authorization` as `Bearer <token>`. With JWTs there, API "
+                                    + "keys cannot share that header."),
+                    optional("clockSkew", new Dur(Duration.ZERO, Duration.ofMinutes(10)), "60s",
+                            "Allowed clock difference when checking `exp` and `nbf`.")));
+
+    static final Obj GATEWAY_IDENTITY = new Obj("How the data plane establishes who sent a request.", List.of(
+            optional("jwt", JWT, null, "Verified JWTs name the tenant."),
+            optional("trustedHop", new Bool(), "false",
+                    "Whether the hop before Envoy is a trusted gateway whose tenant headers (Tenants' "
+                            + "`identity.header`) are honoured. When false, such headers are removed from every request.")));
+
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per policy set.", List.of(
             optional("filter", FILTER_SETTINGS, null,
-                    "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone.")));
+                    "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone."),
+            optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted.")));
 
     /** Each kind's {@code spec} shape, in the order the documentation lists them. */
     static final Map<String, Obj> SPECS = orderedSpecs();

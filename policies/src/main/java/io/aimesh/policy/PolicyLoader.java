@@ -71,7 +71,7 @@ public final class PolicyLoader {
                     binder.bind(checked);
                 } else {
                     binder.declareInvalid(peek(document, "kind", null), peek(document, "metadata", "name"),
-                            peek(document, "spec", "model"));
+                            peek(document, "metadata", "namespace"), peek(document, "spec", "model"));
                 }
             }
         }

@@ -59,6 +59,9 @@ public final class PolicySchema {
             return "{\"type\": \"integer\", \"minimum\": " + range.min()
                     + (range.max() == Long.MAX_VALUE ? "" : ", \"maximum\": " + range.max()) + "}";
         }
+        if (shape instanceof Shape.Bool) {
+            return "{\"type\": \"boolean\"}";
+        }
         if (shape instanceof Shape.OneOf oneOf) {
             return "{\"enum\": " + array(oneOf.values()) + "}";
         }

@@ -6,16 +6,24 @@ import java.util.Map;
 
 /**
  * A complete, validated set of policies: every reference resolves and every invariant holds.
- * Immutable and safe to share between threads.
+ * Resources may be in namespaces, the config scopes of the nodes: {@link #scope} is the set of
+ * one namespace, which references nothing outside it. Immutable and safe to share between threads.
  */
 public final class PolicySet {
+    /** The namespace of resources that name none. */
+    public static final String DEFAULT_NAMESPACE = "";
+
     private final Map<String, InferencePool> pools;
     private final Map<String, ModelRoute> routes;
     private final Map<String, Tenant> tenants;
-    private final Gateway gateway;
+    private final Map<String, Gateway> gateways;
+    /** Kind/name to namespace. */
+    private final Map<String, String> namespaces;
 
-    PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants, Gateway gateway) {
-        this.gateway = gateway;
+    PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants, Map<String, Gateway> gateways,
+              Map<String, String> namespaces) {
+        this.gateways = Map.copyOf(gateways);
+        this.namespaces = Map.copyOf(namespaces);
         this.pools = index(pools, InferencePool::name);
         this.routes = index(routes, ModelRoute::name);
         this.tenants = index(tenants, Tenant::name);
@@ -23,7 +31,33 @@ public final class PolicySet {
 
     /** An empty set, the state before any policy has loaded. */
     public static PolicySet empty() {
-        return new PolicySet(List.of(), List.of(), List.of(), null);
+        return new PolicySet(List.of(), List.of(), List.of(), Map.of(), Map.of());
+    }
+
+    /** The namespaces in use, sorted; just the default one when no resource names a namespace. */
+    public java.util.SortedSet<String> namespaces() {
+        java.util.SortedSet<String> used = new java.util.TreeSet<>(namespaces.values());
+        if (used.isEmpty()) {
+            used.add(DEFAULT_NAMESPACE);
+        }
+        return java.util.Collections.unmodifiableSortedSet(used);
+    }
+
+    /** The resources of {@code namespace} alone, with its Gateway. */
+    public PolicySet scope(String namespace) {
+        java.util.function.Predicate<String> in = resource -> namespaces.getOrDefault(resource, DEFAULT_NAMESPACE).equals(namespace);
+        Map<String, String> scoped = new java.util.HashMap<>();
+        namespaces.forEach((resource, ns) -> {
+            if (ns.equals(namespace)) {
+                scoped.put(resource, ns);
+            }
+        });
+        Gateway gateway = gateways.get(namespace);
+        return new PolicySet(
+                this.pools.values().stream().filter(p -> in.test(Kinds.INFERENCE_POOL + "/" + p.name())).toList(),
+                this.routes.values().stream().filter(r -> in.test(Kinds.MODEL_ROUTE + "/" + r.name())).toList(),
+                this.tenants.values().stream().filter(t -> in.test(Kinds.TENANT + "/" + t.name())).toList(),
+                gateway == null ? Map.of() : Map.of(namespace, gateway), scoped);
     }
 
     public List<InferencePool> pools() {
@@ -38,8 +72,15 @@ public final class PolicySet {
         return List.copyOf(tenants.values());
     }
 
-    /** The data-plane settings, or {@code null} when no Gateway is defined. */
+    /**
+     * The data-plane settings, or {@code null} when no Gateway is defined: of the default namespace,
+     * or of the only namespace with a Gateway (as in a {@link #scope}).
+     */
     public Gateway gateway() {
+        Gateway gateway = gateways.get(DEFAULT_NAMESPACE);
+        if (gateway == null && gateways.size() == 1) {
+            return gateways.values().iterator().next();
+        }
         return gateway;
     }
 
@@ -51,7 +92,8 @@ public final class PolicySet {
     @Override
     public String toString() {
         return pools.size() + " InferencePool, " + routes.size() + " ModelRoute, " + tenants.size() + " Tenant"
-                + (gateway == null ? "" : ", 1 Gateway");
+                + (gateways.isEmpty() ? "" : ", " + gateways.size() + " Gateway")
+                + (namespaces().size() > 1 ? " in " + namespaces().size() + " namespaces" : "");
     }
 
     private static <T> Map<String, T> index(List<T> items, java.util.function.Function<T, String> name) {

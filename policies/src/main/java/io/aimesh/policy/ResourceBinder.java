@@ -16,18 +16,23 @@ import java.util.Set;
  */
 final class ResourceBinder {
     private final List<PolicyError> errors;
+    /** The namespace of the resource being bound. */
+    private String namespace = "";
     private final Map<String, Map<String, Checked>> seen = new HashMap<>();
     private final List<Bound<InferencePool>> pools = new ArrayList<>();
     private final List<Bound<ModelRoute>> routes = new ArrayList<>();
     private final List<Bound<Tenant>> tenants = new ArrayList<>();
-    private Bound<Gateway> gateway;
-    /** Every pool name, and the models of routes with errors: a reference to a resource with errors is not reported again. */
-    private final Set<String> poolNames = new HashSet<>();
+    /** The Gateway of each namespace. */
+    private final Map<String, Bound<Gateway>> gateways = new HashMap<>();
+    /** Every pool name with its namespace, and the models of routes with errors (as namespace/model): a reference to a resource with errors is not reported again. */
+    private final Map<String, String> poolNamespaces = new HashMap<>();
     private final Set<String> invalidModels = new HashSet<>();
+    /** Each resource's namespace, by kind/name; "" for the default. */
+    private final Map<String, String> namespaces = new HashMap<>();
     /** Each tenant identity (API key digest or header match) to the tenant that claimed it first, with its location. */
     private final Map<String, String> identities = new HashMap<>();
 
-    private record Bound<T>(T value, Checked spec, String resource) {
+    private record Bound<T>(T value, Checked spec, String resource, String namespace) {
     }
 
     ResourceBinder(List<PolicyError> errors) {
@@ -39,17 +44,19 @@ final class ResourceBinder {
         Checked metadata = document.get("metadata");
         String name = metadata.string("name", null);
         String resource = kind + '/' + name;
+        namespace = metadata.string("namespace", "");
         Checked first = seen.computeIfAbsent(kind, k -> new HashMap<>()).putIfAbsent(name, metadata.get("name"));
         if (first != null) {
             error(metadata.get("name"), resource, "duplicate " + kind + " name '" + name + "' (first defined at "
                     + first.location() + ")");
             return;
         }
+        namespaces.put(resource, namespace);
         Checked spec = document.get("spec");
         switch (kind) {
             case Kinds.INFERENCE_POOL -> {
-                poolNames.add(name);
-                pools.add(new Bound<>(pool(name, spec, resource), spec, resource));
+                poolNamespaces.put(name, namespace);
+                pools.add(new Bound<>(pool(name, spec, resource), spec, resource, namespace));
             }
             case Kinds.MODEL_ROUTE -> bindRoute(name, spec, resource);
             case Kinds.TENANT -> bindTenant(name, spec, resource);
@@ -62,27 +69,32 @@ final class ResourceBinder {
      * Records what is known of a resource that failed its shape check, {@code null} for what is not,
      * so a reference to it is not reported as unknown on top of its own errors.
      */
-    void declareInvalid(String kind, String name, String model) {
+    void declareInvalid(String kind, String name, String namespace, String model) {
+        String ns = namespace == null ? "" : namespace;
         if (Kinds.INFERENCE_POOL.equals(kind) && name != null) {
-            poolNames.add(name);
+            poolNamespaces.put(name, ns);
         } else if (Kinds.MODEL_ROUTE.equals(kind) && model != null) {
-            invalidModels.add(model);
+            invalidModels.add(ns + "/" + model);
         }
     }
 
     /** Checks references between resources and returns the set (meaningful only when no errors were added). */
     PolicySet link() {
-        Map<String, Bound<ModelRoute>> models = new HashMap<>();
+        Map<String, Bound<ModelRoute>> models = new HashMap<>(); // by namespace/model
         for (Bound<ModelRoute> route : routes) {
             List<Checked> versions = route.spec().list("versions");
             for (int i = 0; i < versions.size(); i++) {
                 String pool = versions.get(i).string("pool", null);
-                if (!poolNames.contains(pool)) {
+                String poolNamespace = poolNamespaces.get(pool);
+                if (poolNamespace == null) {
                     error(versions.get(i).get("pool"), route.resource(),
-                            "unknown InferencePool '" + pool + "'" + known(" (defined pools: ", poolNames));
+                            "unknown InferencePool '" + pool + "'" + known(" (defined pools: ", poolNamespaces.keySet()));
+                } else if (!poolNamespace.equals(route.namespace())) {
+                    error(versions.get(i).get("pool"), route.resource(), "InferencePool '" + pool + "' is in "
+                            + describe(poolNamespace) + ", not " + describe(route.namespace()) + " (references stay within a namespace)");
                 }
             }
-            Bound<ModelRoute> other = models.putIfAbsent(route.value().model(), route);
+            Bound<ModelRoute> other = models.putIfAbsent(route.namespace() + "/" + route.value().model(), route);
             if (other != null) {
                 error(route.spec().get("model"), route.resource(), "model '" + route.value().model() + "' is already routed by "
                         + other.resource() + " (at " + other.spec().get("model").location() + ")");
@@ -95,19 +107,113 @@ final class ResourceBinder {
             tenant.spec().list("limits").forEach(limit -> named.addAll(limit.list("models")));
             for (Checked item : named) {
                 String model = (String) item.value();
-                if (!model.equals("*") && !routed.contains(model)) {
-                    error(item, tenant.resource(), "unknown model '" + model + "'" + known(" (routed models: ", models.keySet()));
+                if (!model.equals("*") && !routed.contains(tenant.namespace() + "/" + model)) {
+                    error(item, tenant.resource(), "unknown model '" + model + "'" + known(" (routed models: ",
+                            modelsIn(models, tenant.namespace())));
                 }
             }
         }
-        boolean filtered = gateway != null && gateway.value().filter() != null;
+        List<Bound<InferencePool>> linked = new ArrayList<>();
         for (Bound<InferencePool> pool : pools) {
+            Bound<Gateway> gateway = gateways.get(pool.namespace());
+            boolean filtered = gateway != null && gateway.value().filter() != null;
             if (!filtered && pool.value() != null && pool.value().balancing().mode() == Balancing.Mode.PICKER) {
                 error(pool.spec().get("balancing").get("mode"), pool.resource(),
                         "mode 'picker' needs the ai-filter in the request path (a Gateway with spec.filter)");
             }
+            linked.add(dedicate(pool, filtered));
         }
-        return new PolicySet(values(pools), values(routes), values(tenants), gateway == null ? null : gateway.value());
+        checkIdentities();
+        for (Bound<Tenant> tenant : tenants) {
+            Checked priorities = tenant.spec().get("modelPriorities");
+            if (priorities != null) {
+                priorities.map().forEach((model, at) -> {
+                    if (!routed.contains(tenant.namespace() + "/" + model)) {
+                        error(at, tenant.resource(), "unknown model '" + model + "'"
+                                + known(" (routed models: ", modelsIn(models, tenant.namespace())));
+                    }
+                });
+            }
+        }
+        Map<String, Gateway> byNamespace = new HashMap<>();
+        gateways.forEach((ns, gateway) -> byNamespace.put(ns, gateway.value()));
+        return new PolicySet(values(linked), values(routes), values(tenants), byNamespace, namespaces);
+    }
+
+    private static Set<String> modelsIn(Map<String, Bound<ModelRoute>> models, String namespace) {
+        Set<String> names = new HashSet<>();
+        models.forEach((key, route) -> {
+            if (route.namespace().equals(namespace)) {
+                names.add(route.value().model());
+            }
+        });
+        return names;
+    }
+
+    private static String describe(String namespace) {
+        return namespace.isEmpty() ? "the default namespace" : "namespace '" + namespace + "'";
+    }
+
+    /** Resolves a pool's {@code dedicatedTo} (tenant names and tiers) into the tenants it is reserved for. */
+    private Bound<InferencePool> dedicate(Bound<InferencePool> pool, boolean filtered) {
+        Checked dedicatedTo = pool.spec().get("dedicatedTo");
+        if (dedicatedTo == null || pool.value() == null) {
+            return pool;
+        }
+        if (!filtered) {
+            error(dedicatedTo, pool.resource(), "a dedicated pool needs the ai-filter in the request path (a Gateway with spec.filter)");
+        }
+        Map<String, Tenant> byName = new HashMap<>();
+        Map<String, List<String>> byTier = new HashMap<>();
+        for (Bound<Tenant> tenant : tenants) {
+            if (!tenant.namespace().equals(pool.namespace())) {
+                continue; // references stay within a namespace
+            }
+            byName.put(tenant.value().name(), tenant.value());
+            if (tenant.value().tier() != null) {
+                byTier.computeIfAbsent(tenant.value().tier(), t -> new ArrayList<>()).add(tenant.value().name());
+            }
+        }
+        Set<String> reserved = new HashSet<>();
+        for (Checked item : dedicatedTo.list("tenants")) {
+            String name = (String) item.value();
+            if (byName.containsKey(name)) {
+                reserved.add(name);
+            } else {
+                error(item, pool.resource(), "unknown Tenant '" + name + "'" + known(" (defined tenants: ", byName.keySet()));
+            }
+        }
+        for (Checked item : dedicatedTo.list("tiers")) {
+            String tier = (String) item.value();
+            if (byTier.containsKey(tier)) {
+                reserved.addAll(byTier.get(tier));
+            } else {
+                error(item, pool.resource(), "no Tenant has tier '" + tier + "'" + known(" (tiers: ", byTier.keySet()));
+            }
+        }
+        if (dedicatedTo.get("tenants") == null && dedicatedTo.get("tiers") == null) {
+            error(dedicatedTo, pool.resource(), "dedicatedTo needs 'tenants' or 'tiers'");
+        }
+        InferencePool p = pool.value();
+        return new Bound<>(new InferencePool(p.name(), p.endpoints(), p.connectTimeout(), p.balancing(), reserved),
+                pool.spec(), pool.resource(), pool.namespace());
+    }
+
+    /** Tenants' JWT and header identities need the Gateway to verify or trust them. */
+    private void checkIdentities() {
+        for (Bound<Tenant> tenant : tenants) {
+            Bound<Gateway> gateway = gateways.get(tenant.namespace());
+            Gateway.Identity identity = gateway == null ? Gateway.Identity.NONE : gateway.value().identity();
+            Checked ways = tenant.spec().get("identity");
+            if (ways.get("jwtClaim") != null && identity.jwt() == null) {
+                error(ways.get("jwtClaim"), tenant.resource(),
+                        "a JWT identity needs a Gateway with spec.identity.jwt (the issuer and keys Envoy verifies tokens with)");
+            }
+            if (ways.get("header") != null && gateway != null && !identity.trustedHop()) {
+                error(ways.get("header"), tenant.resource(), "a header identity is honoured only behind a trusted hop; "
+                        + "set spec.identity.trustedHop: true on " + gateway.resource() + " if the hop before Envoy sets it");
+            }
+        }
     }
 
     private InferencePool pool(String name, Checked spec, String resource) {
@@ -135,7 +241,8 @@ final class ResourceBinder {
         if (endpoints.isEmpty()) {
             return null;
         }
-        return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)), balancing(spec.get("balancing")));
+        return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)), balancing(spec.get("balancing")),
+                Set.of());
     }
 
     private static Balancing balancing(Checked spec) {
@@ -153,7 +260,7 @@ final class ResourceBinder {
         return new Balancing(Balancing.Mode.of(spec.string("mode", d.mode().policyName())),
                 spec.string("metricsPath", d.metricsPath()), spec.duration("metricsInterval", d.metricsInterval()), s,
                 (int) spec.integer("maxQueue", d.maxQueue()), (int) spec.integer("maxKvCachePercent", d.maxKvCachePercent()),
-                spec.duration("retryAfter", d.retryAfter()), spec.string("whenSaturated", "reject").equals("queue"),
+                (int) spec.integer("maxInFlight", d.maxInFlight()), spec.duration("retryAfter", d.retryAfter()), spec.string("whenSaturated", "reject").equals("queue"),
                 (int) spec.integer("queueSize", d.queueSize()), spec.duration("queueTimeout", d.queueTimeout()));
     }
 
@@ -184,12 +291,13 @@ final class ResourceBinder {
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
-                (int) spec.integer("defaultMaxTokens", 1024)), spec, resource));
+                (int) spec.integer("defaultMaxTokens", 1024)), spec, resource, namespace));
     }
 
     private void bindGateway(String name, Checked spec, String resource) {
-        if (gateway != null) {
-            error(spec, resource, "only one Gateway is allowed (another is " + gateway.resource() + ")");
+        Bound<Gateway> other = gateways.get(namespace);
+        if (other != null) {
+            error(spec, resource, "only one Gateway is allowed per namespace (another is " + other.resource() + ")");
             return;
         }
         Checked filter = spec.get("filter");
@@ -209,7 +317,28 @@ final class ResourceBinder {
                     filter.integer("maxRequestBytes", 1 << 20),
                     filter.string("streamOverrun", "finish").equals("cut"));
         }
-        gateway = new Bound<>(new Gateway(name, settings), spec, resource);
+        gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource)), spec, resource,
+                namespace));
+    }
+
+    private Gateway.Identity identity(Checked identity, String resource) {
+        if (identity == null) {
+            return Gateway.Identity.NONE;
+        }
+        Checked jwt = identity.get("jwt");
+        Gateway.Jwt verified = null;
+        if (jwt != null) {
+            String file = jwt.string("jwksFile", null);
+            String inline = jwt.string("jwks", null);
+            if ((file == null) == (inline == null)) {
+                error(jwt, resource, "give the issuer's keys as exactly one of 'jwksFile' or 'jwks'");
+            } else {
+                verified = new Gateway.Jwt(jwt.string("issuer", null), jwt.strings("audiences", List.of()), file, inline,
+                        jwt.string("tenantClaim", "sub"), jwt.string("header", "authorization"),
+                        jwt.duration("clockSkew", Duration.ofSeconds(60)));
+            }
+        }
+        return new Gateway.Identity(verified, identity.bool("trustedHop", false));
     }
 
     private void bindTenant(String name, Checked spec, String resource) {
@@ -224,18 +353,31 @@ final class ResourceBinder {
             String match = "header " + header.string("name", null) + ": " + header.string("value", null);
             claim(match, match, header, resource);
         }
-        if (keys.isEmpty() && header == null) {
-            error(identity, resource, "identity needs at least one of 'apiKeys' or 'header'");
+        String jwtClaim = identity.string("jwtClaim", null);
+        if (jwtClaim != null) {
+            claim("jwt " + jwtClaim, "JWT claim value '" + jwtClaim + "'", identity.get("jwtClaim"), resource);
+        }
+        if (keys.isEmpty() && header == null && jwtClaim == null) {
+            error(identity, resource, "identity needs at least one of 'apiKeys', 'jwtClaim' or 'header'");
+        }
+        Map<String, Tenant.Priority> modelPriorities = new HashMap<>();
+        Checked priorities = spec.get("modelPriorities");
+        if (priorities != null) {
+            priorities.map().forEach((model, value) -> modelPriorities.put(model, priority((String) value.value())));
         }
         List<TokenLimit> limits = new ArrayList<>();
         for (Checked limit : spec.list("limits")) {
             limits.add(limit(limit, resource));
         }
-        tenants.add(new Bound<>(new Tenant(name, keys,
+        tenants.add(new Bound<>(new Tenant(name, keys, jwtClaim,
                 header == null ? null : new Tenant.HeaderMatch(header.string("name", null), header.string("value", null)),
-                spec.strings("allowedModels", List.of("*")),
-                Tenant.Priority.valueOf(spec.string("priority", "standard").toUpperCase(Locale.ROOT)),
-                limits, spec.integer("requestsPerMinute", 0)), spec, resource));
+                spec.strings("allowedModels", List.of("*")), priority(spec.string("priority", "standard")), modelPriorities,
+                (int) spec.integer("share", 1), spec.string("tier", null), limits, spec.integer("requestsPerMinute", 0)),
+                spec, resource, namespace));
+    }
+
+    private static Tenant.Priority priority(String name) {
+        return Tenant.Priority.valueOf(name.toUpperCase(Locale.ROOT));
     }
 
     /**

@@ -52,6 +52,14 @@ sealed interface Shape {
         }
     }
 
+    /** {@code true} or {@code false}. */
+    record Bool() implements Shape {
+        @Override
+        public String describe() {
+            return "true or false";
+        }
+    }
+
     /** One of a fixed set of lower-case words. */
     record OneOf(List<String> values) implements Shape {
         @Override

@@ -163,6 +163,12 @@ final class ShapeChecker {
             }
             return new Checked(loc, path, value);
         }
+        if (shape instanceof Shape.Bool) {
+            if (!tag.equals(Tag.BOOL)) {
+                return fail(loc, path, "expected true or false, got " + describeScalar(scalar));
+            }
+            return new Checked(loc, path, Boolean.parseBoolean(text));
+        }
         if (!tag.equals(Tag.STR)) {
             return fail(loc, path, "expected " + shape.describe() + ", got " + describeScalar(scalar) + fixFor(shape, scalar));
         }

@@ -3,6 +3,7 @@ package io.aimesh.policy;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * A tenant: who it is, which models it may use, and its limits. Parsed and validated now;
@@ -10,20 +11,28 @@ import java.util.List;
  *
  * @param name the tenant's {@code metadata.name}
  * @param apiKeySha256 SHA-256 digests (lower-case hex) of the tenant's API keys; keys are never stored in clear
+ * @param jwtClaim the value of the Gateway's tenant claim in this tenant's verified JWTs, or {@code null}
  * @param trustedHeader a header a trusted gateway sets to name this tenant, or {@code null}
  * @param allowedModels model names the tenant may use; {@code "*"} allows all
  * @param priority the tenant's priority class
+ * @param modelPriorities priority classes for some models, over {@code priority}
+ * @param share the tenant's weight in the fair share of a saturated pool, {@code >= 1}
+ * @param tier the tenant's tier, or {@code null}
  * @param limits token limits
  * @param requestsPerMinute request limit, or {@code 0} for none
  */
-public record Tenant(String name, List<String> apiKeySha256, HeaderMatch trustedHeader,
-                     List<String> allowedModels, Priority priority, List<TokenLimit> limits,
-                     long requestsPerMinute) {
+public record Tenant(String name, List<String> apiKeySha256, String jwtClaim, HeaderMatch trustedHeader,
+                     List<String> allowedModels, Priority priority, Map<String, Priority> modelPriorities, int share,
+                     String tier, List<TokenLimit> limits, long requestsPerMinute) {
     public Tenant {
         requireNonNull(name, "name");
         apiKeySha256 = List.copyOf(apiKeySha256);
         allowedModels = List.copyOf(allowedModels);
         requireNonNull(priority, "priority");
+        modelPriorities = Map.copyOf(modelPriorities);
+        if (share < 1) {
+            throw new IllegalArgumentException("share: " + share + " (expected: >= 1)");
+        }
         limits = List.copyOf(limits);
         if (requestsPerMinute < 0) {
             throw new IllegalArgumentException("requestsPerMinute: " + requestsPerMinute + " (expected: >= 0)");

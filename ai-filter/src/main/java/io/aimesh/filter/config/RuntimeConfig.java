@@ -46,39 +46,81 @@ public final class RuntimeConfig {
             return !versions.isEmpty();
         }
 
+        /** As {@link #choose} for a request of no tenant: the version, or {@code null}. */
+        public VersionInfo chooseVersion(java.util.function.Function<String, String> header, double draw) {
+            return choose(header, draw, null).version();
+        }
+
         /**
-         * The version a request goes to: the first override whose header has its value, else a draw
-         * by weight; {@code null} when every weight is 0 and no override applies.
+         * The version a request of {@code tenant} goes to, and the rule that chose it. A tenant with
+         * a dedicated pool of this model goes to its dedicated versions only; every other request to
+         * the shared versions only. Among those: the first override whose header has its value, else
+         * a draw by weight (equal weights among dedicated versions whose weights are all 0). The
+         * version is {@code null} when the weights of the eligible versions are all 0 and no override
+         * applies, or when no version is eligible (the model is served by other tenants' pools only).
          *
          * @param header the request's value of a header, or {@code null}
          * @param draw uniform in {@code [0, 1)}
+         * @param tenant the request's tenant, or {@code null}
          */
-        public VersionInfo chooseVersion(java.util.function.Function<String, String> header, double draw) {
+        public Choice choose(java.util.function.Function<String, String> header, double draw, String tenant) {
+            boolean dedicated = tenant != null && versions.stream().anyMatch(v -> v.dedicatedTenants().contains(tenant));
+            boolean anyEligibleVersion = false;
             for (OverrideInfo override : overrides) {
-                if (override.value().equals(header.apply(override.header()))) {
-                    return override.version();
+                if (override.version().eligible(tenant, dedicated) && override.value().equals(header.apply(override.header()))) {
+                    return new Choice(override.version(), "override " + override.header() + "=" + override.value());
                 }
             }
             long total = 0;
             for (VersionInfo version : versions) {
-                total += version.weight();
-            }
-            if (total == 0) {
-                return null;
-            }
-            long point = (long) (draw * total);
-            for (VersionInfo version : versions) {
-                point -= version.weight();
-                if (point < 0) {
-                    return version;
+                if (version.eligible(tenant, dedicated)) {
+                    anyEligibleVersion = true;
+                    total += version.weight();
                 }
             }
-            return versions.get(versions.size() - 1);
+            if (!anyEligibleVersion) {
+                return new Choice(null, "no-eligible-pool");
+            }
+            boolean equal = total == 0 && dedicated;
+            if (equal) {
+                total = versions.stream().filter(v -> v.eligible(tenant, dedicated)).count();
+            } else if (total == 0) {
+                return new Choice(null, "all-weights-zero");
+            }
+            String rule = dedicated ? "dedicated" : "weight";
+            long point = (long) (draw * total);
+            VersionInfo last = null;
+            for (VersionInfo version : versions) {
+                if (!version.eligible(tenant, dedicated)) {
+                    continue;
+                }
+                last = version;
+                point -= equal ? 1 : version.weight();
+                if (point < 0) {
+                    return new Choice(version, rule);
+                }
+            }
+            return new Choice(last, rule);
         }
     }
 
-    /** A version of a model that the filter routes: the pool that serves it and its weight. */
-    public record VersionInfo(String name, String pool, int weight) {
+    /** A version choice and the rule that made it, for the decision header. */
+    public record Choice(VersionInfo version, String rule) {
+    }
+
+    /**
+     * A version of a model that the filter routes: the pool that serves it, its weight, and the
+     * tenants that pool is reserved for (empty when shared).
+     */
+    public record VersionInfo(String name, String pool, int weight, Set<String> dedicatedTenants) {
+        public VersionInfo {
+            dedicatedTenants = Set.copyOf(dedicatedTenants);
+        }
+
+        /** Whether a request of {@code tenant} may go here; {@code dedicated}: the tenant has a dedicated version of the model. */
+        boolean eligible(String tenant, boolean dedicated) {
+            return dedicated ? dedicatedTenants.contains(tenant) : dedicatedTenants.isEmpty();
+        }
     }
 
     /** Requests with {@code header: value} go to {@code version}. */
@@ -91,12 +133,35 @@ public final class RuntimeConfig {
      * refused with {@code retryAfterSeconds}.
      */
     public record PoolInfo(String name, PoolSetup setup, long retryAfterSeconds, int queueSize, Duration queueTimeout) {
+        /** The pool's slots: its endpoints times their in-flight limit; 0 when they have none. */
+        public int slots() {
+            return setup.thresholds().maxInFlight() * setup.endpoints().size();
+        }
     }
 
-    /** A tenant with the models it may use ({@code null} set means all) and its limits. */
-    public record TenantInfo(String name, Set<String> allowedModels, TenantLimits limits) {
+    /**
+     * A tenant with the models it may use ({@code null} set means all), its limits, its priority
+     * class (per model where set) and its weight in a saturated pool's fair share.
+     */
+    public record TenantInfo(String name, Set<String> allowedModels, TenantLimits limits, Priority priority,
+                             Map<String, Priority> modelPriorities, int share) {
         public boolean allows(String model) {
             return allowedModels == null || allowedModels.contains(model);
+        }
+
+        /** The tenant's priority class for requests to {@code model}. */
+        public Priority priority(String model) {
+            return modelPriorities.getOrDefault(model, priority);
+        }
+    }
+
+    /** Priority classes, most important first: when a pool saturates, the last is refused first. */
+    public enum Priority {
+        CRITICAL, STANDARD, SHEDDABLE;
+
+        /** The name in policies and decisions. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
@@ -106,6 +171,8 @@ public final class RuntimeConfig {
     private final Map<String, ModelInfo> models;
     private final Map<String, PoolInfo> pools;
     private final Map<String, TenantInfo> byKeyDigest;
+    private final Map<String, TenantInfo> byJwtClaim;
+    private final List<String> jwtClaimPath;
     private final Map<String, Map<String, TenantInfo>> byHeader;
     private final boolean identityRequired;
     private final RequestBodyParser parser;
@@ -114,13 +181,15 @@ public final class RuntimeConfig {
     private final long messageTimeoutNanos;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
-                          Map<String, TenantInfo> byKeyDigest,
+                          Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim, List<String> jwtClaimPath,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
                           boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos) {
         this.version = version;
         this.models = models;
         this.pools = pools;
         this.byKeyDigest = byKeyDigest;
+        this.byJwtClaim = byJwtClaim;
+        this.jwtClaimPath = jwtClaimPath;
         this.byHeader = byHeader;
         this.identityRequired = identityRequired;
         this.parser = RequestBodyParser.of((int) Math.min(Integer.MAX_VALUE - 8, maxRequestBytes));
@@ -155,22 +224,32 @@ public final class RuntimeConfig {
             }
         }
         Map<String, TenantInfo> byKey = new HashMap<>();
+        Map<String, TenantInfo> byClaim = new HashMap<>();
         Map<String, Map<String, TenantInfo>> byHeader = new HashMap<>();
         for (Tenant tenant : config.getTenantsList()) {
+            Map<String, Priority> modelPriorities = new HashMap<>();
+            for (Map.Entry<String, io.aimesh.filter.api.Priority> entry : tenant.getModelPrioritiesMap().entrySet()) {
+                modelPriorities.put(entry.getKey(), priority(entry.getValue()));
+            }
             TenantInfo info = new TenantInfo(tenant.getName(),
                     tenant.getAllowedModelsList().contains("*") || tenant.getAllowedModelsCount() == 0
                             ? null : Set.copyOf(tenant.getAllowedModelsList()),
-                    limits(tenant));
+                    limits(tenant), priority(tenant.getPriority()), Map.copyOf(modelPriorities), Math.max(1, tenant.getShare()));
             for (String digest : tenant.getApiKeySha256List()) {
                 byKey.put(digest, info);
             }
-            if (!tenant.getTrustedHeader().getName().isEmpty()) {
+            if (!tenant.getJwtClaim().isEmpty()) {
+                byClaim.put(tenant.getJwtClaim(), info);
+            }
+            if (!tenant.getTrustedHeader().getName().isEmpty() && config.getSettings().getTrustedHop()) {
                 byHeader.computeIfAbsent(tenant.getTrustedHeader().getName(), h -> new HashMap<>())
                         .put(tenant.getTrustedHeader().getValue(), info);
             }
         }
         long maxBytes = config.getSettings().getMaxRequestBytes() == 0 ? 1 << 20 : config.getSettings().getMaxRequestBytes();
-        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byKey), Map.copyOf(byHeader),
+        String claim = config.getSettings().getJwtTenantClaim();
+        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byKey), Map.copyOf(byClaim),
+                claim.isEmpty() ? List.of() : List.of(claim.split("\\.")), Map.copyOf(byHeader),
                 config.getTenantsCount() > 0, maxBytes,
                 config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
                 Set.copyOf(config.getSettings().getClientHeadersList()),
@@ -181,7 +260,8 @@ public final class RuntimeConfig {
     private static ModelInfo model(Model model) throws InvalidConfigException {
         Map<String, VersionInfo> versions = new java.util.LinkedHashMap<>();
         for (Version version : model.getVersionsList()) {
-            versions.put(version.getName(), new VersionInfo(version.getName(), version.getPool(), version.getWeight()));
+            versions.put(version.getName(), new VersionInfo(version.getName(), version.getPool(), version.getWeight(),
+                    Set.copyOf(version.getDedicatedTenantsList())));
         }
         List<OverrideInfo> overrides = new java.util.ArrayList<>();
         for (VersionOverride override : model.getOverridesList()) {
@@ -212,13 +292,22 @@ public final class RuntimeConfig {
                     MonitorOptions.of(Duration.ofMillis(Math.max(1, pool.getMetricsIntervalMs()))).withMetricsPath(pool.getMetricsPath()),
                     new ScorerWeights(scorers.getQueue(), scorers.getKvCache(), scorers.getInFlight(), scorers.getPrefixAffinity(),
                             scorers.getLoraAffinity()),
-                    new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.affinityMaxQueue()));
+                    new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.affinityMaxQueue(),
+                            pool.getMaxInFlight()));
             return new PoolInfo(pool.getName(), setup, Math.max(1, pool.getRetryAfterSeconds()),
                     pool.getQueueWhenSaturated() ? Math.max(1, pool.getQueueSize()) : 0,
                     Duration.ofMillis(Math.max(1, pool.getQueueTimeoutMs())));
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new InvalidConfigException("pool " + pool.getName() + ": " + e.getMessage());
         }
+    }
+
+    private static Priority priority(io.aimesh.filter.api.Priority priority) {
+        return switch (priority) {
+            case PRIORITY_CRITICAL -> Priority.CRITICAL;
+            case PRIORITY_SHEDDABLE -> Priority.SHEDDABLE;
+            default -> Priority.STANDARD;
+        };
     }
 
     private static TenantLimits limits(Tenant tenant) throws InvalidConfigException {
@@ -258,7 +347,17 @@ public final class RuntimeConfig {
         return byKeyDigest.get(digest);
     }
 
-    /** Trusted gateway headers: header name to value to tenant. */
+    /** The tenant whose JWT claim value is {@code value}, or {@code null}. */
+    public TenantInfo tenantByJwtClaim(String value) {
+        return byJwtClaim.get(value);
+    }
+
+    /** The path of the claim that names the tenant in a verified JWT payload; empty when Envoy verifies no JWTs. */
+    public List<String> jwtClaimPath() {
+        return jwtClaimPath;
+    }
+
+    /** Trusted gateway headers (only when the hop before Envoy is trusted): header name to value to tenant. */
     public Map<String, Map<String, TenantInfo>> tenantHeaders() {
         return byHeader;
     }
@@ -290,7 +389,7 @@ public final class RuntimeConfig {
 
     @Override
     public String toString() {
-        return models.size() + " models, " + pools.size() + " picker pools, " + (byKeyDigest.size() + byHeader.size())
-                + " tenant identities";
+        return models.size() + " models, " + pools.size() + " picker pools, "
+                + (byKeyDigest.size() + byJwtClaim.size() + byHeader.size()) + " tenant identities";
     }
 }

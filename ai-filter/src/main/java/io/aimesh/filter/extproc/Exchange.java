@@ -26,6 +26,7 @@ final class Exchange {
     private final ParsedRequest request;
     private final Admission admission;
     private final long estimatedInput;
+    private final long reservedOutput;
     private final ByteString rewrittenBody;
     private final long outputAllowance;
     /** Output tokens delivered before a stream was cut at its budget, or -1 while it was not. */
@@ -52,6 +53,7 @@ final class Exchange {
         this.request = request;
         this.admission = admission;
         this.estimatedInput = estimatedInput;
+        this.reservedOutput = reservedOutput;
         this.rewrittenBody = rewrittenBody;
         reserved = admission != null && admission.admitted();
         // A stream may produce what was reserved for it plus what its tightest budget had left.
@@ -60,6 +62,11 @@ final class Exchange {
         if (reserved) {
             context.metrics().reserved();
         }
+    }
+
+    /** The request's estimated tokens: its prompt and the output it may produce; its cost in a pool's fair share. */
+    long estimatedTokens() {
+        return estimatedInput + reservedOutput;
     }
 
     /** The 429 to answer with, or {@code null} when admitted. */
@@ -115,6 +122,11 @@ final class Exchange {
     void routedTo(PoolPicker picker, Endpoint endpoint, Runnable onLeave) {
         this.onLeave = onLeave;
         this.inFlight = picker.started(endpoint);
+    }
+
+    /** Whether the request was sent to an endpoint it has not left yet. */
+    boolean routed() {
+        return inFlight != null;
     }
 
     /** Ends the request's in-flight count at its endpoint, once. */

@@ -28,6 +28,8 @@ final class ProcessingResponses {
     static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
     /** The pool of the version the filter chose; the control plane routes on it (EnvoyTranslator there). */
     static final String POOL_HEADER = "x-aimesh-pool";
+    /** The tenant the filter identified, for the model servers; clients cannot send it (Envoy removes it). */
+    static final String TENANT_HEADER = "x-aimesh-tenant";
     private static final ProcessingResponse REQUEST_BODY_CONTINUE = ProcessingResponse.newBuilder()
             .setRequestBody(BodyResponse.getDefaultInstance()).build();
     private static final ProcessingResponse RESPONSE_BODY_CONTINUE = ProcessingResponse.newBuilder()
@@ -53,17 +55,18 @@ final class ProcessingResponses {
      * {@value #METADATA_NAMESPACE} that the control plane's route configuration reads.
      */
     static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders) {
-        return requestBody(model, body, responseHeaders, null, null);
+        return requestBody(model, body, responseHeaders, null, null, null);
     }
 
     /**
      * As {@link #requestBody(String, ByteString, List)}, and routes the request to {@code pool}
      * (the version the filter chose) and, when given, the {@code endpoint} it picked there: the
-     * Gateway API Inference Extension's header and {@code envoy.lb} metadata.
+     * Gateway API Inference Extension's header and {@code envoy.lb} metadata. Names the
+     * {@code tenant} to the model server when given.
      */
     static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders, String pool,
-                                          Endpoint endpoint) {
-        if (model == null && body == null && responseHeaders.isEmpty()) {
+                                          Endpoint endpoint, String tenant) {
+        if (model == null && body == null && responseHeaders.isEmpty() && tenant == null) {
             return REQUEST_BODY_CONTINUE;
         }
         CommonResponse.Builder common = CommonResponse.newBuilder();
@@ -74,6 +77,9 @@ final class ProcessingResponses {
         }
         if (pool != null) {
             headers.addSetHeaders(header(POOL_HEADER, pool));
+        }
+        if (tenant != null) {
+            headers.addSetHeaders(header(TENANT_HEADER, tenant));
         }
         Struct.Builder metadata = Struct.newBuilder();
         if (endpoint != null) {

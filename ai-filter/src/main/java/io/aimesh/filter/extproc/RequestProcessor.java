@@ -8,6 +8,7 @@ import io.aimesh.filter.body.BodyParseResult;
 import io.aimesh.filter.body.ParsedRequest;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
+import io.aimesh.filter.config.RuntimeConfig.Priority;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
 import io.aimesh.filter.config.RuntimeConfig.VersionInfo;
 import io.aimesh.picker.Endpoint;
@@ -52,6 +53,9 @@ import java.util.concurrent.ThreadLocalRandom;
 final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private static final System.Logger LOG = System.getLogger(RequestProcessor.class.getName());
     private static final String INTERNAL_PREFIX = "x-aimesh-";
+    /** Where Envoy's jwt_authn filter puts the verified payload (JwtConfig in the control plane). */
+    private static final String JWT_NAMESPACE = "envoy.filters.http.jwt_authn";
+    private static final String JWT_PAYLOAD_KEY = "jwt_payload";
     /** Where Envoy puts the configured attributes: under its filter's name, whatever it is called. */
     private static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
@@ -73,6 +77,17 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     /** Whether a response body message has come (the first carries the status). */
     private boolean responseSeen;
     private boolean finished;
+    /** The request's priority class, and the rule that chose its version (for the decision). */
+    private Priority priority = Priority.STANDARD;
+    private String rule;
+    /** Whether the chosen version's pool is dedicated to the tenant. */
+    private boolean dedicated;
+    /** When the request started to wait for an endpoint, or 0. */
+    private long queuedNanos;
+    /** Who the request is in its pool's waiting room, when the pool queues. */
+    private WaitingRoom.Ticket ticket;
+    /** Whether the waiting room counts the request as running in its pool (against its tenant's slots). */
+    private boolean running;
 
     RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
         this.responses = responses;
@@ -86,7 +101,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         }
         try {
             switch (request.getRequestCase()) {
-                case REQUEST_HEADERS -> onRequestHeaders(request.getRequestHeaders());
+                case REQUEST_HEADERS -> onRequestHeaders(request);
                 case REQUEST_BODY -> onRequestBody(request.getRequestBody());
                 // Not sent by the configuration the control plane writes; answered so that a
                 // hand-written one does not stall.
@@ -105,7 +120,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         }
     }
 
-    private void onRequestHeaders(HttpHeaders headers) {
+    private void onRequestHeaders(ProcessingRequest request) {
+        HttpHeaders headers = request.getRequestHeaders();
         config = context.config();
         List<String> remove = new ArrayList<>();
         String method = "";
@@ -148,8 +164,19 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         inference = method.equals("POST") && (route.equals("/v1/chat/completions") || route.equals("/v1/completions")
                 || route.equals("/v1/embeddings"));
         if (inference && config.identityRequired()) {
-            tenant = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
-                    ? config.tenantByKeyDigest(ApiKeys.sha256(authorization.substring(7).trim())) : null;
+            String claim = config.jwtClaimPath().isEmpty() ? null : jwtClaim(request, config.jwtClaimPath());
+            if (claim != null) {
+                // A verified token decides alone: a token naming no tenant is not rescued by a key or header.
+                tenant = config.tenantByJwtClaim(claim);
+                if (tenant == null) {
+                    deny("denied", new ErrorReply(401, "The token's tenant claim names no tenant.",
+                            "invalid_request_error", "invalid_api_key", null, "denied reason=unknown-jwt-tenant"));
+                    return;
+                }
+            }
+            if (tenant == null && authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                tenant = config.tenantByKeyDigest(ApiKeys.sha256(authorization.substring(7).trim()));
+            }
             if (tenant == null) {
                 tenant = byHeader;
             }
@@ -197,82 +224,153 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             deny("limited", exchange.denial());
             return;
         }
+        priority = tenant == null ? Priority.STANDARD : tenant.priority(model.name());
         if (!model.filterRouted()) {
+            rule = "envoy-split";
             forward(null, null);
             return;
         }
-        VersionInfo version = model.chooseVersion(name -> clientHeaders == null ? null : clientHeaders.get(name),
-                ThreadLocalRandom.current().nextDouble());
+        RuntimeConfig.Choice choice = model.choose(name -> clientHeaders == null ? null : clientHeaders.get(name),
+                ThreadLocalRandom.current().nextDouble(), tenantName());
+        rule = choice.rule();
+        VersionInfo version = choice.version();
+        if (version == null && choice.rule().equals("no-eligible-pool")) {
+            exchange.release();
+            deny("denied", new ErrorReply(403, "The model '" + model.name() + "' is served only by pools reserved for other tenants.",
+                    "invalid_request_error", "model_not_allowed", "model",
+                    "denied reason=dedicated-pools tenant=" + tenantName() + " model=" + model.name()));
+            return;
+        }
+        dedicated = version != null && !version.dedicatedTenants().isEmpty();
         PoolPicker picker = version == null ? null : context.pickers().get(version.pool());
         if (picker == null) {
             forward(version == null ? null : version.pool(), null); // a pool Envoy balances
             return;
         }
         RequestFeatures features = RequestFeatures.of(String.join("\n", parsed.promptTexts()));
-        Pick pick = picker.pick(features);
-        if (pick.outcome() == Pick.Outcome.SATURATED) {
-            RuntimeConfig.PoolInfo info = config.pools().get(version.pool()); // null if a new config just added it
-            if (info != null && info.queueSize() > 0) {
-                waiter = context.waitingRoom().enqueue(version.pool(), () -> picker.pick(features), info.queueSize(),
-                        config.queueWaitNanos(info.queueTimeout()), next -> resume(version.pool(), picker, next));
-                if (waiter != null) {
-                    context.metrics().queued(version.pool());
-                    return; // answered when an endpoint has room, or refused when the wait is over
+        String pool = version.pool();
+        RuntimeConfig.PoolInfo info = config.pools().get(pool); // null if a new config just added it
+        boolean queues = info != null && info.queueSize() > 0;
+        Pick pick;
+        if (queues) {
+            int share = tenant == null ? 1 : tenant.share();
+            ticket = new WaitingRoom.Ticket(tenant == null ? "" : tenant.name(), priority, share,
+                    (double) Math.max(1, exchange.estimatedTokens()) / share);
+            // Someone waits already, or the tenant is at its slot cap: queue, so the room's order
+            // (priority, fair share) decides who goes next.
+            pick = Pick.SATURATED;
+            if (context.waitingRoom().tryStart(pool, ticket, info.slots())) {
+                pick = picker.pick(features);
+                running = pick.outcome() == Pick.Outcome.PICKED;
+                if (!running) {
+                    context.waitingRoom().ended(pool, ticket);
                 }
             }
+        } else {
+            pick = picker.pick(features);
         }
-        routeTo(version.pool(), picker, pick);
+        if (pick.outcome() == Pick.Outcome.SATURATED && queues) {
+            queuedNanos = System.nanoTime();
+            waiter = context.waitingRoom().enqueue(pool, ticket, () -> picker.pick(features), info.queueSize(),
+                    config.queueWaitNanos(info.queueTimeout()), outcome -> resume(pool, picker, outcome));
+            if (waiter == null) {
+                shed(pool, "queue-full");
+                return;
+            }
+            context.metrics().queued(pool);
+            context.waitingRoom().wake(pool); // answers this request at once if it is the one to go and there is room
+            return;
+        }
+        routeTo(pool, picker, pick, "saturated");
     }
 
-    /** Answers the request body with the endpoint picked in {@code pool}, or refuses it when the pool is saturated. */
-    private void routeTo(String pool, PoolPicker picker, Pick pick) {
+    /**
+     * Answers the request body with the endpoint picked in {@code pool}, or refuses it when the pool
+     * is saturated, for {@code refusal}.
+     */
+    private void routeTo(String pool, PoolPicker picker, Pick pick, String refusal) {
         context.metrics().pick(pool, pick);
         switch (pick.outcome()) {
             case PICKED -> {
-                exchange.routedTo(picker, pick.endpoint(), () -> context.waitingRoom().wake(pool));
+                exchange.routedTo(picker, pick.endpoint(), () -> leavePool(pool));
                 forward(pool, pick.endpoint());
             }
-            case SATURATED -> shed(pool);
-            // Every endpoint failed its scrapes: no pool header, so Envoy's weighted split and its own
-            // connection failures decide, rather than a refusal here.
-            case NONE_HEALTHY -> forward(null, null);
+            case SATURATED -> shed(pool, refusal);
+            // Every endpoint failed its scrapes: Envoy balances. A shared pool's request gets no pool
+            // header, so Envoy's weighted split and its own connection failures decide rather than a
+            // refusal here; a dedicated pool's stays in its pool.
+            case NONE_HEALTHY -> forward(dedicated ? pool : null, null);
         }
     }
 
     /** The waiting room found an endpoint for this request, or its wait is over. */
-    private synchronized void resume(String pool, PoolPicker picker, Pick pick) {
+    private synchronized void resume(String pool, PoolPicker picker, WaitingRoom.Outcome outcome) {
         waiter = null;
+        running = outcome.pick().outcome() == Pick.Outcome.PICKED; // the room counted it as running
         if (finished) {
+            leavePool(pool);
             return;
         }
         try {
-            routeTo(pool, picker, pick);
+            routeTo(pool, picker, outcome.pick(), outcome.refusal());
         } catch (RuntimeException e) {
             // Most likely the client left as the answer went out; nothing else to tell it.
             LOG.log(Level.DEBUG, "request " + requestId + " could not be resumed", e);
             abandon();
+            if (!exchange.routed()) {
+                leavePool(pool);
+            }
         }
     }
 
-    /** Lets the request go upstream: to {@code pool} (or wherever Envoy's routes say when null) and {@code endpoint} in it. */
-    private void forward(String pool, Endpoint endpoint) {
-        context.metrics().outcome("admitted", model.name(), tenantName());
-        responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody(),
-                exchange.rateLimitHeaders(), pool, endpoint));
+    /**
+     * The request left its endpoint of {@code pool} (or never reached it): it no longer counts
+     * against its tenant's slots, and a waiting request may take its place.
+     */
+    private void leavePool(String pool) {
+        if (running) {
+            running = false;
+            context.waitingRoom().ended(pool, ticket);
+        }
+        context.waitingRoom().wake(pool);
     }
 
     /**
-     * Every endpoint of the chosen pool is saturated: refuse with 503 and the pool's retry-after
-     * rather than queue the request behind others on a GPU. Its reservation is returned.
+     * Lets the request go upstream: to {@code pool} (or wherever Envoy's routes say when null) and
+     * {@code endpoint} in it, naming the tenant to the model server and the decision to the client.
      */
-    private void shed(String pool) {
+    private void forward(String pool, Endpoint endpoint) {
+        context.metrics().outcome("admitted", model.name(), tenantName());
+        StringBuilder decision = new StringBuilder("admitted rule=").append(rule);
+        if (pool != null) {
+            decision.append(" pool=").append(pool);
+        }
+        if (tenant != null) {
+            decision.append(" tenant=").append(tenant.name()).append(" priority=").append(priority.label());
+        }
+        if (queuedNanos != 0) {
+            decision.append(" waited_ms=").append((System.nanoTime() - queuedNanos) / 1_000_000);
+        }
+        List<HeaderValue> responseHeaders = new ArrayList<>(exchange.rateLimitHeaders());
+        responseHeaders.add(ProcessingResponses.value("x-aimesh-decision", decision.toString()));
+        responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody(), responseHeaders, pool, endpoint,
+                tenantName()));
+    }
+
+    /**
+     * The pool is saturated and this request is the one to go: refuse it with 429 and the pool's
+     * retry-after; its reservation is returned. {@code reason}: {@code saturated} (the pool does not
+     * queue), or {@code queue-full}, {@code queue-timeout} or {@code displaced} (see {@link WaitingRoom}).
+     */
+    private void shed(String pool, String reason) {
         exchange.release();
         RuntimeConfig.PoolInfo info = config.pools().get(pool);
         long retryAfter = info == null ? 1 : info.retryAfterSeconds();
-        ErrorReply reply = new ErrorReply(503, "The servers of model '" + model.name() + "' are all busy. Retry after "
-                + retryAfter + " s.", "server_error", "overloaded", null, "shed reason=saturated pool=" + pool);
+        ErrorReply reply = new ErrorReply(429, "The servers of model '" + model.name() + "' are all busy. Retry after "
+                + retryAfter + " s.", "server_error", "overloaded", null, "shed reason=" + reason + " pool=" + pool
+                + (tenant == null ? "" : " tenant=" + tenant.name()) + " priority=" + priority.label());
         context.metrics().outcome("shed", model.name(), tenantName());
-        LOG.log(Level.INFO, "decision=" + reply.decision() + " status=503 request_id=" + requestId + " retry_after_s=" + retryAfter);
+        LOG.log(Level.INFO, "decision=" + reply.decision() + " status=429 request_id=" + requestId + " retry_after_s=" + retryAfter);
         finish(ProcessingResponses.immediate(reply, Long.toString(retryAfter), List.of()));
     }
 
@@ -391,6 +489,34 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     private String tenantName() {
         return tenant == null ? null : tenant.name();
+    }
+
+    /**
+     * The value at {@code path} in the JWT payload Envoy verified (jwt_authn's dynamic metadata,
+     * forwarded by the control plane's ext_proc config), or {@code null} when there is no verified
+     * token or the claim is missing or not a string or number.
+     */
+    static String jwtClaim(ProcessingRequest request, List<String> path) {
+        Struct namespace = request.getMetadataContext().getFilterMetadataMap().get(JWT_NAMESPACE);
+        if (namespace == null) {
+            return null;
+        }
+        Value value = namespace.getFieldsMap().get(JWT_PAYLOAD_KEY);
+        for (String step : path) {
+            if (value == null || value.getKindCase() != Value.KindCase.STRUCT_VALUE) {
+                return null;
+            }
+            value = value.getStructValue().getFieldsMap().get(step);
+        }
+        if (value == null) {
+            return null;
+        }
+        return switch (value.getKindCase()) {
+            case STRING_VALUE -> value.getStringValue();
+            case NUMBER_VALUE -> value.getNumberValue() == Math.rint(value.getNumberValue())
+                    ? Long.toString((long) value.getNumberValue()) : Double.toString(value.getNumberValue());
+            default -> null;
+        };
     }
 
     private static String value(HeaderValue header) {

@@ -108,6 +108,62 @@ class RuntimeConfigTest {
                 .hasMessageStartingWith("pool llama-v1: maxQueue: 0");
     }
 
+    @Test
+    void dedicatedVersions_takeTheirTenantsAlone_andNoOneElse() throws Exception {
+        // v2's pool is reserved for acme: acme always goes there, even by the override to v1; others never do.
+        Model dedicated = ROUTED.toBuilder()
+                .setVersions(1, ROUTED.getVersions(1).toBuilder().setWeight(0).addDedicatedTenants("acme"))
+                .addOverrides(VersionOverride.newBuilder().setHeader("x-aimesh-version").setValue("v1").setVersion("v1"))
+                .build();
+        ModelInfo model = compile(dedicated).model("llama");
+
+        for (double draw : new double[] {0.0, 0.5, 0.9999}) {
+            assertThat(model.choose(name -> null, draw, "acme")).isEqualTo(new RuntimeConfig.Choice(model.versions().get(1), "dedicated"));
+            assertThat(model.choose(name -> null, draw, "globex").version().name()).isEqualTo("v1");
+            assertThat(model.choose(name -> null, draw, null).version().name()).isEqualTo("v1");
+        }
+        assertThat(model.choose(Map.of("x-aimesh-version", "v2")::get, 0.0, "globex").version().name()).isEqualTo("v1");
+        assertThat(model.choose(Map.of("x-aimesh-version", "v1")::get, 0.0, "acme").version().name()).isEqualTo("v2");
+        assertThat(model.choose(Map.of("x-aimesh-version", "v1")::get, 0.0, "globex").rule())
+                .isEqualTo("override x-aimesh-version=v1");
+    }
+
+    @Test
+    void aModelServedOnlyByOthersDedicatedPools_hasNoVersionForATenant() throws Exception {
+        Model reserved = ROUTED.toBuilder()
+                .setVersions(0, ROUTED.getVersions(0).toBuilder().addDedicatedTenants("acme"))
+                .setVersions(1, ROUTED.getVersions(1).toBuilder().addDedicatedTenants("acme"))
+                .build();
+        ModelInfo model = compile(reserved).model("llama");
+
+        assertThat(model.choose(name -> null, 0.5, "globex")).isEqualTo(new RuntimeConfig.Choice(null, "no-eligible-pool"));
+        assertThat(model.choose(name -> null, 0.95, "acme").version().name()).isEqualTo("v2");
+    }
+
+    @Test
+    void tenants_areFoundByJwtClaim_andByHeaderOnlyBehindATrustedHop() throws Exception {
+        io.aimesh.filter.api.Tenant acme = io.aimesh.filter.api.Tenant.newBuilder().setName("acme").setJwtClaim("acme-corp")
+                .setTrustedHeader(io.aimesh.filter.api.HeaderMatch.newBuilder().setName("x-tenant-id").setValue("acme"))
+                .setPriority(io.aimesh.filter.api.Priority.PRIORITY_SHEDDABLE)
+                .putModelPriorities("llama", io.aimesh.filter.api.Priority.PRIORITY_CRITICAL)
+                .setShare(3)
+                .build();
+        io.aimesh.filter.api.Settings.Builder settings = io.aimesh.filter.api.Settings.newBuilder().setJwtTenantClaim("org.tenant");
+
+        RuntimeConfig untrusted = RuntimeConfig.compile(FilterConfig.newBuilder().addTenants(acme).setSettings(settings).build(), "1");
+        assertThat(untrusted.tenantByJwtClaim("acme-corp").name()).isEqualTo("acme");
+        assertThat(untrusted.jwtClaimPath()).containsExactly("org", "tenant");
+        assertThat(untrusted.tenantHeaders()).isEmpty();
+        RuntimeConfig.TenantInfo info = untrusted.tenantByJwtClaim("acme-corp");
+        assertThat(info.priority("llama")).isEqualTo(RuntimeConfig.Priority.CRITICAL);
+        assertThat(info.priority("other")).isEqualTo(RuntimeConfig.Priority.SHEDDABLE);
+        assertThat(info.share()).isEqualTo(3);
+
+        RuntimeConfig trusted = RuntimeConfig.compile(FilterConfig.newBuilder().addTenants(acme)
+                .setSettings(settings.setTrustedHop(true)).build(), "1");
+        assertThat(trusted.tenantHeaders().get("x-tenant-id").get("acme").name()).isEqualTo("acme");
+    }
+
     private static RuntimeConfig compile(Model model) throws InvalidConfigException {
         return RuntimeConfig.compile(FilterConfig.newBuilder().addModels(model).build(), "1");
     }

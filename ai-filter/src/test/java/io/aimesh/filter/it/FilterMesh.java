@@ -49,6 +49,8 @@ final class FilterMesh implements AutoCloseable {
     private ServerSocket filterPortHold;
     final List<ModelSimServer> sims = new ArrayList<>();
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private String messageTimeout;
+    private String gatewayIdentity;
     ControlPlane controlPlane;
     AiFilter filter;
     EnvoyProcess envoy;
@@ -84,7 +86,18 @@ final class FilterMesh implements AutoCloseable {
     /** As above, with {@code extraPolicies} (YAML documents) added to the standard ones. */
     static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens,
                             String extraPolicies) throws IOException {
+        return start(failureMode, acmeTokensPerMinute, streamOverrun, defaultMaxTokens, extraPolicies, "2s", "");
+    }
+
+    /**
+     * As above, with Envoy's ext_proc {@code messageTimeout} and {@code gatewayIdentity}, the
+     * Gateway's {@code spec.identity} as a YAML flow mapping (empty for none).
+     */
+    static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens,
+                            String extraPolicies, String messageTimeout, String gatewayIdentity) throws IOException {
         FilterMesh mesh = new FilterMesh();
+        mesh.messageTimeout = messageTimeout;
+        mesh.gatewayIdentity = gatewayIdentity.isEmpty() ? "{trustedHop: true}" : gatewayIdentity;
         try {
             for (int i = 0; i < 2; i++) {
                 mesh.sims.add(ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("v1")
@@ -128,9 +141,10 @@ final class FilterMesh implements AutoCloseable {
                   filter:
                     address: 127.0.0.1:%1$d
                     failureMode: %2$s
-                    messageTimeout: 2s
+                    messageTimeout: %13$s
                     maxRequestBytes: 65536
                     streamOverrun: %9$s
+                  identity: %14$s
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -200,7 +214,8 @@ final class FilterMesh implements AutoCloseable {
                   versions: [{name: v1, pool: dead, weight: 1}]
                   tokenizer: approximate
                 """.formatted(filterPort, failureMode, sims.get(0).port(), sims.get(1).port(), MODEL,
-                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens, deadPort, DEAD_MODEL);
+                sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens, deadPort, DEAD_MODEL,
+                messageTimeout, gatewayIdentity);
     }
 
     /** Sends a chat completion for {@link #MODEL}; {@code maxTokens <= 0} sends none. */

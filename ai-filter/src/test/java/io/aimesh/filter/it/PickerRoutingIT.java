@@ -194,16 +194,16 @@ class PickerRoutingIT {
 
     @Test
     @Order(5)
-    void saturatedPool_thatRejects_answers503WithRetryAfter() throws Exception {
+    void saturatedPool_thatRejects_answers429WithRetryAfter() throws Exception {
         // 6 clients, one sequence served at a time: once the scrape shows more than one waiting, the
         // pool is saturated and the rest are refused at once.
         List<HttpResponse<String>> answers = singlePool(Map.of("x-aimesh-version", "reject"));
-        List<HttpResponse<String>> refused = answers.stream().filter(r -> r.statusCode() == 503).toList();
-        assertThat(refused).as("503s of %d", answers.size()).isNotEmpty();
-        assertThat(answers).allMatch(r -> r.statusCode() == 200 || r.statusCode() == 503);
+        List<HttpResponse<String>> refused = answers.stream().filter(r -> r.statusCode() == 429).toList();
+        assertThat(refused).as("429s of %d", answers.size()).isNotEmpty();
+        assertThat(answers).allMatch(r -> r.statusCode() == 200 || r.statusCode() == 429);
         HttpResponse<String> one = refused.get(0);
         assertThat(one.headers().firstValue("retry-after")).hasValue("2");
-        assertThat(one.headers().firstValue("x-aimesh-decision")).hasValue("shed reason=saturated pool=single-reject");
+        assertThat(one.headers().firstValue("x-aimesh-decision")).hasValue("shed reason=saturated pool=single-reject tenant=globex priority=standard");
         assertThat(one.body()).contains("\"code\":\"overloaded\"");
     }
 

@@ -9,6 +9,7 @@ import com.google.protobuf.util.Durations;
 import io.aimesh.policy.Balancing;
 import io.aimesh.policy.Endpoint;
 import io.aimesh.policy.FilterSettings;
+import io.aimesh.policy.Gateway;
 import io.aimesh.policy.HeaderOverride;
 import io.aimesh.policy.InferencePool;
 import io.aimesh.policy.ModelRoute;
@@ -86,14 +87,19 @@ public final class EnvoyTranslator {
     /** Dynamic metadata namespace and key that json_to_metadata fills with the body's model. */
     static final String METADATA_NAMESPACE = "aimesh";
     static final String METADATA_MODEL_KEY = "model";
-    /** Headers only aimesh may set; Envoy removes them from client requests before any filter runs. */
     /** The endpoint the ai-filter picked, as ip:port; the Gateway API Inference Extension's name. */
     public static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
     /** The pool the ai-filter chose for a request (it chooses the version when a pool of the model is a picker pool). */
     public static final String POOL_HEADER = "x-aimesh-pool";
-    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, DESTINATION_HEADER, POOL_HEADER);
-    /** OpenAI's rate-limit response headers, which the ai-filter computes at admission. */
-    static final List<String> RATE_LIMIT_HEADERS = List.of("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+    /** The tenant the ai-filter identified, as it tells the model servers. */
+    public static final String TENANT_HEADER = "x-aimesh-tenant";
+    /** Headers only aimesh may set; Envoy removes them from client requests before any filter runs. */
+    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, DESTINATION_HEADER, POOL_HEADER, TENANT_HEADER);
+    /**
+     * Response headers the ai-filter computes at admission: OpenAI's rate-limit headers, and the
+     * decision (which rule admitted and routed the request).
+     */
+    static final List<String> FILTER_RESPONSE_HEADERS = List.of("x-aimesh-decision", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
             "x-ratelimit-reset-tokens", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
             "x-ratelimit-reset-requests");
     static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
@@ -158,7 +164,8 @@ public final class EnvoyTranslator {
         }
         resources.put(ResourceType.CLUSTER, clusters);
         resources.put(ResourceType.ENDPOINT, endpoints);
-        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter))));
+        Gateway.Identity identity = policies.gateway() == null ? Gateway.Identity.NONE : policies.gateway().identity();
+        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter, identity))));
         resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies, filter != null))));
         resources.put(ResourceType.FILTER, List.of(XdsResource.of(FilterConfigCompiler.RESOURCE_NAME,
                 FilterConfigCompiler.compile(policies, resolved))));
@@ -312,17 +319,22 @@ public final class EnvoyTranslator {
                 .build();
     }
 
-    private Listener listener(FilterSettings filter) {
+    private Listener listener(FilterSettings filter, Gateway.Identity identity) {
         HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("aimesh")
                 .setCodecType(HttpConnectionManager.CodecType.AUTO)
                 // No address is internal: internal-only headers are removed from every client request.
                 .setInternalAddressConfig(HttpConnectionManager.InternalAddressConfig.getDefaultInstance())
                 .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTE_CONFIG_NAME));
+        if (identity.jwt() != null) {
+            hcm.addHttpFilters(HttpFilter.newBuilder()
+                    .setName(JwtConfig.FILTER_NAME)
+                    .setTypedConfig(Any.pack(JwtConfig.of(identity.jwt()))));
+        }
         if (filter != null) {
             hcm.addHttpFilters(HttpFilter.newBuilder()
                     .setName("envoy.filters.http.ext_proc")
-                    .setTypedConfig(Any.pack(ExtProcConfig.of(filter))));
+                    .setTypedConfig(Any.pack(ExtProcConfig.of(filter, identity.jwt() != null))));
         }
         hcm.addHttpFilters(HttpFilter.newBuilder()
                         .setName("envoy.filters.http.json_to_metadata")
@@ -360,13 +372,13 @@ public final class EnvoyTranslator {
         Map<String, InferencePool> pools = new HashMap<>();
         policies.pools().forEach(pool -> pools.put(pool.name(), pool));
         for (ModelRoute route : policies.routes()) {
-            if (filtered && route.versions().stream().anyMatch(version -> picked(pools.get(version.pool())))) {
+            if (filtered && FilterConfigCompiler.filterRouted(route, policies)) {
                 addPoolRoutes(host, route, pools);
             }
-            addModelRoutes(host, route, "", modelHeaderMatch(route));
+            addModelRoutes(host, route, "", modelHeaderMatch(route), pools);
         }
         for (ModelRoute route : policies.routes()) {
-            addModelRoutes(host, route, "/body", modelMetadataMatch(route));
+            addModelRoutes(host, route, "/body", modelMetadataMatch(route), pools);
         }
         host.addRoutes(Route.newBuilder()
                 .setName("model-not-found")
@@ -380,10 +392,10 @@ public final class EnvoyTranslator {
                 .addAllInternalOnlyHeaders(INTERNAL_HEADERS)
                 .addVirtualHosts(host);
         if (filtered) {
-            // The ai-filter's rate-limit headers, from the metadata its admission answer set (see
-            // ExtProcConfig). A request without them (no tenant limits, no filter answer) has empty
-            // values, which Envoy does not add.
-            for (String name : RATE_LIMIT_HEADERS) {
+            // The ai-filter's rate-limit and decision headers, from the metadata its admission answer
+            // set (see ExtProcConfig). A request without them (no tenant limits, no filter answer) has
+            // empty values, which Envoy does not add.
+            for (String name : FILTER_RESPONSE_HEADERS) {
                 config.addResponseHeadersToAdd(HeaderValueOption.newBuilder()
                         .setHeader(HeaderValue.newBuilder().setKey(name)
                                 .setValue("%DYNAMIC_METADATA(" + ExtProcConfig.METADATA_NAMESPACE + ":" + name + ")%"))
@@ -394,30 +406,46 @@ public final class EnvoyTranslator {
     }
 
     /**
-     * The routes of a model whose version the ai-filter chose (a pool of it is a picker pool): one
-     * per version, on the pool header the filter set; to the endpoint it picked in a picker pool.
-     * A request the filter set no pool for (it failed open) falls through to the weighted split.
+     * The routes of a model whose version the ai-filter chose (a pool of it is a picker pool or a
+     * dedicated pool): per version, on the pool header the filter set, to the endpoint it picked
+     * in a picker pool, else balanced by Envoy within the pool. A request the filter set no pool
+     * for (it failed open) falls through to the weighted split, which leaves dedicated pools out.
      */
     private static void addPoolRoutes(VirtualHost.Builder host, ModelRoute route, Map<String, InferencePool> pools) {
         for (ModelVersion version : route.versions()) {
-            RouteMatch.Builder match = modelHeaderMatch(route).toBuilder().addHeaders(exact(POOL_HEADER, version.pool()));
-            boolean picker = picked(pools.get(version.pool()));
-            if (picker) {
-                match.addHeaders(HeaderMatcher.newBuilder().setName(DESTINATION_HEADER).setPresentMatch(true));
+            RouteMatch match = modelHeaderMatch(route).toBuilder().addHeaders(exact(POOL_HEADER, version.pool())).build();
+            if (picked(pools.get(version.pool()))) {
+                host.addRoutes(poolRoute(route, version, "/picked",
+                        match.toBuilder().addHeaders(HeaderMatcher.newBuilder().setName(DESTINATION_HEADER).setPresentMatch(true)),
+                        pickedClusterName(version.pool())));
             }
-            host.addRoutes(Route.newBuilder()
-                    .setName(route.name() + "/pool/" + version.name())
-                    .setMatch(match)
-                    .setRoute(action(route).setCluster(picker ? pickedClusterName(version.pool()) : clusterName(version.pool())))
-                    .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
-                            .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
+            host.addRoutes(poolRoute(route, version, "", match.toBuilder(), clusterName(version.pool())));
         }
     }
 
-    /** The override routes, then the weighted route, of one model; {@code suffix} keeps route names unique. */
-    private static void addModelRoutes(VirtualHost.Builder host, ModelRoute route, String suffix, RouteMatch modelMatch) {
+    private static Route poolRoute(ModelRoute route, ModelVersion version, String suffix, RouteMatch.Builder match,
+                                   String cluster) {
+        return Route.newBuilder()
+                .setName(route.name() + "/pool/" + version.name() + suffix)
+                .setMatch(match)
+                .setRoute(action(route).setCluster(cluster))
+                .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                        .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name())))
+                .build();
+    }
+
+    /**
+     * The override routes, then the weighted route, of one model; {@code suffix} keeps route names
+     * unique. Dedicated pools are left out: Envoy does not know the tenant, only the filter's pool
+     * header may send a request there. A model served by dedicated pools alone gets no such route.
+     */
+    private static void addModelRoutes(VirtualHost.Builder host, ModelRoute route, String suffix, RouteMatch modelMatch,
+                                       Map<String, InferencePool> pools) {
         for (HeaderOverride override : route.overrides()) {
             ModelVersion version = route.version(override.version());
+            if (pools.get(version.pool()).dedicated()) {
+                continue;
+            }
             host.addRoutes(Route.newBuilder()
                     .setName(route.name() + suffix + "/override/" + override.header() + "=" + override.value())
                     .setMatch(modelMatch.toBuilder().addHeaders(exact(override.header(), override.value())))
@@ -425,7 +453,7 @@ public final class EnvoyTranslator {
         }
         WeightedCluster.Builder split = WeightedCluster.newBuilder();
         for (ModelVersion version : route.versions()) {
-            if (version.weight() > 0) {
+            if (version.weight() > 0 && !pools.get(version.pool()).dedicated()) {
                 split.addClusters(WeightedCluster.ClusterWeight.newBuilder()
                         .setName(clusterName(version.pool()))
                         .setWeight(UInt32Value.of(version.weight()))
@@ -433,10 +461,12 @@ public final class EnvoyTranslator {
                                 .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
             }
         }
-        host.addRoutes(Route.newBuilder()
-                .setName(route.name() + suffix)
-                .setMatch(modelMatch)
-                .setRoute(action(route).setWeightedClusters(split)));
+        if (split.getClustersCount() > 0) {
+            host.addRoutes(Route.newBuilder()
+                    .setName(route.name() + suffix)
+                    .setMatch(modelMatch)
+                    .setRoute(action(route).setWeightedClusters(split)));
+        }
     }
 
     private static RouteMatch modelHeaderMatch(ModelRoute route) {

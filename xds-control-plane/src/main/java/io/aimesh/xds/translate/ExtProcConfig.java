@@ -35,7 +35,16 @@ final class ExtProcConfig {
     private ExtProcConfig() {
     }
 
-    static ExternalProcessor of(FilterSettings filter) {
+    /** @param jwt whether Envoy verifies JWTs first: the filter then gets the verified payload */
+    static ExternalProcessor of(FilterSettings filter, boolean jwt) {
+        MetadataOptions.Builder metadata = MetadataOptions.newBuilder()
+                .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
+                        .addUntyped(METADATA_NAMESPACE)
+                        // The endpoint the filter picked, where the Inference Extension puts it.
+                        .addUntyped("envoy.lb"));
+        if (jwt) {
+            metadata.setForwardingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped(JwtConfig.FILTER_NAME));
+        }
         return ExternalProcessor.newBuilder()
                 .setGrpcService(GrpcService.newBuilder()
                         .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(EnvoyTranslator.FILTER_CLUSTER)))
@@ -50,11 +59,7 @@ final class ExtProcConfig {
                         .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
                 .setSendBodyWithoutWaitingForHeaderResponse(true)
                 .addResponseAttributes(RESPONSE_CODE)
-                .setMetadataOptions(MetadataOptions.newBuilder()
-                        .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
-                                .addUntyped(METADATA_NAMESPACE)
-                                // The endpoint the filter picked, where the Inference Extension puts it.
-                                .addUntyped("envoy.lb")))
+                .setMetadataOptions(metadata)
                 .build();
     }
 }

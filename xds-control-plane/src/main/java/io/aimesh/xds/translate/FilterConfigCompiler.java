@@ -14,16 +14,15 @@ import io.aimesh.filter.api.Version;
 import io.aimesh.filter.api.VersionOverride;
 import io.aimesh.policy.Balancing;
 import io.aimesh.policy.FilterSettings;
+import io.aimesh.policy.Gateway;
 import io.aimesh.policy.HeaderOverride;
 import io.aimesh.policy.InferencePool;
 import io.aimesh.policy.ModelRoute;
 import io.aimesh.policy.ModelVersion;
 import io.aimesh.policy.PolicySet;
 import io.aimesh.policy.TokenLimit;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -43,10 +42,8 @@ final class FilterConfigCompiler {
     static FilterConfig compile(PolicySet policies, Map<String, List<String>> resolved) {
         FilterConfig.Builder config = FilterConfig.newBuilder();
         TreeSet<String> clientHeaders = new TreeSet<>();
-        Set<String> pickerPools = new HashSet<>();
         for (InferencePool pool : policies.pools()) {
             if (pool.balancing().mode() == Balancing.Mode.PICKER) {
-                pickerPools.add(pool.name());
                 config.addPools(pool(pool, resolved.get(pool.name())));
             }
         }
@@ -55,10 +52,11 @@ final class FilterConfigCompiler {
                     .setName(route.model())
                     .setTokenizer(route.tokenizer())
                     .setDefaultMaxTokens(route.defaultMaxTokens());
-            if (route.versions().stream().anyMatch(version -> pickerPools.contains(version.pool()))) {
+            if (filterRouted(route, policies)) {
                 for (ModelVersion version : route.versions()) {
                     model.addVersions(Version.newBuilder().setName(version.name()).setPool(version.pool())
-                            .setWeight(version.weight()));
+                            .setWeight(version.weight())
+                            .addAllDedicatedTenants(new TreeSet<>(policies.pool(version.pool()).dedicatedTenants())));
                 }
                 for (HeaderOverride override : route.overrides()) {
                     model.addOverrides(VersionOverride.newBuilder().setHeader(override.header()).setValue(override.value())
@@ -80,7 +78,26 @@ final class FilterConfigCompiler {
                         ? StreamOverrun.STREAM_OVERRUN_CUT : StreamOverrun.STREAM_OVERRUN_FINISH)
                 .addAllClientHeaders(clientHeaders)
                 .setMessageTimeoutMs(filter == null ? 200 : (int) filter.messageTimeout().toMillis());
+        Gateway.Identity identity = policies.gateway() == null ? Gateway.Identity.NONE : policies.gateway().identity();
+        if (identity.jwt() != null) {
+            settings.setJwtTenantClaim(identity.jwt().tenantClaim());
+        }
+        settings.setTrustedHop(identity.trustedHop());
         return config.setSettings(settings).build();
+    }
+
+    /**
+     * Whether the ai-filter chooses the route's version: when a pool of it is a picker pool (the
+     * filter then picks the endpoint too) or a dedicated pool (only the filter knows the tenant).
+     */
+    static boolean filterRouted(ModelRoute route, PolicySet policies) {
+        for (ModelVersion version : route.versions()) {
+            InferencePool pool = policies.pool(version.pool());
+            if (pool.balancing().mode() == Balancing.Mode.PICKER || pool.dedicated()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Pool pool(InferencePool pool, List<String> endpoints) {
@@ -96,6 +113,7 @@ final class FilterConfigCompiler {
                         .setLoraAffinity(scorers.loraAffinity()))
                 .setMaxQueue(balancing.maxQueue())
                 .setMaxKvCachePercent(balancing.maxKvCachePercent())
+                .setMaxInFlight(balancing.maxInFlight())
                 .setRetryAfterSeconds((int) balancing.retryAfter().toSeconds())
                 .setQueueWhenSaturated(balancing.queueWhenSaturated())
                 .setQueueSize(balancing.queueSize())
@@ -108,12 +126,13 @@ final class FilterConfigCompiler {
                 .setName(tenant.name())
                 .addAllApiKeySha256(tenant.apiKeySha256())
                 .addAllAllowedModels(tenant.allowedModels())
-                .setPriority(switch (tenant.priority()) {
-                    case CRITICAL -> Priority.PRIORITY_CRITICAL;
-                    case STANDARD -> Priority.PRIORITY_STANDARD;
-                    case SHEDDABLE -> Priority.PRIORITY_SHEDDABLE;
-                })
+                .setPriority(priority(tenant.priority()))
+                .setShare(tenant.share())
                 .setRequestsPerMinute(tenant.requestsPerMinute());
+        if (tenant.jwtClaim() != null) {
+            out.setJwtClaim(tenant.jwtClaim());
+        }
+        tenant.modelPriorities().forEach((model, priority) -> out.putModelPriorities(model, priority(priority)));
         if (tenant.trustedHeader() != null) {
             out.setTrustedHeader(HeaderMatch.newBuilder()
                     .setName(tenant.trustedHeader().name())
@@ -141,5 +160,13 @@ final class FilterConfigCompiler {
                     .setBurst(limit.burst()));
         }
         return out.build();
+    }
+
+    private static Priority priority(io.aimesh.policy.Tenant.Priority priority) {
+        return switch (priority) {
+            case CRITICAL -> Priority.PRIORITY_CRITICAL;
+            case STANDARD -> Priority.PRIORITY_STANDARD;
+            case SHEDDABLE -> Priority.PRIORITY_SHEDDABLE;
+        };
     }
 }

@@ -27,6 +27,7 @@ import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
@@ -126,6 +127,7 @@ final class EnvoyTranslatorTest {
                 internal_only_headers: "x-aimesh-model"
                 internal_only_headers: "x-gateway-destination-endpoint"
                 internal_only_headers: "x-aimesh-pool"
+                internal_only_headers: "x-aimesh-tenant"
                 virtual_hosts {
                   name: "aimesh"
                   domains: "*"
@@ -264,6 +266,7 @@ final class EnvoyTranslatorTest {
         RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
         assertThat(routes.getResponseHeadersToAddList()).extracting(option -> option.getHeader().getKey() + ": "
                 + option.getHeader().getValue()).containsExactly(
+                "x-aimesh-decision: %DYNAMIC_METADATA(aimesh:x-aimesh-decision)%",
                 "x-ratelimit-limit-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-limit-tokens)%",
                 "x-ratelimit-remaining-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-remaining-tokens)%",
                 "x-ratelimit-reset-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-tokens)%",
@@ -316,20 +319,23 @@ final class EnvoyTranslatorTest {
 
         RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
         assertThat(routes.getInternalOnlyHeadersList())
-                .containsExactly("x-aimesh-model", "x-gateway-destination-endpoint", "x-aimesh-pool");
+                .containsExactly("x-aimesh-model", "x-gateway-destination-endpoint", "x-aimesh-pool", "x-aimesh-tenant");
         List<Route> list = routes.getVirtualHosts(0).getRoutesList();
         assertThat(list.get(0)).isEqualTo(parse(Route.newBuilder(), """
-                name: "llama/pool/v1"
+                name: "llama/pool/v1/picked"
                 match { prefix: "/"
                   headers { name: "x-aimesh-model" string_match { exact: "llama-3-8b-instruct" } }
                   headers { name: "x-aimesh-pool" string_match { exact: "llama-v1" } }
                   headers { name: "x-gateway-destination-endpoint" present_match: true } }
                 route { cluster: "pool_llama-v1_picked" timeout { seconds: 30 } %s }
                 response_headers_to_add { header { key: "x-aimesh-route-version" value: "v1" } }""".formatted(RETRY)));
-        assertThat(list.get(1).getMatch().getHeadersList()).extracting(h -> h.getName())
+        // Picked for, but no endpoint to go to (every scrape failed): balanced by Envoy within the pool.
+        assertThat(list.get(1).getName()).isEqualTo("llama/pool/v1");
+        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v1");
+        assertThat(list.get(2).getMatch().getHeadersList()).extracting(h -> h.getName())
                 .containsExactly("x-aimesh-model", "x-aimesh-pool");
-        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v2");
-        assertThat(list.get(2).getName()).isEqualTo("llama/override/x-aimesh-version=v2");
+        assertThat(list.get(2).getRoute().getCluster()).isEqualTo("pool_llama-v2");
+        assertThat(list.get(3).getName()).isEqualTo("llama/override/x-aimesh-version=v2");
 
         FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
         assertThat(filter).isEqualTo(filter.toBuilder().clearPools().clearModels()
@@ -344,6 +350,85 @@ final class EnvoyTranslatorTest {
                         versions { name: "v2" pool: "llama-v2" weight: 10 }
                         overrides { header: "x-aimesh-version" value: "v2" version: "v2" }"""))
                 .build());
+    }
+
+    @Test
+    void dedicatedPool_isReachedOnlyThroughTheFiltersPoolHeader() throws Exception {
+        String policies = POOLS.replace("""
+                metadata: {name: llama-v2}
+                spec:
+                """, """
+                metadata: {name: llama-v2}
+                spec:
+                  dedicatedTo: {tenants: [acme]}
+                """) + """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  filter: {address: "127.0.0.1:18080"}
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Tenant
+                metadata: {name: acme}
+                spec:
+                  identity: {apiKeys: [{sha256: "sha256:8676d15d94dabdd1283e6c407e2bb08a7b5c13b4e3667d4795c17172e080a3d4"}]}
+                """ + route(90, 10);
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(policies));
+
+        RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
+        List<Route> list = routes.getVirtualHosts(0).getRoutesList();
+        assertThat(list).extracting(Route::getName).containsExactly("llama/pool/v1", "llama/pool/v2", "llama", "llama/body",
+                "model-not-found");
+        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v2");
+        // Envoy's own routes, for a request the filter set no pool for, leave the dedicated pool out: its
+        // override and its share of the split.
+        for (Route route : list.subList(2, 4)) {
+            assertThat(route.getRoute().getWeightedClusters().getClustersList()).extracting(c -> c.getName())
+                    .containsExactly("pool_llama-v1");
+        }
+        FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
+        assertThat(filter.getModels(0).getVersions(1).getDedicatedTenantsList()).containsExactly("acme");
+        assertThat(filter.getModels(0).getVersions(0).getDedicatedTenantsList()).isEmpty();
+    }
+
+    @Test
+    void jwtIdentity_putsJwtAuthnBeforeTheFilter_andForwardsTheVerifiedPayload() throws Exception {
+        String policies = POOLS + route(90, 10) + """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  filter: {address: "127.0.0.1:18080"}
+                  identity:
+                    jwt: {issuer: https://issuer.example, audiences: [aimesh], jwksFile: /etc/aimesh/jwks.json,
+                          tenantClaim: org.tenant}
+                """;
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(policies));
+
+        Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
+        HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly("envoy.filters.http.jwt_authn",
+                "envoy.filters.http.ext_proc", "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
+        assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(JwtAuthentication.class)).isEqualTo(parse(
+                JwtAuthentication.newBuilder(), """
+                        providers { key: "aimesh" value {
+                          issuer: "https://issuer.example" audiences: "aimesh"
+                          local_jwks { filename: "/etc/aimesh/jwks.json" }
+                          from_headers { name: "authorization" value_prefix: "Bearer " }
+                          payload_in_metadata: "jwt_payload"
+                          clock_skew_seconds: 60 } }
+                        rules { match { prefix: "/" }
+                          requires { requires_any {
+                            requirements { provider_name: "aimesh" }
+                            requirements { allow_missing {} } } } }"""));
+        ExternalProcessor extProc = hcm.getHttpFilters(1).getTypedConfig().unpack(ExternalProcessor.class);
+        assertThat(extProc.getMetadataOptions().getForwardingNamespaces().getUntypedList())
+                .containsExactly("envoy.filters.http.jwt_authn");
+        FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
+        assertThat(filter.getSettings().getJwtTenantClaim()).isEqualTo("org.tenant");
     }
 
     @Test
