@@ -47,8 +47,8 @@ public final class ControlPlane implements AutoCloseable {
                 .build()
                 .start();
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
-                () -> hub.current() != null,
-                Map.of("/config_dump", () -> AdminPages.configDump(hub.current(), policyPage()),
+                () -> hub.currentVersion() != null,
+                Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage()),
                         "/nodes", () -> AdminPages.nodes(nodes.nodes(), policyPage())));
         LOG.log(Level.INFO, "control plane up: ADS on " + options.xdsAddress() + ":" + grpc.getPort()
                 + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());

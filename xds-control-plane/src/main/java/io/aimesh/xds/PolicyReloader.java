@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -62,25 +64,39 @@ final class PolicyReloader {
             reject(result.errors().stream().map(PolicyError::toString).toList());
             return;
         }
-        XdsSnapshot snapshot;
+        Map<String, XdsSnapshot> scopes;
         try {
-            snapshot = translator.translate(result.policies(), weights);
+            scopes = translate(result.policies());
         } catch (TranslationException e) {
             reject(List.of(e.getMessage()));
             return;
         }
         serving = result.policies();
         onApplied.accept(serving);
-        XdsSnapshot previous = hub.current();
-        if (previous != null && previous.version().equals(snapshot.version())) {
+        if (versions(hub.currentScopes()).equals(versions(scopes))) {
             metrics.reload("unchanged");
-            status = status.lastRejected() == null ? status : status.applied(snapshot.version());
+            status = status.lastRejected() == null ? status : status.applied(hub.currentVersion());
             return;
         }
-        hub.publish(snapshot);
-        status = status.applied(snapshot.version());
+        hub.publish(scopes);
+        status = status.applied(hub.currentVersion());
         metrics.reload("applied");
-        LOG.log(Level.INFO, "policies applied: " + result.policies() + ", config version " + snapshot.version());
+        LOG.log(Level.INFO, "policies applied: " + result.policies() + ", config version " + hub.currentVersion());
+    }
+
+    /** One snapshot per namespace of {@code policies}: a node is sent its own namespace's only. */
+    private Map<String, XdsSnapshot> translate(PolicySet policies) throws TranslationException {
+        Map<String, XdsSnapshot> scopes = new TreeMap<>();
+        for (String namespace : policies.namespaces()) {
+            scopes.put(namespace, translator.translate(policies.scope(namespace), weights));
+        }
+        return scopes;
+    }
+
+    private static Map<String, String> versions(Map<String, XdsSnapshot> scopes) {
+        Map<String, String> versions = new TreeMap<>();
+        scopes.forEach((scope, snapshot) -> versions.put(scope, snapshot.version()));
+        return versions;
     }
 
     /** Serves the current policies with {@code next} as the EDS weights; only the weighted pools' EDS resources change. */
@@ -90,11 +106,10 @@ final class PolicyReloader {
             return;
         }
         try {
-            XdsSnapshot snapshot = translator.translate(serving, weights);
-            XdsSnapshot previous = hub.current();
-            if (previous == null || !previous.version().equals(snapshot.version())) {
-                hub.publish(snapshot);
-                status = status.reserved(snapshot.version());
+            Map<String, XdsSnapshot> scopes = translate(serving);
+            if (!versions(hub.currentScopes()).equals(versions(scopes))) {
+                hub.publish(scopes);
+                status = status.reserved(hub.currentVersion());
             }
         } catch (TranslationException e) {
             // The same policies compiled a moment ago; a host that stopped resolving fails here.

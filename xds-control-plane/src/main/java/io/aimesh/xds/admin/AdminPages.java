@@ -26,24 +26,28 @@ public final class AdminPages {
                     .add(HttpConnectionManager.getDescriptor())
                     .add(Router.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3
+                            .ClientSideWeightedRoundRobin.getDescriptor())
                     .build());
 
     private AdminPages() {
     }
 
     /**
-     * What each node group receives. Every node is in group {@code default} until config scoping arrives.
+     * What the nodes of each config scope receive: group {@code default} for the default scope, else
+     * the scope's name.
      *
-     * @param snapshot the served snapshot, or {@code null} before the first valid policy load
+     * @param scopes the served snapshot of each scope, empty before the first valid policy load
      */
-    public static String configDump(XdsSnapshot snapshot, Map<String, Object> policy) {
+    public static String configDump(Map<String, XdsSnapshot> scopes, Map<String, Object> policy) {
         ObjectNode root = JSON.createObjectNode();
         root.set("policy", JSON.valueToTree(policy));
         ObjectNode groups = root.putObject("groups");
-        if (snapshot != null) {
-            ObjectNode group = groups.putObject("default");
+        scopes.forEach((scope, snapshot) -> {
+            ObjectNode group = groups.putObject(scope.isEmpty() ? "default" : scope);
             group.put("version", snapshot.version());
             for (ResourceType type : ResourceType.values()) {
                 ObjectNode typeNode = group.putObject(type.name().toLowerCase(Locale.ROOT));
@@ -56,7 +60,7 @@ public final class AdminPages {
                     item.set("resource", proto(resource));
                 }
             }
-        }
+        });
         return write(root);
     }
 

@@ -72,6 +72,7 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaDiscoveryR
                 state.names.add(name);
             }
         }
+        checkScope(type, request.getResourceNamesSubscribeList());
         for (String name : request.getResourceNamesUnsubscribeList()) {
             if (name.equals("*")) {
                 state.wildcard = false;

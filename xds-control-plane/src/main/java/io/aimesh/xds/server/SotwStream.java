@@ -71,6 +71,7 @@ final class SotwStream extends XdsStream<DiscoveryRequest, DiscoveryResponse> {
         state.names.clear();
         if (!state.wildcard) {
             state.names.addAll(request.getResourceNamesList());
+            checkScope(type, request.getResourceNamesList());
         }
         if (answered) {
             pushAll(); // an ACK may open the make-before-break gate for other types

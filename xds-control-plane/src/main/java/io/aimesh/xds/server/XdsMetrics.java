@@ -28,6 +28,9 @@ public final class XdsMetrics {
             .help("Open ADS streams (state-of-the-world and delta)").register(registry);
     private final Counter reloads = Counter.builder().name("aimesh_policy_reloads_total")
             .help("Policy directory reloads, by outcome (applied, unchanged, rejected)").labelNames("outcome").register(registry);
+    private final Counter outOfScope = Counter.builder().name("aimesh_xds_out_of_scope_requests_total")
+            .help("Resource names clients asked for that only another config scope has, by resource type")
+            .labelNames("type").register(registry);
     private final Counter snapshots = Counter.builder().name("aimesh_xds_snapshots_published_total")
             .help("Config snapshots published to clients").register(registry);
 
@@ -48,6 +51,10 @@ public final class XdsMetrics {
 
     void nacked(ResourceType type) {
         nacks.labelValues(label(type)).inc();
+    }
+
+    void outOfScope(ResourceType type) {
+        outOfScope.labelValues(label(type)).inc();
     }
 
     void streamOpened() {

@@ -28,6 +28,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * acknowledged every cluster and (if it subscribes to endpoints) every endpoint assignment
  * of the snapshot, so a route never points at a cluster Envoy does not have yet.
  *
+ * <p>Scope: a node gets the snapshot of its own config scope only, named by its node metadata
+ * ({@value #SCOPE_KEY}, else Istio's {@value #ISTIO_NAMESPACE_KEY}; none is the default scope). A
+ * node of a scope with no config gets nothing (not an empty config, which would wipe its own). A
+ * request naming a resource that only another scope has is counted and logged: it is answered as
+ * for any resource that does not exist.
+ *
  * <p>Backpressure: sending is a diff between the snapshot and what was sent. When the
  * transport is not ready nothing is queued; the diff is taken again when it becomes ready,
  * so a slow client gets the latest config once instead of every intermediate one.
@@ -35,6 +41,10 @@ import java.util.concurrent.atomic.AtomicLong;
 abstract class XdsStream<Q, R> {
     private static final System.Logger LOG = System.getLogger(XdsStream.class.getName());
     private static final AtomicLong IDS = new AtomicLong();
+    /** The node metadata field that names a node's config scope. */
+    static final String SCOPE_KEY = "aimesh.io/namespace";
+    /** Istio's node metadata field for the pod's namespace, the scope when {@value #SCOPE_KEY} is absent. */
+    static final String ISTIO_NAMESPACE_KEY = "NAMESPACE";
 
     /** What was sent in one response, remembered until the client answers its nonce. */
     record Sent(String nonce, Map<String, String> versions, Set<String> removed, String typeVersion, long publishedNanos) {
@@ -60,6 +70,10 @@ abstract class XdsStream<Q, R> {
     private Runnable unsubscribe;
     private NodeStatus status;
     private long nonces;
+    /** The node's config scope, known from its first request. */
+    private String scope = SnapshotHub.DEFAULT_SCOPE;
+    /** Names already reported as asked for out of scope, per type, so a retrying client is logged once. */
+    private final Set<String> reportedOutOfScope = new java.util.HashSet<>();
     SnapshotHub.Published current;
 
     XdsStream(String protocol, ServerCallStreamObserver<R> responses, SnapshotHub hub, NodeRegistry registry,
@@ -93,12 +107,17 @@ abstract class XdsStream<Q, R> {
                     close();
                     return;
                 }
+                scope = scopeOf(node);
                 status = new NodeStatus(id, node.getId(), node.getCluster(), protocol, Instant.now(), Map.of(), null);
                 registry.put(status);
                 metrics.streamOpened();
                 unsubscribe = hub.subscribe(p -> context.execute(this::onSnapshot));
                 current = hub.published(); // a publish between construction and subscription is not missed
-                LOG.log(Level.INFO, "node " + node.getId() + " connected (" + protocol + " stream " + id + ")");
+                LOG.log(Level.INFO, "node " + node.getId() + " connected (" + protocol + " stream " + id
+                        + (scope.isEmpty() ? "" : ", scope " + scope) + ")");
+                if (current != null && current.snapshot(scope) == null) {
+                    LOG.log(Level.WARNING, "node " + node.getId() + " is in scope '" + scope + "', which has no config");
+                }
             }
             handle(request);
         });
@@ -122,13 +141,45 @@ abstract class XdsStream<Q, R> {
         }
     }
 
+    /** The node's scope from its metadata; the default scope when it names none. */
+    static String scopeOf(Node node) {
+        var fields = node.getMetadata().getFieldsMap();
+        for (String key : new String[] {SCOPE_KEY, ISTIO_NAMESPACE_KEY}) {
+            com.google.protobuf.Value value = fields.get(key);
+            if (value != null && value.getKindCase() == com.google.protobuf.Value.KindCase.STRING_VALUE) {
+                return value.getStringValue();
+            }
+        }
+        return SnapshotHub.DEFAULT_SCOPE;
+    }
+
+    /**
+     * Counts and logs the names of {@code type} the client asked for that its scope lacks but another
+     * scope has: a node reaching for another scope's config. It gets nothing for them.
+     */
+    final void checkScope(ResourceType type, Iterable<String> names) {
+        if (current == null) {
+            return;
+        }
+        XdsSnapshot own = current.snapshot(scope);
+        for (String name : names) {
+            if ((own == null || own.resource(type, name) == null) && current.elsewhere(scope, type, name)) {
+                metrics.outOfScope(type);
+                if (reportedOutOfScope.add(type + "/" + name)) {
+                    LOG.log(Level.WARNING, "node " + status.nodeId() + " (scope '" + scope + "') asked for "
+                            + XdsMetrics.label(type) + " '" + name + "' of another scope; it gets none");
+                }
+            }
+        }
+    }
+
     private void onSnapshot() {
         current = hub.published();
         pushAll();
     }
 
     final void pushAll() {
-        if (status == null || current == null) {
+        if (status == null || current == null || snapshot() == null) {
             return;
         }
         for (ResourceType type : ResourceType.values()) {
@@ -136,8 +187,9 @@ abstract class XdsStream<Q, R> {
         }
     }
 
+    /** The snapshot of the node's scope, or {@code null} when its scope has none. */
     final XdsSnapshot snapshot() {
-        return current.snapshot();
+        return current.snapshot(scope);
     }
 
     /**
@@ -158,7 +210,7 @@ abstract class XdsStream<Q, R> {
      * first snapshot, which a request may beat.
      */
     final boolean gateOpen(ResourceType type) {
-        if (current == null) {
+        if (current == null || snapshot() == null) {
             return false;
         }
         return !type.gatedOnClusters() || (clustersSynced() && endpointsSynced());

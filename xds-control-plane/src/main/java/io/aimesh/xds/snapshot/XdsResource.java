@@ -35,7 +35,7 @@ public record XdsResource(String name, Message message, Any packed, String versi
         return new XdsResource(name, message, packed, hash(bytes));
     }
 
-    static String hash(byte[] bytes) {
+    public static String hash(byte[] bytes) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
             return HexFormat.of().formatHex(digest, 0, 8);
