@@ -54,7 +54,7 @@ public final class AiFilter implements AutoCloseable {
                 .start();
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> config.get() != null, Map.of("/config", this::configPage));
-        configClient = new FilterConfigClient(options.controlPlane(), options.nodeId(), this::apply);
+        configClient = new FilterConfigClient(options, this::apply);
         LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
     }

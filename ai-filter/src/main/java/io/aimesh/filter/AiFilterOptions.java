@@ -2,6 +2,8 @@ package io.aimesh.filter;
 
 import static java.util.Objects.requireNonNull;
 
+import java.nio.file.Path;
+
 /**
  * How to run an {@link AiFilter}.
  *
@@ -11,9 +13,40 @@ import static java.util.Objects.requireNonNull;
  * @param grpcPort the ext_proc port; 0 picks a free one
  * @param adminAddress the IP the admin server binds (loopback unless told otherwise)
  * @param adminPort the admin port; 0 picks a free one
+ * @param namespace the config scope the filter asks the control plane for, or {@code null} for the default
+ * @param xdsTls mutual TLS to the control plane, or {@code null} for plaintext
  */
 public record AiFilterOptions(String controlPlane, String nodeId, String grpcAddress, int grpcPort,
-                              String adminAddress, int adminPort) {
+                              String adminAddress, int adminPort, String namespace, XdsClientTls xdsTls) {
+    /** A filter of the default scope, over plaintext. */
+    public AiFilterOptions(String controlPlane, String nodeId, String grpcAddress, int grpcPort, String adminAddress,
+                           int adminPort) {
+        this(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, null, null);
+    }
+
+    /**
+     * Mutual TLS to the control plane, from PEM files.
+     *
+     * @param certificateChain the filter's client certificate chain (its SPIFFE ID names its namespace)
+     * @param privateKey its private key (PKCS#8)
+     * @param trustedCa the CA that signs the control plane's certificate
+     */
+    public record XdsClientTls(Path certificateChain, Path privateKey, Path trustedCa) {
+        public XdsClientTls {
+            requireNonNull(certificateChain, "certificateChain");
+            requireNonNull(privateKey, "privateKey");
+            requireNonNull(trustedCa, "trustedCa");
+        }
+    }
+
+    public AiFilterOptions withNamespace(String scope) {
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, scope, xdsTls);
+    }
+
+    public AiFilterOptions withXdsTls(XdsClientTls tls) {
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, namespace, tls);
+    }
+
     public AiFilterOptions {
         requireNonNull(controlPlane, "controlPlane");
         requireNonNull(nodeId, "nodeId");

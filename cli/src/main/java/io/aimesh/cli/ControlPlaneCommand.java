@@ -2,6 +2,7 @@ package io.aimesh.cli;
 
 import io.aimesh.xds.ControlPlane;
 import io.aimesh.xds.ControlPlaneOptions;
+import io.aimesh.xds.XdsTls;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,12 +35,31 @@ final class ControlPlaneCommand implements Callable<Integer> {
             description = "The address Envoy's HTTP listener binds (default: ${DEFAULT-VALUE}).")
     String listenerAddress;
 
+    @Option(names = "--xds-tls-cert", paramLabel = "PEM",
+            description = "Serve ADS over mutual TLS with this certificate chain (with --xds-tls-key and --xds-tls-client-ca).")
+    Path tlsCert;
+
+    @Option(names = "--xds-tls-key", paramLabel = "PEM", description = "The private key of --xds-tls-cert (PKCS#8).")
+    Path tlsKey;
+
+    @Option(names = "--xds-tls-client-ca", paramLabel = "PEM",
+            description = "The CA that signs the nodes' client certificates; their SPIFFE ID's namespace must be the "
+                    + "scope a node names in its metadata.")
+    Path tlsClientCa;
+
     @Override
     public Integer call() throws Exception {
         ControlPlaneOptions options = ControlPlaneOptions.defaults(policies)
                 .withXds(xdsAddress, xdsPort)
                 .withAdmin(adminAddress, adminPort)
                 .withListener(listenerAddress, listenerPort);
+        if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
+            if (tlsCert == null || tlsKey == null || tlsClientCa == null) {
+                System.err.println("aimesh control-plane: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-client-ca");
+                return 2;
+            }
+            options = options.withXdsTls(new XdsTls(tlsCert, tlsKey, tlsClientCa));
+        }
         Shutdown shutdown = new Shutdown();
         try (ControlPlane controlPlane = ControlPlane.start(options)) {
             System.out.println("aimesh control plane: ADS on " + xdsAddress + ":" + controlPlane.xdsPort()

@@ -1,8 +1,10 @@
 package io.aimesh.cli;
 
 import io.aimesh.xds.EnvoyBootstrap;
+import io.aimesh.xds.XdsTls;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "envoy-bootstrap", mixinStandardHelpOptions = true,
@@ -24,6 +26,13 @@ final class EnvoyBootstrapCommand implements Callable<Integer> {
     @Option(names = "--delta", description = "Use incremental (delta) ADS.")
     boolean delta;
 
+    @Option(names = "--namespace", paramLabel = "NAME",
+            description = "The config scope to ask for (node metadata aimesh.io/namespace); the default scope without it.")
+    String namespace;
+
+    @Mixin
+    XdsClientTlsOptions tls = new XdsClientTlsOptions();
+
     @Override
     public Integer call() {
         int colon = xds.lastIndexOf(':');
@@ -39,7 +48,16 @@ final class EnvoyBootstrapCommand implements Callable<Integer> {
             System.err.println("--xds: '" + xds + "' has no numeric port (expected: HOST:PORT)");
             return 2;
         }
-        System.out.print(new EnvoyBootstrap(nodeId, cluster, host, port, "127.0.0.1", adminPort, delta).yaml());
+        EnvoyBootstrap bootstrap = new EnvoyBootstrap(nodeId, cluster, host, port, "127.0.0.1", adminPort, delta)
+                .withNamespace(namespace);
+        if (tls.given()) {
+            if (!tls.complete()) {
+                System.err.println("mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-ca");
+                return 2;
+            }
+            bootstrap = bootstrap.withTls(new XdsTls(tls.cert.toAbsolutePath(), tls.key.toAbsolutePath(), tls.ca.toAbsolutePath()));
+        }
+        System.out.print(bootstrap.yaml());
         return 0;
     }
 }

@@ -4,6 +4,7 @@ import io.aimesh.filter.AiFilter;
 import io.aimesh.filter.AiFilterOptions;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "filter", mixinStandardHelpOptions = true,
@@ -29,12 +30,28 @@ final class FilterCommand implements Callable<Integer> {
     @Option(names = "--node-id", description = "Node id presented to the control plane (default: aimesh-filter-HOSTNAME-PID).")
     String nodeId;
 
+    @Option(names = "--namespace", paramLabel = "NAME",
+            description = "The config scope to ask for (node metadata aimesh.io/namespace); the default scope without it.")
+    String namespace;
+
+    @Mixin
+    XdsClientTlsOptions tls = new XdsClientTlsOptions();
+
     @Override
     public Integer call() throws Exception {
         String id = nodeId != null ? nodeId
                 : "aimesh-filter-" + java.net.InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+        AiFilterOptions options = new AiFilterOptions(controlPlane, id, grpcAddress, grpcPort, adminAddress, adminPort)
+                .withNamespace(namespace);
+        if (tls.given()) {
+            if (!tls.complete()) {
+                System.err.println("aimesh filter: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-ca");
+                return 2;
+            }
+            options = options.withXdsTls(new AiFilterOptions.XdsClientTls(tls.cert, tls.key, tls.ca));
+        }
         Shutdown shutdown = new Shutdown();
-        try (AiFilter filter = AiFilter.start(new AiFilterOptions(controlPlane, id, grpcAddress, grpcPort, adminAddress, adminPort))) {
+        try (AiFilter filter = AiFilter.start(options)) {
             System.out.println("aimesh filter: ext_proc on " + grpcAddress + ":" + filter.grpcPort() + ", admin on http://"
                     + adminAddress + ":" + filter.adminPort() + ", config from " + controlPlane + "  (Ctrl-C stops)");
             shutdown.awaitRequest();

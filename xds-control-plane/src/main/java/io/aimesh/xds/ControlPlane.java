@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.aimesh.xds.admin.AdminPages;
 import io.aimesh.internal.AdminServer;
 import io.aimesh.xds.server.AdsService;
+import io.aimesh.xds.server.CertifiedScope;
+import io.grpc.ServerInterceptors;
 import io.aimesh.xds.server.NodeRegistry;
 import io.aimesh.xds.server.SnapshotHub;
 import io.aimesh.xds.server.XdsMetrics;
@@ -40,8 +42,14 @@ public final class ControlPlane implements AutoCloseable {
                 new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics, weigher::configure);
         watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
         watcher.reloadNow();
-        grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()))
-                .addService(new AdsService(hub, nodes, metrics))
+        NettyServerBuilder server = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()));
+        if (options.xdsTls() != null) {
+            server.sslContext(CertifiedScope.serverContext(options.xdsTls()))
+                    .addService(ServerInterceptors.intercept(new AdsService(hub, nodes, metrics), new CertifiedScope()));
+        } else {
+            server.addService(new AdsService(hub, nodes, metrics));
+        }
+        grpc = server
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .build()
@@ -50,7 +58,8 @@ public final class ControlPlane implements AutoCloseable {
                 () -> hub.currentVersion() != null,
                 Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage()),
                         "/nodes", () -> AdminPages.nodes(nodes.nodes(), policyPage())));
-        LOG.log(Level.INFO, "control plane up: ADS on " + options.xdsAddress() + ":" + grpc.getPort()
+        LOG.log(Level.INFO, "control plane up: ADS" + (options.xdsTls() == null ? "" : " (mutual TLS)") + " on "
+                + options.xdsAddress() + ":" + grpc.getPort()
                 + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());
     }
 

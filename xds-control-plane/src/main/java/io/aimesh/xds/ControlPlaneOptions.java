@@ -17,9 +17,11 @@ import java.time.Duration;
  * @param listenerPort the port of Envoy's HTTP listener
  * @param debounceQuiet a reload waits until no edit has arrived for this long
  * @param debounceMax but never longer than this after the first edit of a burst
+ * @param xdsTls mutual TLS for ADS (the nodes' certificates then prove their scopes), or {@code null} for plaintext
  */
 public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort, String adminAddress, int adminPort,
-                                  String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax) {
+                                  String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax,
+                                  XdsTls xdsTls) {
     public ControlPlaneOptions {
         requireNonNull(policies, "policies");
         requireNonNull(xdsAddress, "xdsAddress");
@@ -37,22 +39,27 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
     /** Defaults: ADS on 0.0.0.0:18000, admin on 127.0.0.1:19000, Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s. */
     public static ControlPlaneOptions defaults(Path policies) {
         return new ControlPlaneOptions(policies, "0.0.0.0", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
-                Duration.ofMillis(100), Duration.ofSeconds(1));
+                Duration.ofMillis(100), Duration.ofSeconds(1), null);
     }
 
     public ControlPlaneOptions withXds(String address, int port) {
         return new ControlPlaneOptions(policies, address, port, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax);
+                debounceQuiet, debounceMax, xdsTls);
     }
 
     public ControlPlaneOptions withAdmin(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, address, port, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax);
+                debounceQuiet, debounceMax, xdsTls);
     }
 
     public ControlPlaneOptions withListener(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, address, port,
-                debounceQuiet, debounceMax);
+                debounceQuiet, debounceMax, xdsTls);
+    }
+
+    public ControlPlaneOptions withXdsTls(XdsTls tls) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax, tls);
     }
 
     private static void checkPort(String name, int port, int min) {

@@ -14,9 +14,17 @@ import static java.util.Objects.requireNonNull;
  * @param adminAddress the IP Envoy's own admin interface binds
  * @param adminPort Envoy's admin port; 0 picks a free one
  * @param delta whether to use incremental (delta) ADS instead of state-of-the-world
+ * @param namespace the config scope the node asks for (node metadata {@code aimesh.io/namespace}), or {@code null} for the default
+ * @param tls mutual TLS to the control plane, or {@code null} for plaintext
  */
 public record EnvoyBootstrap(String nodeId, String cluster, String xdsHost, int xdsPort, String adminAddress, int adminPort,
-                             boolean delta) {
+                             boolean delta, String namespace, XdsTls tls) {
+    /** A node of the default scope, over plaintext. */
+    public EnvoyBootstrap(String nodeId, String cluster, String xdsHost, int xdsPort, String adminAddress, int adminPort,
+                          boolean delta) {
+        this(nodeId, cluster, xdsHost, xdsPort, adminAddress, adminPort, delta, null, null);
+    }
+
     public EnvoyBootstrap {
         requireNonNull(nodeId, "nodeId");
         requireNonNull(cluster, "cluster");
@@ -33,12 +41,35 @@ public record EnvoyBootstrap(String nodeId, String cluster, String xdsHost, int 
         }
     }
 
+    public EnvoyBootstrap withNamespace(String scope) {
+        return new EnvoyBootstrap(nodeId, cluster, xdsHost, xdsPort, adminAddress, adminPort, delta, scope, tls);
+    }
+
+    public EnvoyBootstrap withTls(XdsTls mutual) {
+        return new EnvoyBootstrap(nodeId, cluster, xdsHost, xdsPort, adminAddress, adminPort, delta, namespace, mutual);
+    }
+
     public String yaml() {
         boolean ip = xdsHost.matches("[0-9.]+|[0-9a-fA-F:]+");
+        String metadata = namespace == null ? "" : "  metadata: { \"aimesh.io/namespace\": " + quote(namespace) + " }\n";
+        String transport = tls == null ? "" : """
+                      transport_socket:
+                        name: envoy.transport_sockets.tls
+                        typed_config:
+                          "@type": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext
+                          common_tls_context:
+                            tls_certificates:
+                              - certificate_chain: { filename: %s }
+                                private_key: { filename: %s }
+                            validation_context:
+                              trusted_ca: { filename: %s }
+                """.formatted(quote(tls.certificateChain().toString()), quote(tls.privateKey().toString()),
+                quote(tls.trustedCa().toString()));
         return """
                 node:
                   id: %s
                   cluster: %s
+                """.formatted(quote(nodeId), quote(cluster)) + metadata + """
                 admin:
                   address:
                     socket_address: { address: %s, port_value: %d }
@@ -69,8 +100,8 @@ public record EnvoyBootstrap(String nodeId, String cluster, String xdsHost, int 
                               - endpoint:
                                   address:
                                     socket_address: { address: %s, port_value: %d }
-                """.formatted(quote(nodeId), quote(cluster), adminAddress, adminPort, delta ? "DELTA_GRPC" : "GRPC",
-                ip ? "STATIC" : "STRICT_DNS", xdsHost, xdsPort);
+                """.formatted(adminAddress, adminPort, delta ? "DELTA_GRPC" : "GRPC",
+                ip ? "STATIC" : "STRICT_DNS", xdsHost, xdsPort) + transport;
     }
 
     private static String quote(String text) {

@@ -34,10 +34,16 @@ public final class EnvoyProcess implements AutoCloseable {
 
     /** Starts Envoy and waits until its admin interface answers. */
     public static EnvoyProcess start(String nodeId, int xdsPort, boolean delta) throws IOException {
+        return start(new EnvoyBootstrap(nodeId, "aimesh-test", "127.0.0.1", xdsPort, "127.0.0.1", 0, delta));
+    }
+
+    /** Starts Envoy with {@code config} (its admin port is chosen here) and waits until its admin interface answers. */
+    public static EnvoyProcess start(EnvoyBootstrap config) throws IOException {
+        String nodeId = config.nodeId();
         Path dir = Files.createTempDirectory("aimesh-envoy-");
         Path adminFile = dir.resolve("admin-address");
         Path bootstrap = dir.resolve("bootstrap.yaml");
-        Files.writeString(bootstrap, new EnvoyBootstrap(nodeId, "aimesh-test", "127.0.0.1", xdsPort, "127.0.0.1", 0, delta).yaml());
+        Files.writeString(bootstrap, config.yaml());
         Path log = Path.of("target", "envoy-" + nodeId + ".log").toAbsolutePath();
         Files.createDirectories(log.getParent());
         Process process = new ProcessBuilder(List.of(binary(), "-c", bootstrap.toString(), "--use-dynamic-base-id",

@@ -3,6 +3,9 @@ package io.aimesh.filter.config;
 import static java.util.Objects.requireNonNull;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.aimesh.filter.AiFilterOptions;
 import com.google.rpc.Status;
 import io.aimesh.filter.api.FilterConfig;
 import io.envoyproxy.envoy.config.core.v3.Node;
@@ -10,8 +13,10 @@ import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,7 +36,7 @@ public final class FilterConfigClient implements AutoCloseable {
     static final String TYPE_URL = "type.googleapis.com/aimesh.filter.v1alpha1.FilterConfig";
     private static final System.Logger LOG = System.getLogger(FilterConfigClient.class.getName());
 
-    private final String nodeId;
+    private final Node node;
     private final Consumer<RuntimeConfig> onConfig;
     private final ManagedChannel channel;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -43,21 +48,37 @@ public final class FilterConfigClient implements AutoCloseable {
     private long backoffMillis = 100;
 
     /**
-     * @param controlPlane the control plane's ADS address as host:port
+     * @param options the control plane's ADS address (host:port), the node id and namespace to
+     *     present, and the mutual TLS to use, if any
      * @param onConfig called with each new config that compiled; on a gRPC thread
+     * @throws IOException when the TLS files cannot be read
      */
-    public FilterConfigClient(String controlPlane, String nodeId, Consumer<RuntimeConfig> onConfig) {
-        this.nodeId = requireNonNull(nodeId, "nodeId");
+    public FilterConfigClient(AiFilterOptions options, Consumer<RuntimeConfig> onConfig) throws IOException {
         this.onConfig = requireNonNull(onConfig, "onConfig");
+        Node.Builder node = Node.newBuilder().setId(options.nodeId()).setCluster("aimesh-filter");
+        if (options.namespace() != null) {
+            node.setMetadata(Struct.newBuilder().putFields("aimesh.io/namespace",
+                    Value.newBuilder().setStringValue(options.namespace()).build()));
+        }
+        this.node = node.build();
+        String controlPlane = options.controlPlane();
         int colon = controlPlane.lastIndexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("controlPlane: '" + controlPlane + "' (expected: HOST:PORT)");
         }
-        this.channel = NettyChannelBuilder.forAddress(controlPlane.substring(0, colon),
+        NettyChannelBuilder channel = NettyChannelBuilder.forAddress(controlPlane.substring(0, colon),
                         Integer.parseInt(controlPlane.substring(colon + 1)))
-                .usePlaintext()
-                .keepAliveTime(30, TimeUnit.SECONDS)
-                .build();
+                .keepAliveTime(30, TimeUnit.SECONDS);
+        AiFilterOptions.XdsClientTls tls = options.xdsTls();
+        if (tls == null) {
+            channel.usePlaintext();
+        } else {
+            channel.sslContext(GrpcSslContexts.forClient()
+                    .keyManager(tls.certificateChain().toFile(), tls.privateKey().toFile())
+                    .trustManager(tls.trustedCa().toFile())
+                    .build());
+        }
+        this.channel = channel.build();
         scheduler.execute(this::open);
     }
 
@@ -68,7 +89,7 @@ public final class FilterConfigClient implements AutoCloseable {
         Stream stream = new Stream();
         stream.requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(stream);
         stream.requests.onNext(DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId).setCluster("aimesh-filter"))
+                .setNode(node)
                 .setTypeUrl(TYPE_URL)
                 .build());
     }

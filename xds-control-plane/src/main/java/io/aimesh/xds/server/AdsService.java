@@ -27,12 +27,14 @@ public final class AdsService extends AggregatedDiscoveryServiceGrpc.AggregatedD
 
     @Override
     public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> responses) {
-        return observe(new SotwStream((ServerCallStreamObserver<DiscoveryResponse>) responses, hub, registry, metrics));
+        return observe(new SotwStream((ServerCallStreamObserver<DiscoveryResponse>) responses, hub, registry, metrics,
+                CertifiedScope.current()));
     }
 
     @Override
     public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> responses) {
-        return observe(new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) responses, hub, registry, metrics));
+        return observe(new DeltaStream((ServerCallStreamObserver<DeltaDiscoveryResponse>) responses, hub, registry, metrics,
+                CertifiedScope.current()));
     }
 
     private static <Q, R> StreamObserver<Q> observe(XdsStream<Q, R> stream) {

@@ -35,9 +35,10 @@ final class DeltaStream extends XdsStream<DeltaDiscoveryRequest, DeltaDiscoveryR
     private final Map<ResourceType, Map<String, Sent>> pending = new EnumMap<>(ResourceType.class);
     private final Set<ResourceType> answeredOnce = java.util.EnumSet.noneOf(ResourceType.class);
 
+    /** @param certifiedScope the scope the client's certificate proves, or {@code null} without mutual TLS */
     DeltaStream(ServerCallStreamObserver<DeltaDiscoveryResponse> responses, SnapshotHub hub, NodeRegistry registry,
-                XdsMetrics metrics) {
-        super("delta", responses, hub, registry, metrics);
+                XdsMetrics metrics, String certifiedScope) {
+        super("delta", responses, hub, registry, metrics, certifiedScope);
         for (ResourceType type : ResourceType.values()) {
             sent.put(type, new HashMap<>());
             rejected.put(type, new HashMap<>());

@@ -28,9 +28,10 @@ final class SotwStream extends XdsStream<DiscoveryRequest, DiscoveryResponse> {
     private final Map<ResourceType, String> answeredNonce = new EnumMap<>(ResourceType.class);
     private final Map<ResourceType, String> rejectedVersion = new EnumMap<>(ResourceType.class);
 
+    /** @param certifiedScope the scope the client's certificate proves, or {@code null} without mutual TLS */
     SotwStream(ServerCallStreamObserver<DiscoveryResponse> responses, SnapshotHub hub, NodeRegistry registry,
-               XdsMetrics metrics) {
-        super("sotw", responses, hub, registry, metrics);
+                XdsMetrics metrics, String certifiedScope) {
+        super("sotw", responses, hub, registry, metrics, certifiedScope);
     }
 
     @Override

@@ -31,6 +31,9 @@ public final class XdsMetrics {
     private final Counter outOfScope = Counter.builder().name("aimesh_xds_out_of_scope_requests_total")
             .help("Resource names clients asked for that only another config scope has, by resource type")
             .labelNames("type").register(registry);
+    private final Counter scopeDenials = Counter.builder().name("aimesh_xds_scope_denials_total")
+            .help("ADS streams refused because the node's claimed scope is not the one its client certificate proves")
+            .register(registry);
     private final Counter snapshots = Counter.builder().name("aimesh_xds_snapshots_published_total")
             .help("Config snapshots published to clients").register(registry);
 
@@ -55,6 +58,10 @@ public final class XdsMetrics {
 
     void outOfScope(ResourceType type) {
         outOfScope.labelValues(label(type)).inc();
+    }
+
+    void scopeDenied() {
+        scopeDenials.inc();
     }
 
     void streamOpened() {

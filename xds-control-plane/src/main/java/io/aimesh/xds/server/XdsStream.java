@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@value #SCOPE_KEY}, else Istio's {@value #ISTIO_NAMESPACE_KEY}; none is the default scope). A
  * node of a scope with no config gets nothing (not an empty config, which would wipe its own). A
  * request naming a resource that only another scope has is counted and logged: it is answered as
- * for any resource that does not exist.
+ * for any resource that does not exist. Over mutual TLS the scope named must be the one the client
+ * certificate proves ({@link CertifiedScope}), or the stream is refused.
  *
  * <p>Backpressure: sending is a diff between the snapshot and what was sent. When the
  * transport is not ready nothing is queued; the diff is taken again when it becomes ready,
@@ -72,13 +73,16 @@ abstract class XdsStream<Q, R> {
     private long nonces;
     /** The node's config scope, known from its first request. */
     private String scope = SnapshotHub.DEFAULT_SCOPE;
+    /** The scope the client's certificate proves (mutual TLS), or {@code null}: then the node's claim is taken as is. */
+    private final String certifiedScope;
     /** Names already reported as asked for out of scope, per type, so a retrying client is logged once. */
     private final Set<String> reportedOutOfScope = new java.util.HashSet<>();
     SnapshotHub.Published current;
 
     XdsStream(String protocol, ServerCallStreamObserver<R> responses, SnapshotHub hub, NodeRegistry registry,
-              XdsMetrics metrics) {
+              XdsMetrics metrics, String certifiedScope) {
         this.protocol = protocol;
+        this.certifiedScope = certifiedScope;
         this.responses = responses;
         this.hub = hub;
         this.registry = registry;
@@ -108,6 +112,15 @@ abstract class XdsStream<Q, R> {
                     return;
                 }
                 scope = scopeOf(node);
+                if (certifiedScope != null && !certifiedScope.equals(scope)) {
+                    metrics.scopeDenied();
+                    LOG.log(Level.WARNING, "node " + node.getId() + " claims scope '" + scope + "' but its certificate proves '"
+                            + certifiedScope + "'; stream refused");
+                    responses.onError(Status.PERMISSION_DENIED.withDescription("node metadata names scope '" + scope
+                            + "', the client certificate '" + certifiedScope + "'").asRuntimeException());
+                    close();
+                    return;
+                }
                 status = new NodeStatus(id, node.getId(), node.getCluster(), protocol, Instant.now(), Map.of(), null);
                 registry.put(status);
                 metrics.streamOpened();
