@@ -184,8 +184,8 @@ final class Kinds {
             List.of(
                     required("issuer", Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"),
                             "The `iss` a token must carry."),
-                    optional("audiences", new ListOf(Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"), 1),
-                            null, "Accepted `aud` values; any audience when absent."),
+                    required("audiences", new ListOf(Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"), 1),
+                            "Accepted `aud` values. Required: a token the same issuer made for another service must not pass."),
                     optional("jwksFile", Str.matching("/.{1,4095}", "an absolute path"), null,
                             "The issuer's public keys (a JWKS document), read by Envoy from this file."),
                     optional("jwks", Str.matching("(?s)\\s*\\{.*", "a JSON object"), null,
@@ -193,8 +193,8 @@ final class Kinds {
                     optional("tenantClaim", Str.matching("[A-Za-z0-9_:/-]+(\\.[A-Za-z0-9_:/-]+)*", "a claim name, or a dotted path"),
                             "sub", "The claim whose value names the tenant (a Tenant's `identity.jwtClaim`)."),
                     optional("header", HEADER_NAME, "authorization",
-                            "Where the token is sent; in `authorization` as `Bearer <token>`. With JWTs there, API "
-                                    + "keys cannot share that header."),
+                            "Where the token is sent; in `authorization` as `Bearer <token>`. API keys are read from "
+                                    + "`authorization` too, so tenants with API keys need the JWTs in another header."),
                     optional("clockSkew", new Dur(Duration.ZERO, Duration.ofMinutes(10)), "60s",
                             "Allowed clock difference when checking `exp` and `nbf`.")));
 
@@ -202,9 +202,9 @@ final class Kinds {
             optional("jwt", JWT, null, "Verified JWTs name the tenant."),
             optional("trustedHop", new Bool(), "false",
                     "Whether the hop before Envoy is a trusted gateway whose tenant headers (Tenants' "
-                            + "`identity.header`) are honoured. When false, such headers are removed from every request.")));
+                            + "`identity.header`) are honoured. When false, no Tenant may use a header identity.")));
 
-    static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per policy set.", List.of(
+    static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
             optional("filter", FILTER_SETTINGS, null,
                     "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone."),
             optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted.")));

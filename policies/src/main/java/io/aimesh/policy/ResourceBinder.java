@@ -205,6 +205,11 @@ final class ResourceBinder {
             Bound<Gateway> gateway = gateways.get(tenant.namespace());
             Gateway.Identity identity = gateway == null ? Gateway.Identity.NONE : gateway.value().identity();
             Checked ways = tenant.spec().get("identity");
+            if (!ways.list("apiKeys").isEmpty() && identity.jwt() != null && identity.jwt().header().equals("authorization")) {
+                error(ways.get("apiKeys"), tenant.resource(), "API keys come in 'Authorization: Bearer', where "
+                        + gateway.resource() + " takes JWTs (Envoy refuses a bearer value that is not a token); "
+                        + "send the JWTs in another header (spec.identity.jwt.header)");
+            }
             if (ways.get("jwtClaim") != null && identity.jwt() == null) {
                 error(ways.get("jwtClaim"), tenant.resource(),
                         "a JWT identity needs a Gateway with spec.identity.jwt (the issuer and keys Envoy verifies tokens with)");

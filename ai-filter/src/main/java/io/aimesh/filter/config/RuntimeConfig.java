@@ -78,7 +78,10 @@ public final class RuntimeConfig {
                     total += version.weight();
                 }
             }
-            if (!anyEligibleVersion) {
+            // A shared version of weight 0 is reachable by override only: when the weight is all on
+            // dedicated versions, the model has nothing for other tenants.
+            boolean someDedicated = versions.stream().anyMatch(v -> !v.dedicatedTenants().isEmpty());
+            if (!anyEligibleVersion || (!dedicated && total == 0 && someDedicated)) {
                 return new Choice(null, "no-eligible-pool");
             }
             boolean equal = total == 0 && dedicated;
@@ -355,6 +358,11 @@ public final class RuntimeConfig {
     /** The path of the claim that names the tenant in a verified JWT payload; empty when Envoy verifies no JWTs. */
     public List<String> jwtClaimPath() {
         return jwtClaimPath;
+    }
+
+    /** The claim's name as configured, which may be a claim's whole name with dots in it (a URL) rather than a path. */
+    public String jwtClaimName() {
+        return String.join(".", jwtClaimPath);
     }
 
     /** Trusted gateway headers (only when the hop before Envoy is trusted): header name to value to tenant. */

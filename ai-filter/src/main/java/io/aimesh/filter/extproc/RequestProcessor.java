@@ -164,10 +164,11 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         inference = method.equals("POST") && (route.equals("/v1/chat/completions") || route.equals("/v1/completions")
                 || route.equals("/v1/embeddings"));
         if (inference && config.identityRequired()) {
-            String claim = config.jwtClaimPath().isEmpty() ? null : jwtClaim(request, config.jwtClaimPath());
-            if (claim != null) {
+            boolean verified = !config.jwtClaimPath().isEmpty() && jwtPayload(request) != null;
+            if (verified) {
                 // A verified token decides alone: a token naming no tenant is not rescued by a key or header.
-                tenant = config.tenantByJwtClaim(claim);
+                String claim = jwtClaim(request, config.jwtClaimName(), config.jwtClaimPath());
+                tenant = claim == null ? null : config.tenantByJwtClaim(claim);
                 if (tenant == null) {
                     deny("denied", new ErrorReply(401, "The token's tenant claim names no tenant.",
                             "invalid_request_error", "invalid_api_key", null, "denied reason=unknown-jwt-tenant"));
@@ -251,6 +252,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         String pool = version.pool();
         RuntimeConfig.PoolInfo info = config.pools().get(pool); // null if a new config just added it
         boolean queues = info != null && info.queueSize() > 0;
+        java.util.function.Supplier<Pick> pickAndHold = () -> pickAndHold(pool, picker, features);
         Pick pick;
         if (queues) {
             int share = tenant == null ? 1 : tenant.share();
@@ -258,20 +260,17 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
                     (double) Math.max(1, exchange.estimatedTokens()) / share);
             // Someone waits already, or the tenant is at its slot cap: queue, so the room's order
             // (priority, fair share) decides who goes next.
-            pick = Pick.SATURATED;
-            if (context.waitingRoom().tryStart(pool, ticket, info.slots())) {
-                pick = picker.pick(features);
-                running = pick.outcome() == Pick.Outcome.PICKED;
-                if (!running) {
-                    context.waitingRoom().ended(pool, ticket);
-                }
+            pick = context.waitingRoom().tryStart(pool, ticket, info.slots(), pickAndHold);
+            if (pick == null) {
+                pick = Pick.SATURATED;
             }
+            running = pick.outcome() == Pick.Outcome.PICKED; // the room counts it against its tenant's slots
         } else {
-            pick = picker.pick(features);
+            pick = pickAndHold.get();
         }
         if (pick.outcome() == Pick.Outcome.SATURATED && queues) {
             queuedNanos = System.nanoTime();
-            waiter = context.waitingRoom().enqueue(pool, ticket, () -> picker.pick(features), info.queueSize(),
+            waiter = context.waitingRoom().enqueue(pool, ticket, pickAndHold, info.queueSize(),
                     config.queueWaitNanos(info.queueTimeout()), outcome -> resume(pool, picker, outcome));
             if (waiter == null) {
                 shed(pool, "queue-full");
@@ -291,10 +290,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private void routeTo(String pool, PoolPicker picker, Pick pick, String refusal) {
         context.metrics().pick(pool, pick);
         switch (pick.outcome()) {
-            case PICKED -> {
-                exchange.routedTo(picker, pick.endpoint(), () -> leavePool(pool));
-                forward(pool, pick.endpoint());
-            }
+            case PICKED -> forward(pool, pick.endpoint()); // its endpoint is held since the pick
             case SATURATED -> shed(pool, refusal);
             // Every endpoint failed its scrapes: Envoy balances. A shared pool's request gets no pool
             // header, so Envoy's weighted split and its own connection failures decide rather than a
@@ -303,11 +299,29 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         }
     }
 
+    /**
+     * Picks an endpoint of {@code pool} and, when there is one, counts the request in flight there
+     * at once, so that no other pick sees that slot free in between (the waiting room picks under
+     * its lock). Called on the request's thread, or on the waking thread for a waiting request (the
+     * request is then idle: it only waits).
+     */
+    private Pick pickAndHold(String pool, PoolPicker picker, RequestFeatures features) {
+        Pick pick = picker.pick(features);
+        if (pick.outcome() == Pick.Outcome.PICKED) {
+            exchange.routedTo(picker, pick.endpoint(), () -> leavePool(pool));
+        }
+        return pick;
+    }
+
     /** The waiting room found an endpoint for this request, or its wait is over. */
     private synchronized void resume(String pool, PoolPicker picker, WaitingRoom.Outcome outcome) {
         waiter = null;
         running = outcome.pick().outcome() == Pick.Outcome.PICKED; // the room counted it as running
         if (finished) {
+            // The client left as the room picked for it: let go of the endpoint and the slot.
+            if (exchange != null) {
+                exchange.release();
+            }
             leavePool(pool);
             return;
         }
@@ -353,6 +367,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         }
         List<HeaderValue> responseHeaders = new ArrayList<>(exchange.rateLimitHeaders());
         responseHeaders.add(ProcessingResponses.value("x-aimesh-decision", decision.toString()));
+        if (LOG.isLoggable(Level.DEBUG)) { // one line per admitted request: too many for INFO
+            LOG.log(Level.DEBUG, "decision=" + decision + " request_id=" + requestId);
+        }
         responses.onNext(ProcessingResponses.requestBody(model.name(), exchange.rewrittenBody(), responseHeaders, pool, endpoint,
                 tenantName()));
     }
@@ -492,21 +509,34 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     }
 
     /**
-     * The value at {@code path} in the JWT payload Envoy verified (jwt_authn's dynamic metadata,
-     * forwarded by the control plane's ext_proc config), or {@code null} when there is no verified
-     * token or the claim is missing or not a string or number.
+     * The JWT payload Envoy verified (jwt_authn's dynamic metadata, forwarded by the control plane's
+     * ext_proc config), or {@code null} when the request carried no token.
      */
-    static String jwtClaim(ProcessingRequest request, List<String> path) {
+    static Struct jwtPayload(ProcessingRequest request) {
         Struct namespace = request.getMetadataContext().getFilterMetadataMap().get(JWT_NAMESPACE);
-        if (namespace == null) {
+        Value payload = namespace == null ? null : namespace.getFieldsMap().get(JWT_PAYLOAD_KEY);
+        return payload == null || payload.getKindCase() != Value.KindCase.STRUCT_VALUE ? null : payload.getStructValue();
+    }
+
+    /**
+     * The tenant claim of the verified payload: the claim called {@code name} (a URL-like name may
+     * contain dots), else the value at the dotted {@code path}; {@code null} when there is no
+     * verified token or the claim is missing or not a string or number.
+     */
+    static String jwtClaim(ProcessingRequest request, String name, List<String> path) {
+        Struct payload = jwtPayload(request);
+        if (payload == null) {
             return null;
         }
-        Value value = namespace.getFieldsMap().get(JWT_PAYLOAD_KEY);
-        for (String step : path) {
-            if (value == null || value.getKindCase() != Value.KindCase.STRUCT_VALUE) {
-                return null;
+        Value value = payload.getFieldsMap().get(name);
+        if (value == null) {
+            value = Value.newBuilder().setStructValue(payload).build();
+            for (String step : path) {
+                if (value == null || value.getKindCase() != Value.KindCase.STRUCT_VALUE) {
+                    return null;
+                }
+                value = value.getStructValue().getFieldsMap().get(step);
             }
-            value = value.getStructValue().getFieldsMap().get(step);
         }
         if (value == null) {
             return null;

@@ -52,8 +52,14 @@ import java.util.function.Supplier;
  * released, so releasing many on one free slot would overrun the pool. Nothing here blocks: a waiting
  * request holds no thread, only its ext_proc stream, whose answer is simply not sent yet.
  *
- * <p>Thread-safe: each pool's queue has its own lock; {@code resume} callbacks run outside it, on
- * the thread that freed the slot, that enqueued, or on the room's timer thread.
+ * <p>Picks: every pick for a pool that queues happens under the pool's lock (a newcomer's in
+ * {@link #tryStart}, a waiter's in a wake), and the pick function holds its endpoint's in-flight
+ * count before it returns; so {@code maxInFlight} is exact, with no gap between two picks seeing the
+ * same free slot.
+ *
+ * <p>Thread-safe: each pool's queue has its own lock. {@code resume} callbacks run outside it, on
+ * the room's own thread, never on the caller's: a caller may hold its request's lock, and resuming
+ * another request there could deadlock with that request resuming it.
  */
 final class WaitingRoom implements AutoCloseable {
     static final long TICK_MILLIS = 10;
@@ -67,6 +73,7 @@ final class WaitingRoom implements AutoCloseable {
     private final Map<String, PoolQueue> queues = new ConcurrentHashMap<>();
     private final LongSupplier nanoClock;
     private final ScheduledExecutorService timer;
+    private final java.util.concurrent.Executor resumes;
 
     /**
      * Who is waiting or running: the tenant ({@code ""} for none), its class, its policy share, and
@@ -299,17 +306,21 @@ final class WaitingRoom implements AutoCloseable {
     }
 
     WaitingRoom(LongSupplier nanoClock) {
-        this(nanoClock, TICK_MILLIS);
+        this(nanoClock, TICK_MILLIS, null);
     }
 
-    /** @param tickMillis how often every queue is woken; 0 for never (a test then wakes them) */
-    WaitingRoom(LongSupplier nanoClock, long tickMillis) {
+    /**
+     * @param tickMillis how often every queue is woken; 0 for never (a test then wakes them)
+     * @param resumes where {@code resume} callbacks run; {@code null} for the room's own thread
+     */
+    WaitingRoom(LongSupplier nanoClock, long tickMillis, java.util.concurrent.Executor resumes) {
         this.nanoClock = requireNonNull(nanoClock, "nanoClock");
         this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "aimesh-waiting-room");
             thread.setDaemon(true);
             return thread;
         });
+        this.resumes = resumes == null ? timer : resumes;
         if (tickMillis > 0) {
             timer.scheduleWithFixedDelay(this::wakeAll, tickMillis, tickMillis, TimeUnit.MILLISECONDS);
         }
@@ -320,7 +331,8 @@ final class WaitingRoom implements AutoCloseable {
      * release anything: call {@link #wake} after, so the best waiter, perhaps this one, goes if there is room.
      *
      * @param ticket who waits, in what class, at what cost
-     * @param pick picks for the request again (the pool's picker with the request's features)
+     * @param pick picks for the request again and holds the endpoint's in-flight count (the pool's
+     *     picker with the request's features); called under the pool's lock
      * @param resume called once: with the pick when it is not saturated (an endpoint's pick counts
      *     the request as running: call {@link #ended} when it leaves), or refused when
      *     {@code timeoutNanos} passed first or another request took its place
@@ -348,25 +360,30 @@ final class WaitingRoom implements AutoCloseable {
     }
 
     /**
-     * Counts a request of {@code pool} as running if its tenant is under its slot cap and nobody
-     * waits (else it must queue, behind the order of the room); the caller then picks for it and,
-     * unless the pick is an endpoint, calls {@link #ended}.
+     * Picks for a request of {@code pool} that has not waited, if nobody waits and its tenant is
+     * under its slot cap; else it must queue, behind the order of the room. A pick of an endpoint
+     * counts the request as running: call {@link #ended} when it leaves.
      *
      * @param slots the pool's slots: its endpoints times their in-flight limit; 0 when it has none
+     * @param pick picks for the request and holds the endpoint's in-flight count
+     * @return the pick, or {@code null} when the request must queue
      */
-    boolean tryStart(String pool, Ticket ticket, int slots) {
+    Pick tryStart(String pool, Ticket ticket, int slots, Supplier<Pick> pick) {
         PoolQueue queue = queues.computeIfAbsent(pool, p -> new PoolQueue());
         synchronized (queue) {
             queue.slots = slots;
             if (queue.size > 0 || !queue.underCap(ticket)) {
-                return false;
+                return null;
             }
-            queue.started(ticket);
-            return true;
+            Pick picked = pick.get();
+            if (picked.outcome() == Pick.Outcome.PICKED) {
+                queue.started(ticket);
+            }
+            return picked;
         }
     }
 
-    /** A request of {@code pool} counted as running (by {@link #tryStart}, or released with a pick) left its endpoint. */
+    /** A request of {@code pool} counted as running (a pick of an endpoint) left its endpoint. */
     void ended(String pool, Ticket ticket) {
         PoolQueue queue = queues.get(pool);
         if (queue != null) {
@@ -396,8 +413,14 @@ final class WaitingRoom implements AutoCloseable {
     }
 
     private void wakeAll() {
-        // The timer must survive anything a resume throws, or no deadline would fire again.
-        queues.values().forEach(this::drain);
+        // The timer must survive anything, or no deadline would fire again.
+        for (PoolQueue queue : queues.values()) {
+            try {
+                drain(queue);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "waking a pool's queue failed", e);
+            }
+        }
     }
 
     /** Refuses the waiters whose time is up and releases at most one (see the class comment). */
@@ -423,7 +446,13 @@ final class WaitingRoom implements AutoCloseable {
             expired.forEach(queue::remove);
             Waiter next = queue.next();
             if (next != null) {
-                pick = next.pick.get();
+                try {
+                    pick = next.pick.get();
+                } catch (RuntimeException e) {
+                    // A bug in one pick must not stop the expired waiters' answers nor the others.
+                    LOG.log(System.Logger.Level.ERROR, "picking for a queued request failed", e);
+                    pick = Pick.SATURATED;
+                }
                 if (pick.outcome() != Pick.Outcome.SATURATED) {
                     released = next;
                     String tenant = next.ticket.tenant();
@@ -443,13 +472,15 @@ final class WaitingRoom implements AutoCloseable {
         }
     }
 
-    private static void resume(Waiter waiter, Outcome outcome) {
-        try {
-            waiter.resume.accept(outcome);
-        } catch (RuntimeException e) {
-            // One request's answer failing (its client left mid-resume) must not stop the others.
-            LOG.log(System.Logger.Level.WARNING, "resuming a queued request failed", e);
-        }
+    private void resume(Waiter waiter, Outcome outcome) {
+        resumes.execute(() -> {
+            try {
+                waiter.resume.accept(outcome);
+            } catch (RuntimeException e) {
+                // One request's answer failing (its client left mid-resume) must not stop the others.
+                LOG.log(System.Logger.Level.WARNING, "resuming a queued request failed", e);
+            }
+        });
     }
 
     @Override

@@ -138,6 +138,15 @@ class RuntimeConfigTest {
 
         assertThat(model.choose(name -> null, 0.5, "globex")).isEqualTo(new RuntimeConfig.Choice(null, "no-eligible-pool"));
         assertThat(model.choose(name -> null, 0.95, "acme").version().name()).isEqualTo("v2");
+
+        // All the weight on the dedicated version: the shared one (weight 0) is for overrides only.
+        Model weightOnDedicated = ROUTED.toBuilder()
+                .setVersions(0, ROUTED.getVersions(0).toBuilder().setWeight(0))
+                .setVersions(1, ROUTED.getVersions(1).toBuilder().addDedicatedTenants("acme"))
+                .build();
+        ModelInfo other = compile(weightOnDedicated).model("llama");
+        assertThat(other.choose(name -> null, 0.5, "globex").rule()).isEqualTo("no-eligible-pool");
+        assertThat(other.choose(Map.of("x-aimesh-version", "v2")::get, 0.5, "globex").version()).isNull();
     }
 
     @Test

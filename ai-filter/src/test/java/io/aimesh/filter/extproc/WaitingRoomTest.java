@@ -25,8 +25,8 @@ class WaitingRoomTest {
 
     private final AtomicLong now = new AtomicLong(1_000 * SECOND);
     private final AtomicReference<Pick> pool = new AtomicReference<>(Pick.SATURATED);
-    /** Woken by the tests alone, so every release is one the test asked for. */
-    private final WaitingRoom room = new WaitingRoom(now::get, 0);
+    /** Woken by the tests alone, so every release is one the test asked for; resumed on the waking thread. */
+    private final WaitingRoom room = new WaitingRoom(now::get, 0, Runnable::run);
     private final List<String> resumed = new CopyOnWriteArrayList<>();
 
     @AfterEach
@@ -181,29 +181,39 @@ class WaitingRoomTest {
         WaitingRoom.Ticket noisy = ticket("noisy", Priority.STANDARD);
         WaitingRoom.Ticket quiet = ticket("quiet", Priority.STANDARD);
         for (int i = 0; i < 8; i++) {
-            assertThat(room.tryStart("p", noisy, 8)).as("noisy's request %d, alone", i).isTrue();
+            assertThat(start(noisy)).as("noisy's request %d, alone", i).isTrue();
         }
         // quiet's fair share is half the slots: it may start though noisy holds them all.
-        assertThat(room.tryStart("p", quiet, 8)).isTrue();
+        assertThat(start(quiet)).isTrue();
         room.ended("p", noisy);
         // noisy (7 running) must now leave quiet one slot above its one request: a cap of 6.
-        assertThat(room.tryStart("p", noisy, 8)).isFalse();
+        assertThat(start(noisy)).isFalse();
         room.ended("p", noisy);
-        assertThat(room.tryStart("p", noisy, 8)).isFalse();
+        assertThat(start(noisy)).isFalse();
         room.ended("p", quiet);
         // quiet went idle: noisy has the pool again.
-        assertThat(room.tryStart("p", noisy, 8)).isTrue();
+        assertThat(start(noisy)).isTrue();
         // Critical requests are never held back for others' headroom.
-        assertThat(room.tryStart("p", ticket("urgent", Priority.CRITICAL), 8)).isTrue();
+        assertThat(start(ticket("urgent", Priority.CRITICAL))).isTrue();
+    }
+
+    @Test
+    void aPickOfNoEndpoint_doesNotCountAsRunning() {
+        WaitingRoom.Ticket noisy = ticket("noisy", Priority.STANDARD);
+        WaitingRoom.Ticket quiet = ticket("quiet", Priority.STANDARD);
+        assertThat(room.tryStart("p", quiet, 2, () -> Pick.NONE_HEALTHY)).isEqualTo(Pick.NONE_HEALTHY);
+        // quiet is not active: noisy may take both slots.
+        assertThat(start(noisy)).isTrue();
+        assertThat(start(noisy)).isTrue();
     }
 
     @Test
     void aCappedTenantsWaiter_isPassedOver_forAnotherTenantWithRoom() {
         WaitingRoom.Ticket noisy = ticket("noisy", Priority.STANDARD);
         for (int i = 0; i < 3; i++) {
-            room.tryStart("p", noisy, 4);
+            room.tryStart("p", noisy, 4, () -> PICKED);
         }
-        room.tryStart("p", ticket("quiet", Priority.STANDARD), 4);
+        room.tryStart("p", ticket("quiet", Priority.STANDARD), 4, () -> PICKED);
         enqueueAs("noisy-wait", "noisy", Priority.STANDARD, 10);
         enqueueAs("quiet-wait", "quiet", Priority.STANDARD, 10);
         pool.set(PICKED);
@@ -212,6 +222,11 @@ class WaitingRoomTest {
 
         // noisy (3 running, quiet active with 1) is at its cap of 2; quiet goes though it came later.
         assertThat(resumed).containsExactly("quiet-wait PICKED");
+    }
+
+    /** Whether a request of {@code ticket} may start in pool p of 8 slots (its pick then finds an endpoint). */
+    private boolean start(WaitingRoom.Ticket ticket) {
+        return room.tryStart("p", ticket, 8, () -> PICKED) != null;
     }
 
     private void releaseAll(int expected) {

@@ -111,7 +111,7 @@ abstract class XdsStream<Q, R> {
                     close();
                     return;
                 }
-                scope = scopeOf(node);
+                scope = scopeOf(node, current);
                 if (certifiedScope != null && !certifiedScope.equals(scope)) {
                     metrics.scopeDenied();
                     LOG.log(Level.WARNING, "node " + node.getId() + " claims scope '" + scope + "' but its certificate proves '"
@@ -154,14 +154,22 @@ abstract class XdsStream<Q, R> {
         }
     }
 
-    /** The node's scope from its metadata; the default scope when it names none. */
-    static String scopeOf(Node node) {
+    /**
+     * The node's scope from its metadata: {@value #SCOPE_KEY} as named; else Istio's
+     * {@value #ISTIO_NAMESPACE_KEY} when policies exist for that namespace (every Istio proxy sends
+     * its pod's namespace, and with un-namespaced policies all of them belong in the default
+     * scope); else the default scope.
+     */
+    static String scopeOf(Node node, SnapshotHub.Published published) {
         var fields = node.getMetadata().getFieldsMap();
-        for (String key : new String[] {SCOPE_KEY, ISTIO_NAMESPACE_KEY}) {
-            com.google.protobuf.Value value = fields.get(key);
-            if (value != null && value.getKindCase() == com.google.protobuf.Value.KindCase.STRING_VALUE) {
-                return value.getStringValue();
-            }
+        com.google.protobuf.Value named = fields.get(SCOPE_KEY);
+        if (named != null && named.getKindCase() == com.google.protobuf.Value.KindCase.STRING_VALUE) {
+            return named.getStringValue();
+        }
+        com.google.protobuf.Value istio = fields.get(ISTIO_NAMESPACE_KEY);
+        if (istio != null && istio.getKindCase() == com.google.protobuf.Value.KindCase.STRING_VALUE
+                && published != null && published.snapshot(istio.getStringValue()) != null) {
+            return istio.getStringValue();
         }
         return SnapshotHub.DEFAULT_SCOPE;
     }
@@ -187,7 +195,13 @@ abstract class XdsStream<Q, R> {
     }
 
     private void onSnapshot() {
+        boolean had = current != null && snapshot() != null;
         current = hub.published();
+        if (had && status != null && snapshot() == null) {
+            // Nothing is sent (an empty config would wipe the node's); it keeps its last config.
+            LOG.log(Level.WARNING, "node " + status.nodeId() + ": its scope '" + scope + "' has no config any more; "
+                    + "it keeps the config it has");
+        }
         pushAll();
     }
 

@@ -18,9 +18,9 @@ import com.google.protobuf.Empty;
  * payload Envoy verified.
  *
  * <p>A request with no token passes ({@code allow_missing}): it may still identify itself another
- * way (an API key in another header, a trusted hop), and the ai-filter refuses it with 401 when it
- * identifies no tenant. A token that is present but invalid fails here. The token is not forwarded
- * to the model servers.
+ * way (an API key, when the tokens come in another header; a trusted hop), and the ai-filter
+ * refuses it with 401 when it identifies no tenant. A token that is present but invalid fails here.
+ * The token is not forwarded to the model servers.
  */
 final class JwtConfig {
     static final String FILTER_NAME = "envoy.filters.http.jwt_authn";

@@ -44,6 +44,14 @@ final class ScopedConfigTest {
         assertThat(sotwClusters(node("a", Map.of("aimesh.io/namespace", "team-a")))).containsExactlyInAnyOrder("a1", "a2");
         assertThat(sotwClusters(node("b", Map.of("NAMESPACE", "team-b")))).containsExactly("b1");
         assertThat(sotwClusters(node("plain", Map.of()))).containsExactly("d");
+        // Every Istio proxy sends its pod's namespace: one with no policies belongs in the default scope.
+        assertThat(sotwClusters(node("istio", Map.of("NAMESPACE", "default")))).containsExactly("d");
+        // An explicit claim is taken as made: no config there, nothing sent.
+        try (var client = server.sotw()) {
+            client.send(DiscoveryRequest.newBuilder().setNode(node("x", Map.of("aimesh.io/namespace", "default")))
+                    .setTypeUrl(CLUSTER.typeUrl()).build());
+            client.assertNoResponse();
+        }
     }
 
     @Test
