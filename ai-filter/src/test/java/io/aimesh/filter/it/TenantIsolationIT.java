@@ -201,6 +201,16 @@ class TenantIsolationIT {
     }
 
     @Test
+    void anotherApi_withAModelInItsBody_isNotRoutedToTheModel() {
+        // Only the APIs the filter checks reach a model: this one would bypass identity and budgets.
+        for (String path : List.of("/v1/responses", "/v1/chat/completions/", "/v2/chat/completions")) {
+            HttpResponse<String> response = mesh.post(path, null, body(ISO_MODEL, 8), Map.of());
+            assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(404);
+            assertThat(response.headers().firstValue("x-model-sim-instance")).as(path).isEmpty();
+        }
+    }
+
+    @Test
     void aDedicatedPool_servesItsTenantAlone() {
         long now = Instant.now().getEpochSecond();
         String alpha = token("alpha", now + 3600);

@@ -102,6 +102,15 @@ public final class EnvoyTranslator {
     static final List<String> FILTER_RESPONSE_HEADERS = List.of("x-aimesh-decision", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
             "x-ratelimit-reset-tokens", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
             "x-ratelimit-reset-requests");
+    /**
+     * The paths routed to models: the OpenAI APIs the ai-filter understands (it identifies the
+     * tenant, checks the model and counts tokens on these). Any other path, whatever its body says,
+     * gets the 404 route: a model reached by another API would bypass tenants and budgets. Envoy
+     * matches without the query string.
+     */
+    static final io.envoyproxy.envoy.type.matcher.v3.RegexMatcher INFERENCE_PATHS =
+            io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+                    .setRegex("/v1/(chat/completions|completions|embeddings)").build();
     static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
             + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}";
 
@@ -470,12 +479,12 @@ public final class EnvoyTranslator {
     }
 
     private static RouteMatch modelHeaderMatch(ModelRoute route) {
-        return RouteMatch.newBuilder().setPrefix("/").addHeaders(exact(MODEL_HEADER, route.model())).build();
+        return RouteMatch.newBuilder().setSafeRegex(INFERENCE_PATHS).addHeaders(exact(MODEL_HEADER, route.model())).build();
     }
 
     private static RouteMatch modelMetadataMatch(ModelRoute route) {
         return RouteMatch.newBuilder()
-                .setPrefix("/")
+                .setSafeRegex(INFERENCE_PATHS)
                 .addDynamicMetadata(MetadataMatcher.newBuilder()
                         .setFilter(METADATA_NAMESPACE)
                         .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(METADATA_MODEL_KEY))

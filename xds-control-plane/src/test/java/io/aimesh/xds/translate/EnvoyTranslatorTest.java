@@ -133,22 +133,22 @@ final class EnvoyTranslatorTest {
                   domains: "*"
                   routes {
                     name: "llama/override/x-aimesh-version=v2"
-                    match { prefix: "/" %1$s %3$s }
+                    match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" } %1$s %3$s }
                     route { cluster: "pool_llama-v2" timeout { seconds: 30 } %5$s }
                   }
                   routes {
                     name: "llama"
-                    match { prefix: "/" %1$s }
+                    match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" } %1$s }
                     route { %4$s timeout { seconds: 30 } %5$s }
                   }
                   routes {
                     name: "llama/body/override/x-aimesh-version=v2"
-                    match { prefix: "/" %2$s %3$s }
+                    match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" } %2$s %3$s }
                     route { cluster: "pool_llama-v2" timeout { seconds: 30 } %5$s }
                   }
                   routes {
                     name: "llama/body"
-                    match { prefix: "/" %2$s }
+                    match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" } %2$s }
                     route { %4$s timeout { seconds: 30 } %5$s }
                   }
                   routes {
@@ -323,7 +323,7 @@ final class EnvoyTranslatorTest {
         List<Route> list = routes.getVirtualHosts(0).getRoutesList();
         assertThat(list.get(0)).isEqualTo(parse(Route.newBuilder(), """
                 name: "llama/pool/v1/picked"
-                match { prefix: "/"
+                match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" }
                   headers { name: "x-aimesh-model" string_match { exact: "llama-3-8b-instruct" } }
                   headers { name: "x-aimesh-pool" string_match { exact: "llama-v1" } }
                   headers { name: "x-gateway-destination-endpoint" present_match: true } }
