@@ -1,0 +1,359 @@
+package io.aimesh.filter.limit;
+
+import static java.util.Objects.requireNonNull;
+
+import io.aimesh.filter.batch.Batcher;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Token budgets shared by every ai-filter replica through Redis, with Redis off the request path.
+ *
+ * <h2>Leases</h2>
+ * Each replica admits from its own view of a budget: the global use it last read from Redis
+ * ({@code seen}) plus what it admitted since ({@code unreported}). A request is admitted when it fits
+ * the limit in that view and the replica's unreported tokens stay within its <em>lease</em>
+ * ({@link Policy#leaseTokens()}). Reports go to Redis in batches, through the {@link Batcher}: every
+ * budget touched since the last flush is one {@code INCRBY} (its unreported tokens; 0 just reads) and
+ * one {@code PEXPIRE} in a single pipelined round trip, which returns the new global use. A replica
+ * reports when half its lease is used and at least every {@link Policy#syncInterval()} while active.
+ * Keys are per window ({@code aimesh:budget:<budget>:<window index>}) and expire two windows later:
+ * the lease that an idle or dead replica held simply ends with its window.
+ *
+ * <h2>Worst case</h2>
+ * With {@code N} replicas and lease {@code l}, the tokens admitted in a window are at most
+ * <pre>{@code   limit + N * l}</pre>
+ * (plus, as for local budgets, what requests use beyond their estimates once reconciled): each
+ * replica admits only within the limit as it last saw it and never more than {@code l} beyond what
+ * Redis has counted; once the counts meet the limit, every replica stops at its next report. The sync
+ * interval {@code W} does not enter the bound; it bounds how stale a replica's view is, and so how
+ * soon a replica learns the budget is spent. A replica admitting faster than {@code l / (W + RTT)}
+ * runs out of lease before its report returns and refuses until it does: size the lease above a
+ * replica's token rate times the round trip. A replica that dies loses what it had not reported,
+ * at most {@code l}: those tokens ran but are never counted. A restarted replica reads the global use
+ * at its first report and goes on from there.
+ *
+ * <h2>Redis unavailable</h2>
+ * A failed report keeps its tokens unreported (they are sent again with the next one; if Redis had
+ * applied part of a failed pipeline they may count twice, which only errs on the strict side) and
+ * marks Redis down; each sync interval tries again, and the first report that succeeds brings it back
+ * up, with no restart. While it is down, {@link WhenDown#CLOSED} refuses every request, and
+ * {@link WhenDown#OPEN} admits locally up to {@link Policy#failOpenTokens()} per budget and window
+ * on this replica (a cap: the limit divided by the replicas is the natural choice), to be reported
+ * when Redis is back. Redis keeps counts in memory: a restarted Redis has forgotten the window's use.
+ *
+ * <p>Thread-safe. {@link #tryAcquire} and {@link #adjust} never wait for Redis; each budget's state
+ * is a small monitor held for a few field updates.
+ */
+public final class GlobalBudgets implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(GlobalBudgets.class.getName());
+    private static final String PREFIX = "aimesh:budget:";
+
+    /** What to do while Redis cannot be reached. */
+    public enum WhenDown {
+        /** Admit locally, up to {@link Policy#failOpenTokens()} per budget and window on each replica. */
+        OPEN,
+        /** Refuse every request. */
+        CLOSED
+    }
+
+    /**
+     * @param leaseTokens the most tokens a replica admits beyond what Redis has counted, {@code >= 1}
+     * @param syncInterval the longest time between two reports of an active budget, {@code > 0}
+     * @param whenDown fail open or closed while Redis is unreachable
+     * @param failOpenTokens the local cap per budget and window while failing open
+     * @param timeout how long a report may take before Redis counts as down
+     */
+    public record Policy(long leaseTokens, Duration syncInterval, WhenDown whenDown, long failOpenTokens, Duration timeout) {
+        public Policy {
+            if (leaseTokens < 1) {
+                throw new IllegalArgumentException("leaseTokens: " + leaseTokens + " (expected: >= 1)");
+            }
+            if (syncInterval.isZero() || syncInterval.isNegative()) {
+                throw new IllegalArgumentException("syncInterval: " + syncInterval + " (expected: > 0)");
+            }
+            requireNonNull(whenDown, "whenDown");
+            if (failOpenTokens < 0) {
+                throw new IllegalArgumentException("failOpenTokens: " + failOpenTokens + " (expected: >= 0)");
+            }
+            requireNonNull(timeout, "timeout");
+        }
+    }
+
+    /** One budget's window, as this replica sees it. Guarded by itself. */
+    private static final class Share {
+        final String key;
+        final long windowMillis;
+        long seen;
+        long unreported;
+        long reporting;
+        /** Admitted here in this window, for the fail-open cap. */
+        long local;
+        boolean queued;
+        boolean active;
+
+        Share(String key, long windowMillis) {
+            this.key = key;
+            this.windowMillis = windowMillis;
+        }
+    }
+
+    private final RedisClient client;
+    private final Policy policy;
+    private final LongSupplier millis;
+    private final Map<String, Share> shares = new ConcurrentHashMap<>();
+    private final Batcher<Share> reports;
+    private final ScheduledExecutorService ticker;
+    /** Used by the batcher's consumer thread only. */
+    private StatefulRedisConnection<String, String> connection;
+    private volatile boolean redisUp = true;
+    /** Set by {@link #abandon}: nothing more is reported. */
+    private volatile boolean abandoned;
+
+    private GlobalBudgets(RedisURI redis, Policy policy, LongSupplier millis) {
+        this.policy = requireNonNull(policy, "policy");
+        this.millis = requireNonNull(millis, "millis");
+        redis.setTimeout(policy.timeout());
+        this.client = RedisClient.create(redis);
+        this.reports = Batcher.start("global-budgets", new Batcher.Policy(512, Duration.ZERO, 1 << 16), this::report);
+        this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "aimesh-global-budgets");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long period = policy.syncInterval().toNanos();
+        ticker.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Shares budgets through the Redis at {@code redis} ({@code redis://host:port}).
+     *
+     * @param millis the clock that places requests in windows (epoch milliseconds)
+     */
+    public static GlobalBudgets connect(String redis, Policy policy, LongSupplier millis) {
+        return new GlobalBudgets(RedisURI.create(requireNonNull(redis, "redis")), policy, millis);
+    }
+
+    /**
+     * Takes {@code cost} tokens from {@code budget}'s current window if they fit (see the class
+     * comment); never waits for Redis.
+     *
+     * @param budget the budget's name, unique across tenants, limits and models
+     * @param limit the tokens allowed per window
+     */
+    public boolean tryAcquire(String budget, long limit, Duration window, long cost) {
+        Share share = share(budget, window);
+        boolean admitted;
+        boolean report;
+        synchronized (share) {
+            share.active = true;
+            if (!redisUp) {
+                admitted = policy.whenDown() == WhenDown.OPEN && share.local + cost <= policy.failOpenTokens();
+            } else {
+                boolean leaseLeft = share.unreported + share.reporting == 0
+                        || share.unreported + share.reporting + cost <= policy.leaseTokens();
+                admitted = leaseLeft && share.seen + share.reporting + share.unreported + cost <= limit;
+            }
+            if (admitted) {
+                share.unreported += cost;
+                share.local += cost;
+            }
+            report = !share.queued && share.unreported + share.reporting >= (policy.leaseTokens() + 1) / 2;
+            if (report) {
+                share.queued = true;
+            }
+        }
+        if (report && !reports.offer(share)) {
+            synchronized (share) {
+                share.queued = false; // the ring is full: the next tick reports it
+            }
+        }
+        return admitted;
+    }
+
+    /** Adds {@code delta} tokens (negative: a refund) to {@code budget}'s current window, as a reconciliation does. */
+    public void adjust(String budget, Duration window, long delta) {
+        Share share = share(budget, window);
+        synchronized (share) {
+            share.unreported += delta;
+            share.local += delta;
+            share.active = true;
+        }
+    }
+
+    /** Whether the last report reached Redis. */
+    public boolean redisUp() {
+        return redisUp;
+    }
+
+    /** This replica's view of {@code budget}'s current window: the global use it last read plus its own since. */
+    public long used(String budget, Duration window) {
+        Share share = share(budget, window);
+        synchronized (share) {
+            return share.seen + share.reporting + share.unreported;
+        }
+    }
+
+    /** Reports what is unreported, then disconnects. */
+    @Override
+    public void close() {
+        ticker.shutdownNow();
+        for (Share share : shares.values()) {
+            offerReport(share);
+        }
+        reports.close();
+        disconnect();
+        client.shutdown();
+    }
+
+    /** Stops without reporting: what a replica that dies does. For tests. */
+    void abandon() {
+        abandoned = true;
+        ticker.shutdownNow();
+        reports.close();
+        disconnect();
+        client.shutdown();
+    }
+
+    private Share share(String budget, Duration window) {
+        long windowMillis = window.toMillis();
+        long index = Math.floorDiv(millis.getAsLong(), windowMillis);
+        String key = PREFIX + budget + ":" + index;
+        return shares.computeIfAbsent(key, k -> new Share(k, windowMillis));
+    }
+
+    /** Reports every active or unreported budget, and forgets windows two windows past. */
+    private void tick() {
+        try {
+            long now = millis.getAsLong();
+            for (Share share : shares.values()) {
+                boolean due;
+                boolean stale;
+                synchronized (share) {
+                    due = share.active || share.unreported != 0;
+                    share.active = false;
+                    long index = Long.parseLong(share.key.substring(share.key.lastIndexOf(':') + 1));
+                    stale = share.unreported == 0 && share.reporting == 0 && now / share.windowMillis > index + 1;
+                }
+                if (stale) {
+                    shares.remove(share.key);
+                } else if (due) {
+                    offerReport(share);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "global budget tick failed", e);
+        }
+    }
+
+    private void offerReport(Share share) {
+        synchronized (share) {
+            if (share.queued) {
+                return;
+            }
+            share.queued = true;
+        }
+        if (!reports.offer(share)) {
+            synchronized (share) {
+                share.queued = false;
+            }
+        }
+    }
+
+    /** One pipelined round trip for a batch of budgets: INCRBY what is unreported (0 reads), PEXPIRE. On the batcher's thread. */
+    private void report(List<Share> batch) {
+        if (abandoned) {
+            return;
+        }
+        long[] deltas = new long[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            Share share = batch.get(i);
+            synchronized (share) {
+                deltas[i] = share.unreported;
+                share.reporting += deltas[i];
+                share.unreported = 0;
+                share.queued = false;
+            }
+        }
+        long[] totals = new long[batch.size()];
+        boolean ok;
+        try {
+            StatefulRedisConnection<String, String> pipeline = connection();
+            pipeline.setAutoFlushCommands(false); // one write for the whole batch: a pipelined round trip
+            RedisAsyncCommands<String, String> redis = pipeline.async();
+            List<RedisFuture<Long>> increments = new ArrayList<>(batch.size());
+            List<RedisFuture<Boolean>> expiries = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                Share share = batch.get(i);
+                increments.add(redis.incrby(share.key, deltas[i]));
+                expiries.add(redis.pexpire(share.key, 2 * share.windowMillis));
+            }
+            pipeline.flushCommands();
+            long deadline = System.nanoTime() + policy.timeout().toNanos();
+            for (int i = 0; i < batch.size(); i++) {
+                totals[i] = increments.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            for (RedisFuture<Boolean> expiry : expiries) {
+                expiry.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+            ok = true;
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            if (redisUp) {
+                LOG.log(Level.WARNING, "Redis is unreachable; budgets fail " + policy.whenDown().name().toLowerCase()
+                        + " until it is back: " + e);
+            }
+            disconnect();
+            ok = false;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Share share = batch.get(i);
+            synchronized (share) {
+                share.reporting -= deltas[i];
+                if (ok) {
+                    share.seen = totals[i];
+                } else {
+                    share.unreported += deltas[i]; // sent again with the next report
+                }
+            }
+        }
+        if (ok && !redisUp) {
+            LOG.log(Level.INFO, "Redis is back; budgets are global again");
+        }
+        redisUp = ok;
+    }
+
+    private StatefulRedisConnection<String, String> connection() {
+        if (connection == null || !connection.isOpen()) {
+            disconnect();
+            connection = client.connect();
+        }
+        return connection;
+    }
+
+    private void disconnect() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "closing the Redis connection failed", e);
+            }
+            connection = null;
+        }
+    }
+}
