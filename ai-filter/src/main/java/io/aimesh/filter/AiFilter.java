@@ -7,6 +7,7 @@ import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.FilterContext;
 import io.aimesh.filter.extproc.FilterMetrics;
+import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.TokenLimiter;
 import io.aimesh.picker.PoolPickers;
 import io.aimesh.picker.PoolSetup;
@@ -30,6 +31,10 @@ public final class AiFilter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(AiFilter.class.getName());
 
     private final AtomicReference<RuntimeConfig> config = new AtomicReference<>();
+    /** The budgets shared with the other replicas through Redis, or null when each replica limits alone. */
+    private final AtomicReference<GlobalBudgets> global = new AtomicReference<>();
+    /** The settings {@link #global} was made with; guarded by this. */
+    private RuntimeConfig.GlobalLimitsInfo globalSettings;
     private final FilterMetrics metrics = new FilterMetrics();
     private final PoolPickers pickers = new PoolPickers();
     private final FilterContext context;
@@ -39,7 +44,7 @@ public final class AiFilter implements AutoCloseable {
 
     private AiFilter(AiFilterOptions options) throws IOException {
         context = new FilterContext(config::get,
-                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers);
+                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
                 // Every message is handled in microseconds without blocking (parse, count, a CAS per
@@ -59,11 +64,24 @@ public final class AiFilter implements AutoCloseable {
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
     }
 
-    /** Puts a new config in force: its picker pools first, so that no request finds a pool without its picker. */
-    private void apply(RuntimeConfig next) {
+    /**
+     * Puts a new config in force: its picker pools first, so that no request finds a pool without
+     * its picker; and its shared budgets, replaced only when their settings change (a replaced one
+     * reports what it holds as it closes).
+     */
+    private synchronized void apply(RuntimeConfig next) {
         Map<String, PoolSetup> setups = new HashMap<>();
         next.pools().forEach((name, pool) -> setups.put(name, pool.setup()));
         pickers.configure(setups);
+        RuntimeConfig.GlobalLimitsInfo wanted = next.globalLimits();
+        if (!java.util.Objects.equals(wanted, globalSettings)) {
+            GlobalBudgets previous = global.getAndSet(wanted == null ? null
+                    : GlobalBudgets.connect(wanted.redis(), wanted.policy(), System::currentTimeMillis));
+            globalSettings = wanted;
+            if (previous != null) {
+                previous.close();
+            }
+        }
         config.set(next);
     }
 
@@ -96,6 +114,10 @@ public final class AiFilter implements AutoCloseable {
     public void close() {
         configClient.close();
         pickers.close();
+        GlobalBudgets shared = global.getAndSet(null);
+        if (shared != null) {
+            shared.close();
+        }
         context.close();
         admin.close();
         grpc.shutdownNow();

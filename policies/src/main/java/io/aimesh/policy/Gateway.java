@@ -11,11 +11,31 @@ import java.util.List;
  * @param name the gateway's {@code metadata.name}
  * @param filter the ai-filter in the request path, or {@code null} for none
  * @param identity how requests are identified
+ * @param globalLimits the Redis that makes tenant limits global, or {@code null} for per-replica limits
  */
-public record Gateway(String name, FilterSettings filter, Identity identity) {
+public record Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits) {
     public Gateway {
         requireNonNull(name, "name");
         requireNonNull(identity, "identity");
+    }
+
+    /**
+     * Tenant limits shared by every filter replica through Redis.
+     *
+     * @param redis the Redis URI
+     * @param leaseTokens the most tokens a replica admits beyond what Redis has counted
+     * @param syncInterval the longest time between two reports of an active budget
+     * @param failOpen whether replicas admit locally (up to {@code failOpenTokens}) while Redis is down
+     * @param failOpenTokens the local cap per budget, window and replica while failing open
+     * @param timeout how long a report may take before Redis counts as down
+     */
+    public record GlobalLimits(String redis, long leaseTokens, Duration syncInterval, boolean failOpen, long failOpenTokens,
+                               Duration timeout) {
+        public GlobalLimits {
+            requireNonNull(redis, "redis");
+            requireNonNull(syncInterval, "syncInterval");
+            requireNonNull(timeout, "timeout");
+        }
     }
 
     /**

@@ -204,10 +204,29 @@ final class Kinds {
                     "Whether the hop before Envoy is a trusted gateway whose tenant headers (Tenants' "
                             + "`identity.header`) are honoured. When false, no Tenant may use a header identity.")));
 
+    static final Obj GLOBAL_LIMITS = new Obj("Token budgets shared by every ai-filter replica through Redis.", List.of(
+            required("redis", Str.matching("rediss?://[^\\s]+", "a redis:// or rediss:// URI"),
+                    "The Redis that holds the shared counts, e.g. redis://10.0.0.5:6379."),
+            optional("leaseTokens", new Int(1, MAX_BUDGET), "1000",
+                    "The most tokens a replica admits beyond what Redis has counted. Worst case per window: "
+                            + "limit + replicas × leaseTokens. Size it above a replica's token rate times a round trip."),
+            optional("syncInterval", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "10ms",
+                    "The longest time between two reports of an active budget (reports are also sent at half a lease)."),
+            optional("whenRedisDown", new OneOf(List.of("closed", "open")), "closed",
+                    "`closed` refuses every request while Redis is unreachable; `open` admits up to "
+                            + "`failOpenTokens` per budget and window on each replica."),
+            optional("failOpenTokens", new Int(0, MAX_BUDGET), "0",
+                    "The local cap while failing open, per budget, window and replica; e.g. the limit divided by the replicas."),
+            optional("timeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "250ms",
+                    "How long a report may take before Redis counts as down.")));
+
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
             optional("filter", FILTER_SETTINGS, null,
                     "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone."),
-            optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted.")));
+            optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted."),
+            optional("globalLimits", GLOBAL_LIMITS, null,
+                    "Makes every Tenant's limits global: shared by all ai-filter replicas through Redis, "
+                            + "rather than each replica's own.")));
 
     /** Each kind's {@code spec} shape, in the order the documentation lists them. */
     static final Map<String, Obj> SPECS = orderedSpecs();

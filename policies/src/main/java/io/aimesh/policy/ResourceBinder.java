@@ -322,8 +322,16 @@ final class ResourceBinder {
                     filter.integer("maxRequestBytes", 1 << 20),
                     filter.string("streamOverrun", "finish").equals("cut"));
         }
-        gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource)), spec, resource,
-                namespace));
+        Checked global = spec.get("globalLimits");
+        Gateway.GlobalLimits globalLimits = global == null ? null : new Gateway.GlobalLimits(global.string("redis", null),
+                global.integer("leaseTokens", 1000), global.duration("syncInterval", Duration.ofMillis(10)),
+                global.string("whenRedisDown", "closed").equals("open"), global.integer("failOpenTokens", 0),
+                global.duration("timeout", Duration.ofMillis(250)));
+        if (globalLimits != null && settings == null) {
+            error(global, resource, "globalLimits needs the ai-filter in the request path (spec.filter)");
+        }
+        gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource), globalLimits),
+                spec, resource, namespace));
     }
 
     private Gateway.Identity identity(Checked identity, String resource) {

@@ -68,6 +68,7 @@ class PolicyLoaderTest {
                     trustedHop: true
                     jwt: {issuer: https://issuer.example, audiences: [aimesh], jwksFile: /etc/jwks.json,
                           tenantClaim: org.tenant, clockSkew: 30s}
+                  globalLimits: {redis: "redis://10.0.0.5:6379", leaseTokens: 500, whenRedisDown: open, failOpenTokens: 100}
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -113,6 +114,8 @@ class PolicyLoaderTest {
         assertThat(jwt).isEqualTo(new Gateway.Jwt("https://issuer.example", List.of("aimesh"), "/etc/jwks.json", null,
                 "org.tenant", "authorization", Duration.ofSeconds(30)));
         assertThat(set.gateway().identity().trustedHop()).isTrue();
+        assertThat(set.gateway().globalLimits()).isEqualTo(new Gateway.GlobalLimits("redis://10.0.0.5:6379", 500,
+                Duration.ofMillis(10), true, 100, Duration.ofMillis(250)));
         assertThat(set.pool("gold-pool").dedicatedTenants()).containsExactlyInAnyOrder("initech", "acme");
         assertThat(set.pool("gold-pool").balancing().maxInFlight()).isEqualTo(8);
         Tenant acme = set.tenants().get(0);

@@ -168,6 +168,13 @@ public final class RuntimeConfig {
         }
     }
 
+    /**
+     * The Redis that makes tenant limits global, and how replicas share them (see
+     * {@link io.aimesh.filter.limit.GlobalBudgets}); {@code null} in a config without it.
+     */
+    public record GlobalLimitsInfo(String redis, io.aimesh.filter.limit.GlobalBudgets.Policy policy) {
+    }
+
     private static final Set<String> TOKENIZERS = Set.of("cl100k_base", "o200k_base", "p50k_base", "r50k_base", "approximate");
 
     private final String version;
@@ -182,11 +189,13 @@ public final class RuntimeConfig {
     private final boolean cutOverrunningStreams;
     private final Set<String> clientHeaders;
     private final long messageTimeoutNanos;
+    private final GlobalLimitsInfo globalLimits;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
                           Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim, List<String> jwtClaimPath,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
-                          boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos) {
+                          boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos,
+                          GlobalLimitsInfo globalLimits) {
         this.version = version;
         this.models = models;
         this.pools = pools;
@@ -199,6 +208,7 @@ public final class RuntimeConfig {
         this.cutOverrunningStreams = cutOverrunningStreams;
         this.clientHeaders = clientHeaders;
         this.messageTimeoutNanos = messageTimeoutNanos;
+        this.globalLimits = globalLimits;
     }
 
     /**
@@ -257,7 +267,8 @@ public final class RuntimeConfig {
                 config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
                 Set.copyOf(config.getSettings().getClientHeadersList()),
                 // 0 from an older control plane: assume Envoy's default, 200 ms.
-                1_000_000L * (config.getSettings().getMessageTimeoutMs() == 0 ? 200 : config.getSettings().getMessageTimeoutMs()));
+                1_000_000L * (config.getSettings().getMessageTimeoutMs() == 0 ? 200 : config.getSettings().getMessageTimeoutMs()),
+                globalLimits(config.getSettings()));
     }
 
     private static ModelInfo model(Model model) throws InvalidConfigException {
@@ -302,6 +313,22 @@ public final class RuntimeConfig {
                     Duration.ofMillis(Math.max(1, pool.getQueueTimeoutMs())));
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             throw new InvalidConfigException("pool " + pool.getName() + ": " + e.getMessage());
+        }
+    }
+
+    private static GlobalLimitsInfo globalLimits(io.aimesh.filter.api.Settings settings) throws InvalidConfigException {
+        if (!settings.hasGlobalLimits()) {
+            return null;
+        }
+        io.aimesh.filter.api.GlobalLimits global = settings.getGlobalLimits();
+        try {
+            return new GlobalLimitsInfo(global.getRedis(), new io.aimesh.filter.limit.GlobalBudgets.Policy(
+                    Math.max(1, global.getLeaseTokens()), Duration.ofMillis(Math.max(1, global.getSyncIntervalMs())),
+                    global.getFailOpen() ? io.aimesh.filter.limit.GlobalBudgets.WhenDown.OPEN
+                            : io.aimesh.filter.limit.GlobalBudgets.WhenDown.CLOSED,
+                    global.getFailOpenTokens(), Duration.ofMillis(Math.max(1, global.getTimeoutMs()))));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException("global limits: " + e.getMessage());
         }
     }
 
@@ -388,6 +415,11 @@ public final class RuntimeConfig {
     public long queueWaitNanos(Duration queueTimeout) {
         long margin = Math.min(50_000_000L, messageTimeoutNanos / 5);
         return Math.max(1_000_000L, Math.min(queueTimeout.toNanos(), messageTimeoutNanos - margin));
+    }
+
+    /** How tenant limits are shared through Redis, or {@code null} when each replica limits alone. */
+    public GlobalLimitsInfo globalLimits() {
+        return globalLimits;
     }
 
     /** The {@code x-aimesh-*} headers clients may send (override headers). */

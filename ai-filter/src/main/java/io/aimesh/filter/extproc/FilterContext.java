@@ -11,6 +11,7 @@ import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
 import io.aimesh.filter.limit.Admission;
+import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.TokenLimiter;
 import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
@@ -25,12 +26,20 @@ public final class FilterContext {
     private final FilterMetrics metrics;
     private final PoolPickers pickers;
     private final WaitingRoom waitingRoom = new WaitingRoom(System::nanoTime);
+    private final Supplier<GlobalBudgets> global;
 
     /**
      * @param config the current config, or {@code null} before the first one arrives
      * @param pickers the picker pools, kept in step with the config by the caller
      */
     public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers) {
+        this(config, limiter, metrics, pickers, () -> null);
+    }
+
+    /** @param global the budgets shared with the other replicas, or a supplier of {@code null} for this replica's alone */
+    public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers,
+                         Supplier<GlobalBudgets> global) {
+        this.global = requireNonNull(global, "global");
         this.config = requireNonNull(config, "config");
         this.limiter = requireNonNull(limiter, "limiter");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -68,7 +77,7 @@ public final class FilterContext {
     Exchange admit(TenantInfo tenant, ModelInfo model, ParsedRequest request, ByteString body) {
         long input = model.estimator().promptTokens(request);
         long output = request.kind() == RequestKind.EMBEDDING ? 0 : request.maxTokens().orElse(model.defaultMaxTokens());
-        Admission admission = tenant == null ? null : limiter.admit(tenant.limits(), model.name(), input, output);
+        Admission admission = tenant == null ? null : limiter.admit(tenant.limits(), model.name(), input, output, global.get());
         ByteString rewritten = null;
         if ((admission == null || admission.admitted()) && request.needsUsageRequested()) {
             rewritten = UsageRewriter.rewrite(request, body.toByteArray()).map(ByteString::copyFrom).orElse(null);

@@ -41,8 +41,9 @@ import java.util.function.LongSupplier;
  * Redis has counted; once the counts meet the limit, every replica stops at its next report. The sync
  * interval {@code W} does not enter the bound; it bounds how stale a replica's view is, and so how
  * soon a replica learns the budget is spent. A replica admitting faster than {@code l / (W + RTT)}
- * runs out of lease before its report returns and refuses until it does: size the lease above a
- * replica's token rate times the round trip. A replica that dies loses what it had not reported,
+ * runs out of lease before its report returns: the request waits for the report (up to 5 ms) and is
+ * refused if it does not come; size the lease above a replica's token rate times the round trip. A
+ * replica that dies loses what it had not reported,
  * at most {@code l}: those tokens ran but are never counted. A restarted replica reads the global use
  * at its first report and goes on from there.
  *
@@ -55,12 +56,21 @@ import java.util.function.LongSupplier;
  * on this replica (a cap: the limit divided by the replicas is the natural choice), to be reported
  * when Redis is back. Redis keeps counts in memory: a restarted Redis has forgotten the window's use.
  *
- * <p>Thread-safe. {@link #tryAcquire} and {@link #adjust} never wait for Redis; each budget's state
- * is a small monitor held for a few field updates.
+ * <p>Thread-safe. {@link #tryAcquire} and {@link #adjust} do not wait for Redis, but for one case:
+ * a request that finds its replica's lease used up while a report is in flight waits for that
+ * report, up to 5 ms, rather than be refused for a budget that may have room. Each budget's state is
+ * a small monitor held for a few field updates.
  */
 public final class GlobalBudgets implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GlobalBudgets.class.getName());
     private static final String PREFIX = "aimesh:budget:";
+    /**
+     * How long a request whose replica has run out of lease waits for the report in flight, which
+     * brings a fresh view and frees the lease: a local round trip is a fraction of a millisecond, so
+     * this turns a refusal that the budget did not call for into a short wait. Only at a lease's
+     * end: Redis stays off the path of every other request.
+     */
+    private static final long LEASE_WAIT_NANOS = 5_000_000;
 
     /** What to do while Redis cannot be reached. */
     public enum WhenDown {
@@ -136,6 +146,8 @@ public final class GlobalBudgets implements AutoCloseable {
         });
         long period = policy.syncInterval().toNanos();
         ticker.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.NANOSECONDS);
+        // Connects now, in the background, rather than on the first request's report.
+        reports.offer(new Share(PREFIX + "connect", 60_000));
     }
 
     /**
@@ -163,9 +175,20 @@ public final class GlobalBudgets implements AutoCloseable {
             if (!redisUp) {
                 admitted = policy.whenDown() == WhenDown.OPEN && share.local + cost <= policy.failOpenTokens();
             } else {
-                boolean leaseLeft = share.unreported + share.reporting == 0
-                        || share.unreported + share.reporting + cost <= policy.leaseTokens();
-                admitted = leaseLeft && share.seen + share.reporting + share.unreported + cost <= limit;
+                long waitUntil = System.nanoTime() + LEASE_WAIT_NANOS;
+                while (!leaseLeft(share, cost) && share.reporting > 0 && redisUp) {
+                    long left = waitUntil - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        share.wait(Math.max(1, left / 1_000_000), (int) (left % 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+                admitted = leaseLeft(share, cost) && share.seen + share.reporting + share.unreported + cost <= limit;
             }
             if (admitted) {
                 share.unreported += cost;
@@ -182,6 +205,11 @@ public final class GlobalBudgets implements AutoCloseable {
             }
         }
         return admitted;
+    }
+
+    private boolean leaseLeft(Share share, long cost) {
+        long outstanding = share.unreported + share.reporting;
+        return outstanding == 0 || outstanding + cost <= policy.leaseTokens();
     }
 
     /** Adds {@code delta} tokens (negative: a refund) to {@code budget}'s current window, as a reconciliation does. */
@@ -330,6 +358,7 @@ public final class GlobalBudgets implements AutoCloseable {
                 } else {
                     share.unreported += deltas[i]; // sent again with the next report
                 }
+                share.notifyAll(); // a request waiting for lease may go on
             }
         }
         if (ok && !redisUp) {

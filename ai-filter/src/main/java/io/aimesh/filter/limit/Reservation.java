@@ -32,6 +32,10 @@ public final class Reservation {
     private final long[] chargedWindows;
     private final LongSupplier nowMillis;
     private volatile boolean settled;
+    /** The shared budgets also charged, with each budget's key and cost there; {@code null} when none. Set before publication. */
+    private GlobalBudgets global;
+    private String[] globalKeys;
+    private long[] globalCosts;
 
     Reservation(Budget[] budgets, long input, long output, long admittedAt, long[] chargedWindows, LongSupplier nowMillis) {
         this.budgets = budgets;
@@ -62,6 +66,14 @@ public final class Reservation {
         for (int i = 0; i < budgets.length; i++) {
             now = settle(i, budgets[i].cost(actualInput, actualOutput), now);
         }
+        if (global != null) {
+            for (int i = 0; i < budgets.length; i++) {
+                long delta = budgets[i].cost(actualInput, actualOutput) - globalCosts[i];
+                if (delta != 0) {
+                    global.adjust(globalKeys[i], budgets[i].window, delta);
+                }
+            }
+        }
         return true;
     }
 
@@ -79,7 +91,24 @@ public final class Reservation {
         for (int i = 0; i < budgets.length; i++) {
             now = settle(i, 0, now);
         }
+        if (global != null) {
+            for (int i = 0; i < budgets.length; i++) {
+                global.adjust(globalKeys[i], budgets[i].window, -globalCosts[i]);
+            }
+        }
         return true;
+    }
+
+    /** The budgets charged. */
+    Budget[] budgets() {
+        return budgets;
+    }
+
+    /** Records that the shared budgets {@code keys} of {@code global} were charged {@code costs} as well. */
+    void shareWith(GlobalBudgets shared, String[] keys, long[] costs) {
+        this.global = shared;
+        this.globalKeys = keys;
+        this.globalCosts = costs;
     }
 
     /** Settles one budget at {@code cost}; reads the clock only if the cost changed and {@code now} is {@link #NOT_READ}. */

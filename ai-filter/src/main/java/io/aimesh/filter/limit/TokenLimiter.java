@@ -182,6 +182,42 @@ public final class TokenLimiter {
         return new Admission(reservation, null, limitTokens, remainingTokens, resetTokens, limitRequests, remainingRequests, resetRequests);
     }
 
+    /**
+     * As {@link #admit(TenantLimits, String, long, long)}, and then against the same budgets shared
+     * by every replica through {@code global} (see {@link GlobalBudgets}): a request this replica's
+     * budgets admit is still refused when a shared one has no room, with the same kind of
+     * {@link Denial} (retry at the end of the window). The reservation settles both.
+     *
+     * @param global the shared budgets, or {@code null} for this replica's alone
+     */
+    public Admission admit(TenantLimits limits, String model, long estimatedInput, long estimatedOutput, GlobalBudgets global) {
+        Admission admission = admit(limits, model, estimatedInput, estimatedOutput);
+        if (global == null || !admission.admitted()) {
+            return admission;
+        }
+        Reservation reservation = admission.reservation();
+        Budget[] budgets = reservation.budgets();
+        String[] keys = new String[budgets.length];
+        long[] costs = new long[budgets.length];
+        for (int i = 0; i < budgets.length; i++) {
+            Budget budget = budgets[i];
+            keys[i] = limits.tenant() + "/" + budget.limit + "/" + budget.scope;
+            costs[i] = budget.cost(estimatedInput, estimatedOutput);
+            if (!global.tryAcquire(keys[i], budget.ceiling, budget.window, costs[i])) {
+                for (int j = 0; j < i; j++) {
+                    global.adjust(keys[j], budgets[j].window, -costs[j]);
+                }
+                reservation.release();
+                long now = nowMillis.getAsLong();
+                Denial denial = new Denial(limits.tenant(), budget.limit, budget.scope, budget.window,
+                        budget.windowMillis - Math.floorMod(now, budget.windowMillis));
+                return Admission.denied(denial, admission.headers());
+            }
+        }
+        reservation.shareWith(global, keys, costs);
+        return admission;
+    }
+
     /** The budgets of {@code limits} at this moment, for tests; shared, do not modify. */
     Budget[] budgetsFor(TenantLimits limits, String model) {
         return budgetsOf(limits, now()).budgetsFor(model);

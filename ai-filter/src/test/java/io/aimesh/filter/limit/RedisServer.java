@@ -18,7 +18,7 @@ import java.util.List;
  * A real Redis for tests: Debian's {@code redis-server} (installed by {@code .ci/run}) on a free
  * loopback port, without persistence. It can be stopped and started again on the same port.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Path dir;
     private Process process;
@@ -28,7 +28,7 @@ final class RedisServer implements AutoCloseable {
         this.dir = dir;
     }
 
-    static RedisServer start() throws IOException {
+    public static RedisServer start() throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -38,12 +38,12 @@ final class RedisServer implements AutoCloseable {
         return server;
     }
 
-    String uri() {
+    public String uri() {
         return "redis://127.0.0.1:" + port;
     }
 
     /** Starts the server (again) on its port and waits until it answers PING. */
-    void startAgain() throws IOException {
+    public void startAgain() throws IOException {
         String binary = System.getenv().getOrDefault("AIMESH_REDIS", "redis-server");
         try {
             process = new ProcessBuilder(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
@@ -59,13 +59,13 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Stops the server; its counts are gone (no persistence). */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         process.waitFor();
     }
 
     /** The integer at {@code key}, or 0 when it is absent. */
-    long get(String key) throws IOException {
+    public long get(String key) throws IOException {
         String reply = command("GET", key);
         return reply.startsWith("$-1") ? 0 : Long.parseLong(reply.split("\r\n")[1]);
     }

@@ -83,6 +83,16 @@ final class FilterConfigCompiler {
             settings.setJwtTenantClaim(identity.jwt().tenantClaim());
         }
         settings.setTrustedHop(identity.trustedHop());
+        Gateway.GlobalLimits global = policies.gateway() == null ? null : policies.gateway().globalLimits();
+        if (global != null) {
+            settings.setGlobalLimits(io.aimesh.filter.api.GlobalLimits.newBuilder()
+                    .setRedis(global.redis())
+                    .setLeaseTokens(global.leaseTokens())
+                    .setSyncIntervalMs((int) global.syncInterval().toMillis())
+                    .setFailOpen(global.failOpen())
+                    .setFailOpenTokens(global.failOpenTokens())
+                    .setTimeoutMs((int) global.timeout().toMillis()));
+        }
         return config.setSettings(settings).build();
     }
 
