@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.aimesh.filter.config.FilterConfigClient;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.extproc.ExtProcService;
+import io.aimesh.filter.extproc.RateLimitServer;
 import io.aimesh.filter.extproc.FilterContext;
 import io.aimesh.filter.extproc.FilterMetrics;
 import io.aimesh.filter.limit.GlobalBudgets;
@@ -47,6 +48,7 @@ public final class AiFilter implements AutoCloseable {
                 new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
+                .addService(new RateLimitServer(context))
                 // Every message is handled in microseconds without blocking (parse, count, a CAS per
                 // budget), so it runs on the Netty event loop: handing each of a request's ~5 messages
                 // to a worker pool and back cost ~120 µs of latency and ~120 µs of CPU per request in

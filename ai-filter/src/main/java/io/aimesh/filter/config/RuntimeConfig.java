@@ -180,6 +180,7 @@ public final class RuntimeConfig {
     private final String version;
     private final Map<String, ModelInfo> models;
     private final Map<String, PoolInfo> pools;
+    private final Map<String, TenantInfo> byName;
     private final Map<String, TenantInfo> byKeyDigest;
     private final Map<String, TenantInfo> byJwtClaim;
     private final List<String> jwtClaimPath;
@@ -192,13 +193,15 @@ public final class RuntimeConfig {
     private final GlobalLimitsInfo globalLimits;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
-                          Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim, List<String> jwtClaimPath,
+                          Map<String, TenantInfo> byName, Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim,
+                          List<String> jwtClaimPath,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
                           boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos,
                           GlobalLimitsInfo globalLimits) {
         this.version = version;
         this.models = models;
         this.pools = pools;
+        this.byName = byName;
         this.byKeyDigest = byKeyDigest;
         this.byJwtClaim = byJwtClaim;
         this.jwtClaimPath = jwtClaimPath;
@@ -238,6 +241,7 @@ public final class RuntimeConfig {
         }
         Map<String, TenantInfo> byKey = new HashMap<>();
         Map<String, TenantInfo> byClaim = new HashMap<>();
+        Map<String, TenantInfo> byName = new HashMap<>();
         Map<String, Map<String, TenantInfo>> byHeader = new HashMap<>();
         for (Tenant tenant : config.getTenantsList()) {
             Map<String, Priority> modelPriorities = new HashMap<>();
@@ -248,6 +252,7 @@ public final class RuntimeConfig {
                     tenant.getAllowedModelsList().contains("*") || tenant.getAllowedModelsCount() == 0
                             ? null : Set.copyOf(tenant.getAllowedModelsList()),
                     limits(tenant), priority(tenant.getPriority()), Map.copyOf(modelPriorities), Math.max(1, tenant.getShare()));
+            byName.put(tenant.getName(), info);
             for (String digest : tenant.getApiKeySha256List()) {
                 byKey.put(digest, info);
             }
@@ -261,7 +266,8 @@ public final class RuntimeConfig {
         }
         long maxBytes = config.getSettings().getMaxRequestBytes() == 0 ? 1 << 20 : config.getSettings().getMaxRequestBytes();
         String claim = config.getSettings().getJwtTenantClaim();
-        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byKey), Map.copyOf(byClaim),
+        return new RuntimeConfig(version, Map.copyOf(models), Map.copyOf(pools), Map.copyOf(byName), Map.copyOf(byKey),
+                Map.copyOf(byClaim),
                 claim.isEmpty() ? List.of() : List.of(claim.split("\\.")), Map.copyOf(byHeader),
                 config.getTenantsCount() > 0, maxBytes,
                 config.getSettings().getStreamOverrun() == StreamOverrun.STREAM_OVERRUN_CUT,
@@ -375,6 +381,11 @@ public final class RuntimeConfig {
     /** The tenant owning the API key with this lower-case hex SHA-256, or {@code null}. */
     public TenantInfo tenantByKeyDigest(String digest) {
         return byKeyDigest.get(digest);
+    }
+
+    /** The tenant called {@code name}, or {@code null}. */
+    public TenantInfo tenant(String name) {
+        return byName.get(name);
     }
 
     /** The tenant whose JWT claim value is {@code value}, or {@code null}. */

@@ -73,6 +73,14 @@ public final class FilterContext {
         return config.parser().parse(kind, contentType, body.toByteArray());
     }
 
+    /**
+     * Charges {@code hits} tokens (as prompt tokens) and one request to {@code tenant}'s budgets for
+     * {@code model}, shared ones included, for the rate limit service: final, nothing is reconciled.
+     */
+    Admission admitHits(TenantInfo tenant, String model, long hits) {
+        return limiter.admit(tenant.limits(), model, hits, 0, global.get());
+    }
+
     /** Estimates the request's tokens and reserves them against the tenant's budgets. */
     Exchange admit(TenantInfo tenant, ModelInfo model, ParsedRequest request, ByteString body) {
         long input = model.estimator().promptTokens(request);
