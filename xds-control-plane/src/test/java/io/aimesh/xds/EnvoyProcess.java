@@ -39,11 +39,15 @@ public final class EnvoyProcess implements AutoCloseable {
 
     /** Starts Envoy with {@code config} (its admin port is chosen here) and waits until its admin interface answers. */
     public static EnvoyProcess start(EnvoyBootstrap config) throws IOException {
-        String nodeId = config.nodeId();
+        return start(config.nodeId(), config.yaml());
+    }
+
+    /** Starts Envoy with a bootstrap of its own, {@code yaml}, and waits until its admin interface answers. */
+    public static EnvoyProcess start(String nodeId, String yaml) throws IOException {
         Path dir = Files.createTempDirectory("aimesh-envoy-");
         Path adminFile = dir.resolve("admin-address");
         Path bootstrap = dir.resolve("bootstrap.yaml");
-        Files.writeString(bootstrap, config.yaml());
+        Files.writeString(bootstrap, yaml);
         Path log = Path.of("target", "envoy-" + nodeId + ".log").toAbsolutePath();
         Files.createDirectories(log.getParent());
         Process process = new ProcessBuilder(List.of(binary(), "-c", bootstrap.toString(), "--use-dynamic-base-id",

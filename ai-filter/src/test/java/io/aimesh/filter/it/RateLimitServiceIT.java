@@ -48,6 +48,89 @@ class RateLimitServiceIT {
         }
     }
 
+    @Test
+    void envoysNativeRatelimitFilter_usesTheFilterAsItsRateLimitService() throws Exception {
+        // acme may have 3 tokens a minute; each call through Envoy's filter costs 1 (no hits_addend).
+        try (FilterMesh mesh = FilterMesh.start("closed", 3)) {
+            int port = FilterMesh.freePort();
+            String yaml = """
+                    node: {id: native-rls, cluster: aimesh-test}
+                    admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+                    static_resources:
+                      listeners:
+                        - name: edge
+                          address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                          filter_chains:
+                            - filters:
+                                - name: envoy.filters.network.http_connection_manager
+                                  typed_config:
+                                    "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                                    stat_prefix: edge
+                                    route_config:
+                                      virtual_hosts:
+                                        - name: all
+                                          domains: ["*"]
+                                          routes:
+                                            - match: {prefix: "/"}
+                                              route: {cluster: backend}
+                                          rate_limits:
+                                            - actions: [{request_headers: {header_name: x-tenant, descriptor_key: tenant}}]
+                                    http_filters:
+                                      - name: envoy.filters.http.ratelimit
+                                        typed_config:
+                                          "@type": type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit
+                                          domain: aimesh
+                                          failure_mode_deny: true
+                                          rate_limit_service:
+                                            transport_api_version: V3
+                                            grpc_service: {envoy_grpc: {cluster_name: aimesh_rls}}
+                                      - name: envoy.filters.http.router
+                                        typed_config:
+                                          "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
+                      clusters:
+                        - name: backend
+                          type: STATIC
+                          connect_timeout: 1s
+                          load_assignment:
+                            cluster_name: backend
+                            endpoints:
+                              - lb_endpoints:
+                                  - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
+                        - name: aimesh_rls
+                          type: STATIC
+                          connect_timeout: 1s
+                          typed_extension_protocol_options:
+                            envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                              "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                              explicit_http_config: {http2_protocol_options: {}}
+                          load_assignment:
+                            cluster_name: aimesh_rls
+                            endpoints:
+                              - lb_endpoints:
+                                  - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
+                    """.formatted(port, mesh.sims.get(0).port(), mesh.filterPort);
+            try (io.aimesh.xds.EnvoyProcess envoy = io.aimesh.xds.EnvoyProcess.start("native-rls", yaml)) {
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                java.util.function.IntSupplier send = () -> {
+                    try {
+                        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/health"))
+                                        .header("x-tenant", "acme").build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                };
+                // Three calls fit (the first answer once Envoy is up is one); the fourth is over: Envoy
+                // answers 429 itself, on aimesh's OVER_LIMIT.
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> send.getAsInt() != 503);
+                assertThat(send.getAsInt()).isNotEqualTo(429);
+                assertThat(send.getAsInt()).isNotEqualTo(429);
+                assertThat(send.getAsInt()).isEqualTo(429);
+                assertThat(envoy.admin("/stats")).contains("cluster.backend.ratelimit.over_limit: 1");
+            }
+        }
+    }
+
     private static RateLimitRequest request(String tenant, long hits) {
         return RateLimitRequest.newBuilder()
                 .setDomain("aimesh")
