@@ -215,7 +215,34 @@ public final class TokenLimiter {
             }
         }
         reservation.shareWith(global, keys, costs);
-        return admission;
+        return withSharedRemaining(admission, budgets, keys, global);
+    }
+
+    /**
+     * The admission with the rate-limit header values taken from the shared budgets, as this
+     * replica last saw them, rather than from its own: what all replicas together have left.
+     */
+    private Admission withSharedRemaining(Admission admission, Budget[] budgets, String[] keys, GlobalBudgets global) {
+        RateLimitHeaders local = admission.headers();
+        long limitTokens = RateLimitHeaders.NONE;
+        long remainingTokens = RateLimitHeaders.NONE;
+        long resetTokens = RateLimitHeaders.NONE;
+        long remainingRequests = local.remainingRequests();
+        long now = nowMillis.getAsLong();
+        for (int i = 0; i < budgets.length; i++) {
+            Budget budget = budgets[i];
+            long remaining = budget.remaining(global.used(keys[i], budget.window));
+            long reset = budget.windowMillis - Math.floorMod(now, budget.windowMillis);
+            if (budget.countsRequests()) {
+                remainingRequests = remaining;
+            } else if (tighter(remaining, reset, remainingTokens, resetTokens)) {
+                limitTokens = budget.tokens;
+                remainingTokens = remaining;
+                resetTokens = reset;
+            }
+        }
+        return new Admission(admission.reservation(), null, limitTokens, remainingTokens, resetTokens,
+                local.limitRequests(), remainingRequests, local.resetRequestsMillis());
     }
 
     /** The budgets of {@code limits} at this moment, for tests; shared, do not modify. */

@@ -58,6 +58,33 @@ class SharedLimitTest {
         }
     }
 
+    @Test
+    void rateLimitHeaders_showWhatAllReplicasTogetherHaveLeft() throws Exception {
+        TokenLimiter first = new TokenLimiter(clock::get, 1_000);
+        TokenLimiter second = new TokenLimiter(clock::get, 1_000);
+        GlobalBudgets firstShare = GlobalBudgets.connect(redis.uri(), new GlobalBudgets.Policy(LEASE, Duration.ofMillis(5),
+                GlobalBudgets.WhenDown.CLOSED, 0, Duration.ofMillis(500)), clock::get);
+        GlobalBudgets secondShare = GlobalBudgets.connect(redis.uri(), new GlobalBudgets.Policy(LEASE, Duration.ofMillis(5),
+                GlobalBudgets.WhenDown.CLOSED, 0, Duration.ofMillis(500)), clock::get);
+        shared.add(firstShare);
+        shared.add(secondShare);
+        for (int i = 0; i < 20; i++) { // 2,000 tokens; a request refused while the lease is out is sent again
+            Admission admitted = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> first.admit(ACME, "llama", 100, 0, firstShare), Admission::admitted);
+            admitted.reservation().reconcile(100, 0);
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> redis.get("aimesh:budget:acme/0/*:" + clock.get() / 60_000) == 2_000);
+        secondShare.tryAcquire("acme/0/*", LIMIT, Duration.ofMinutes(1), 0); // makes the second replica read the count
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> secondShare.used("acme/0/*", Duration.ofMinutes(1)) >= 2_000);
+
+        Admission admission = second.admit(ACME, "llama", 100, 0, secondShare);
+
+        // Its own budget has 29,900 left; all replicas together 27,900.
+        assertThat(admission.headers().remainingTokens()).isEqualTo(LIMIT - 2_100);
+    }
+
     /** Each replica admits and settles requests (its usage as estimated) until it refuses 50 in a row; the tokens admitted. */
     private long run(List<TokenLimiter> limiters) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(limiters.size());
