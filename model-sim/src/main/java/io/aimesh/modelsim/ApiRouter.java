@@ -27,6 +27,7 @@ final class ApiRouter implements HttpHandler {
     private final String instanceName;
     private final String version;
     private final CompletionHandler completions;
+    private final EmbeddingHandler embeddings;
     private final VllmMetrics metrics;
     private final LoadReport load;
     private final byte[] models;
@@ -34,7 +35,8 @@ final class ApiRouter implements HttpHandler {
     private final Phaser inFlight = new Phaser(1);
 
     ApiRouter(String instanceName, String version, String model, int contextTokens, CompletionHandler completions,
-            VllmMetrics metrics, LoadReport load) {
+            EmbeddingHandler embeddings, VllmMetrics metrics, LoadReport load) {
+        this.embeddings = embeddings;
         this.load = load;
         this.instanceName = instanceName;
         this.version = version;
@@ -89,6 +91,11 @@ final class ApiRouter implements HttpHandler {
             case "/v1/completions":
                 if (allow(exchange, "POST")) {
                     completions.handle(exchange, CompletionRequest.Kind.TEXT);
+                }
+                break;
+            case "/v1/embeddings":
+                if (allow(exchange, "POST")) {
+                    embeddings.handle(exchange);
                 }
                 break;
             case "/v1/models":

@@ -190,7 +190,7 @@ final class CompletionHandler {
      * closing a connection with unread request bytes makes the kernel reset it, and the client would
      * lose the 413.
      */
-    private static byte[] readBody(HttpExchange exchange) throws IOException {
+    static byte[] readBody(HttpExchange exchange) throws IOException {
         InputStream in = exchange.getRequestBody();
         byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
         if (body.length <= MAX_BODY_BYTES) {

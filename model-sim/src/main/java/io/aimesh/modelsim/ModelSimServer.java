@@ -93,7 +93,7 @@ public final class ModelSimServer implements AutoCloseable {
                 new OutcomeSampler(config.seed(), config.failRate()),
                 TimeUnit.MILLISECONDS.toNanos(config.extraLatencyMs()), shutdown);
         ApiRouter router = new ApiRouter(instanceName, config.version(), config.model(), config.kvTokens(),
-                completions, metrics, new LoadReport(engine, config.maxSeqs(), System::currentTimeMillis));
+                completions, new EmbeddingHandler(config.model(), config.speed(), config.seed()), metrics, new LoadReport(engine, config.maxSeqs(), System::currentTimeMillis));
         ThreadPoolExecutor executor = new ThreadPoolExecutor(MAX_HANDLER_THREADS, MAX_HANDLER_THREADS,
                 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("model-sim-http-" + instanceName));
         executor.allowCoreThreadTimeOut(true);
