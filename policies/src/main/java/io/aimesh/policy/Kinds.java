@@ -105,6 +105,12 @@ final class Kinds {
             required("value", Str.any(), "The exact value that triggers the override."),
             required("version", NAME, "The version to send the request to.")));
 
+    static final Obj COALESCE = new Obj("Gathers concurrent embeddings requests into shared backend calls.", List.of(
+            optional("maxBatch", new Int(2, 2_048), "32", "The most inputs in one backend call."),
+            optional("maxInFlight", new Int(1, 1_024), "2",
+                    "The most backend calls in flight per ai-filter replica; while they are, new requests gather "
+                            + "into the next call.")));
+
     static final Obj MODEL_ROUTE_SPEC = new Obj("Routes one model name across its versions.", List.of(
             required("model", MODEL_NAME, "The model name as clients send it in the request's `model` field."),
             required("versions", new ListOf(MODEL_VERSION, 1), "The versions and their weights."),
@@ -115,7 +121,11 @@ final class Kinds {
             optional("tokenizer", new OneOf(List.of("cl100k_base", "o200k_base", "p50k_base", "r50k_base", "approximate")),
                     "cl100k_base", "The BPE encoding the ai-filter counts prompt tokens with; `approximate` is characters / 4."),
             optional("defaultMaxTokens", new Int(1, 1_000_000), "1024",
-                    "Output tokens the ai-filter reserves for a request that gives no max_tokens.")));
+                    "Output tokens the ai-filter reserves for a request that gives no max_tokens."),
+            optional("coalesce", COALESCE, null,
+                    "Has the ai-filter gather concurrent `/v1/embeddings` requests of this model (string inputs, "
+                            + "tenants without a dedicated pool) into one call to a model server of a shared version, "
+                            + "and answer each client with its own slice. Needs a Gateway with spec.filter.")));
 
     static final Obj HEADER_MATCH = new Obj("A header set by a trusted gateway in front of Envoy.", List.of(
             required("name", HEADER_NAME, "The header name."),

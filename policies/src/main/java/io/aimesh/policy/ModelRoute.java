@@ -16,9 +16,20 @@ import java.util.List;
  * @param timeout the upstream request timeout; {@link Duration#ZERO} disables it
  * @param tokenizer the encoding prompt tokens are counted with, e.g. {@code cl100k_base}, or {@code approximate}
  * @param defaultMaxTokens output tokens reserved for a request without max_tokens, {@code > 0}
+ * @param coalesce how the ai-filter coalesces this model's embeddings requests, or {@code null} for not at all
  */
 public record ModelRoute(String name, String model, List<ModelVersion> versions,
-                         List<HeaderOverride> overrides, Duration timeout, String tokenizer, int defaultMaxTokens) {
+                         List<HeaderOverride> overrides, Duration timeout, String tokenizer, int defaultMaxTokens,
+                         Coalesce coalesce) {
+    /**
+     * Embeddings requests gathered into shared backend calls by the ai-filter.
+     *
+     * @param maxBatch the most inputs in one backend call, {@code >= 2}
+     * @param maxInFlight the most backend calls in flight per filter replica; while they are, new requests gather
+     */
+    public record Coalesce(int maxBatch, int maxInFlight) {
+    }
+
     public ModelRoute {
         requireNonNull(name, "name");
         requireNonNull(model, "model");

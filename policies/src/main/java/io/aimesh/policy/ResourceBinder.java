@@ -100,6 +100,13 @@ final class ResourceBinder {
                         + other.resource() + " (at " + other.spec().get("model").location() + ")");
             }
         }
+        for (Bound<ModelRoute> route : routes) {
+            Bound<Gateway> gateway = gateways.get(route.namespace());
+            if (route.value().coalesce() != null && (gateway == null || gateway.value().filter() == null)) {
+                error(route.spec().get("coalesce"), route.resource(),
+                        "coalesce needs the ai-filter in the request path (a Gateway with spec.filter)");
+            }
+        }
         Set<String> routed = new HashSet<>(models.keySet());
         routed.addAll(invalidModels);
         for (Bound<Tenant> tenant : tenants) {
@@ -296,7 +303,12 @@ final class ResourceBinder {
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
-                (int) spec.integer("defaultMaxTokens", 1024)), spec, resource, namespace));
+                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce"))), spec, resource, namespace));
+    }
+
+    private static ModelRoute.Coalesce coalesce(Checked coalesce) {
+        return coalesce == null ? null
+                : new ModelRoute.Coalesce((int) coalesce.integer("maxBatch", 32), (int) coalesce.integer("maxInFlight", 2));
     }
 
     private void bindGateway(String name, Checked spec, String resource) {

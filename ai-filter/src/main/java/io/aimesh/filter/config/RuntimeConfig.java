@@ -35,7 +35,7 @@ public final class RuntimeConfig {
      * are empty when Envoy splits by weight.
      */
     public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens, List<VersionInfo> versions,
-                            List<OverrideInfo> overrides) {
+                            List<OverrideInfo> overrides, CoalesceInfo coalesce) {
         public ModelInfo {
             versions = List.copyOf(versions);
             overrides = List.copyOf(overrides);
@@ -104,6 +104,17 @@ public final class RuntimeConfig {
                 }
             }
             return new Choice(last, rule);
+        }
+    }
+
+    /**
+     * How the filter coalesces a model's embeddings requests: at most {@code maxBatch} inputs a call,
+     * {@code maxInFlight} calls at once, each to one of {@code targets} (ip:port) drawn by weight.
+     */
+    public record CoalesceInfo(int maxBatch, int maxInFlight, List<String> targets, List<Integer> weights) {
+        public CoalesceInfo {
+            targets = List.copyOf(targets);
+            weights = List.copyOf(weights);
         }
     }
 
@@ -292,8 +303,15 @@ public final class RuntimeConfig {
             }
             overrides.add(new OverrideInfo(override.getHeader(), override.getValue(), target));
         }
+        CoalesceInfo coalesce = null;
+        if (model.hasCoalesce() && model.getCoalesce().getTargetsCount() > 0) {
+            io.aimesh.filter.api.Coalesce c = model.getCoalesce();
+            coalesce = new CoalesceInfo(Math.max(2, c.getMaxBatch()), Math.max(1, c.getMaxInFlight()),
+                    c.getTargetsList().stream().map(io.aimesh.filter.api.CoalesceTarget::getEndpoint).toList(),
+                    c.getTargetsList().stream().map(t -> Math.max(1, t.getWeight())).toList());
+        }
         return new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()), Math.max(1, model.getDefaultMaxTokens()),
-                List.copyOf(versions.values()), overrides);
+                List.copyOf(versions.values()), overrides, coalesce);
     }
 
     private static PoolInfo pool(Pool pool) throws InvalidConfigException {

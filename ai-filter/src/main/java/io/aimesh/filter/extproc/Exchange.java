@@ -195,6 +195,21 @@ final class Exchange {
         }
     }
 
+    /** Charges {@code input} and {@code output} tokens as the request's usage, once (a coalesced call's share). */
+    void settleWith(long input, long output) {
+        leaveEndpoint();
+        if (done) {
+            return;
+        }
+        done = true;
+        context.metrics().usage(model, tenant, input, output);
+        if (reserved) {
+            reserved = false;
+            admission.reservation().reconcile(input, output);
+            context.metrics().settled();
+        }
+    }
+
     /**
      * Charges what was really used, once: the backend's usage when it reported one, else the
      * input estimate plus the output tokens counted in the stream (or, for a response never read,

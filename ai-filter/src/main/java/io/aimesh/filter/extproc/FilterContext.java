@@ -26,6 +26,7 @@ public final class FilterContext {
     private final FilterMetrics metrics;
     private final PoolPickers pickers;
     private final WaitingRoom waitingRoom = new WaitingRoom(System::nanoTime);
+    private final EmbeddingCoalescer coalescer = new EmbeddingCoalescer();
     private final Supplier<GlobalBudgets> global;
 
     /**
@@ -54,9 +55,14 @@ public final class FilterContext {
         return waitingRoom;
     }
 
+    EmbeddingCoalescer coalescer() {
+        return coalescer;
+    }
+
     /** Stops the waiting room's timer; requests still waiting are not answered (their streams close with the server). */
     public void close() {
         waitingRoom.close();
+        coalescer.close();
     }
 
     RuntimeConfig config() {

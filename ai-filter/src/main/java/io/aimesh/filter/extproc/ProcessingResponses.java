@@ -161,6 +161,22 @@ final class ProcessingResponses {
                 .build();
     }
 
+    /** Answers the client directly with a JSON body the filter made (a coalesced call's slice). */
+    static ProcessingResponse immediateJson(int status, byte[] body, String decision, List<HeaderValue> extra) {
+        HeaderMutation.Builder headers = HeaderMutation.newBuilder()
+                .addSetHeaders(header("content-type", "application/json"))
+                .addSetHeaders(header("x-aimesh-decision", decision));
+        for (HeaderValue header : extra) {
+            headers.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header));
+        }
+        return ProcessingResponse.newBuilder()
+                .setImmediateResponse(ImmediateResponse.newBuilder()
+                        .setStatus(HttpStatus.newBuilder().setCode(StatusCode.forNumber(status)))
+                        .setHeaders(headers)
+                        .setBody(ByteString.copyFrom(body)))
+                .build();
+    }
+
     static HeaderValue value(String name, String value) {
         return HeaderValue.newBuilder().setKey(name).setRawValue(ByteString.copyFromUtf8(value)).build();
     }

@@ -226,6 +226,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         priority = tenant == null ? Priority.STANDARD : tenant.priority(model.name());
+        if (coalesce(parsed)) {
+            return; // answered when the shared call's result is in
+        }
         if (!model.filterRouted()) {
             rule = "envoy-split";
             forward(null, null);
@@ -281,6 +284,40 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         routeTo(pool, picker, pick, "saturated");
+    }
+
+    /**
+     * Hands an embeddings request of a coalescing model to the coalescer (string inputs only, and
+     * not for a tenant with a dedicated pool of the model: a shared call goes to shared versions).
+     *
+     * @return whether it was taken: its answer then comes from {@link #coalesced}
+     */
+    private boolean coalesce(ParsedRequest parsed) {
+        RuntimeConfig.CoalesceInfo settings = model.coalesce();
+        if (settings == null || parsed.kind() != io.aimesh.filter.body.RequestKind.EMBEDDING || parsed.promptTokenIds() > 0
+                || parsed.promptTexts().isEmpty()
+                || model.choose(name -> null, 0, tenantName()).rule().equals("dedicated")) {
+            return false;
+        }
+        rule = "coalesced";
+        return context.coalescer().submit(model.name(), settings, parsed.promptTexts(), this::coalesced);
+    }
+
+    /** The shared call's result for this request: answer the client with its slice and charge its share. */
+    private synchronized void coalesced(EmbeddingCoalescer.Slice slice) {
+        if (slice.status() == 200) {
+            exchange.settleWith(slice.promptTokens(), 0);
+        } else {
+            exchange.release();
+        }
+        if (finished) {
+            return; // the client left; the model server did the work all the same
+        }
+        context.metrics().outcome(slice.status() == 200 ? "admitted" : "error", model.name(), tenantName());
+        String decision = "admitted rule=coalesced call_requests=" + slice.callRequests()
+                + (tenant == null ? "" : " tenant=" + tenant.name() + " priority=" + priority.label());
+        done();
+        finish(ProcessingResponses.immediateJson(slice.status(), slice.body(), decision, exchange.rateLimitHeaders()));
     }
 
     /**

@@ -63,6 +63,21 @@ final class FilterConfigCompiler {
                             .setVersion(override.version()));
                 }
             }
+            if (route.coalesce() != null) {
+                io.aimesh.filter.api.Coalesce.Builder coalesce = io.aimesh.filter.api.Coalesce.newBuilder()
+                        .setMaxBatch(route.coalesce().maxBatch())
+                        .setMaxInFlight(route.coalesce().maxInFlight());
+                for (ModelVersion version : route.versions()) {
+                    InferencePool pool = policies.pool(version.pool());
+                    if (version.weight() > 0 && !pool.dedicated()) {
+                        for (String endpoint : resolved.get(version.pool())) {
+                            coalesce.addTargets(io.aimesh.filter.api.CoalesceTarget.newBuilder().setEndpoint(endpoint)
+                                    .setWeight(version.weight()));
+                        }
+                    }
+                }
+                model.setCoalesce(coalesce);
+            }
             config.addModels(model);
             for (HeaderOverride override : route.overrides()) {
                 clientHeaders.add(override.header());
