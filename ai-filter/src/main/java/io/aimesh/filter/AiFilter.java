@@ -81,7 +81,10 @@ public final class AiFilter implements AutoCloseable {
                     : GlobalBudgets.connect(wanted.redis(), wanted.policy(), System::currentTimeMillis));
             globalSettings = wanted;
             if (previous != null) {
-                previous.close();
+                // It reports what it holds as it closes; not on the ADS thread, which must go on.
+                Thread closer = new Thread(previous::close, "aimesh-global-budgets-close");
+                closer.setDaemon(true);
+                closer.start();
             }
         }
         config.set(next);

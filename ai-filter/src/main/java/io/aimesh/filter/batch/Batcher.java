@@ -281,7 +281,9 @@ public final class Batcher<T> implements AutoCloseable {
     private void flush(List<T> batch) {
         try {
             flusher.accept(List.copyOf(batch));
-        } catch (RuntimeException e) {
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) { // the consumer must outlive a flusher's bug, or offered items would be stranded
             LOG.log(Level.ERROR, "batcher " + name + ": a flush of " + batch.size() + " items failed; they are dropped", e);
         }
         flushes.incrementAndGet();

@@ -346,6 +346,7 @@ public final class RuntimeConfig {
         }
         io.aimesh.filter.api.GlobalLimits global = settings.getGlobalLimits();
         try {
+            io.lettuce.core.RedisURI.create(global.getRedis()); // refused here, as a NACK, rather than when connecting
             return new GlobalLimitsInfo(global.getRedis(), new io.aimesh.filter.limit.GlobalBudgets.Policy(
                     Math.max(1, global.getLeaseTokens()), Duration.ofMillis(Math.max(1, global.getSyncIntervalMs())),
                     global.getFailOpen() ? io.aimesh.filter.limit.GlobalBudgets.WhenDown.OPEN

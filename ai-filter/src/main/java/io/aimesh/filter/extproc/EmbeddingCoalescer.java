@@ -17,8 +17,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -33,9 +37,12 @@ import java.util.function.Consumer;
  * {@code maxBatch} inputs (a request with more goes alone), to an endpoint of the model's shared
  * versions drawn by weight. The filter calls the model server itself, not through Envoy.
  *
- * <p>A slice keeps the backend's vectors in the request's order, re-indexed from 0; the call's
- * {@code usage} is shared in proportion to the inputs' characters. A failed call answers every
- * request of it with the backend's status and error (502 when there was no answer).
+ * <p>A slice holds the request's vectors, taken from the answer by their {@code index} (never by
+ * position: a reordered or short answer must not hand one client another's vectors; a short one
+ * fails the call), re-indexed from 0. The call's {@code usage} is shared by the inputs' characters.
+ * A failed call answers every request of it with a generic error, never the backend's body, which
+ * may quote another tenant's input. Every request is answered exactly once: by its call, or with 504
+ * at its deadline, before Envoy stops waiting for the filter.
  *
  * <p>Thread-safe.
  */
@@ -44,11 +51,37 @@ final class EmbeddingCoalescer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
 
-    /** A request's answer: the status, the JSON body, the prompt tokens it is charged, the call's size in requests. */
+    /**
+     * A request's answer: the status, the JSON body, the prompt tokens it is charged ({@code -1} when
+     * the backend reported none: the request's estimate stands), the call's size in requests.
+     */
     record Slice(int status, byte[] body, long promptTokens, int callRequests) {
     }
 
-    private record Pending(List<String> inputs, Consumer<Slice> answer) {
+    /** A request in a call: its inputs, and its answer, given once (by the call, or by its deadline). */
+    static final class Pending {
+        private final List<String> inputs;
+        private final Consumer<Slice> answer;
+        private final AtomicBoolean answered = new AtomicBoolean();
+
+        Pending(List<String> inputs, Consumer<Slice> answer) {
+            this.inputs = List.copyOf(inputs);
+            this.answer = answer;
+        }
+
+        List<String> inputs() {
+            return inputs;
+        }
+
+        void answer(Slice slice) {
+            if (answered.compareAndSet(false, true)) {
+                try {
+                    answer.accept(slice);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "answering a coalesced request failed", e);
+                }
+            }
+        }
     }
 
     /** One model's batcher, with the settings it was made for. */
@@ -57,19 +90,30 @@ final class EmbeddingCoalescer implements AutoCloseable {
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, Lane> lanes = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "aimesh-coalesce-deadlines");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * Queues a request's inputs for {@code model}'s next call; {@code answer} is called once, on
-     * another thread, with its slice.
+     * another thread, with its slice, or with 504 when {@code waitNanos} pass first.
      *
      * @return {@code false} when the model's queue is full: the request is not taken
      */
-    boolean submit(String model, CoalesceInfo settings, List<String> inputs, Consumer<Slice> answer) {
+    boolean submit(String model, CoalesceInfo settings, List<String> inputs, long waitNanos, Consumer<Slice> answer) {
         Lane lane = lanes.get(model);
         if (lane == null || !lane.settings().equals(settings)) {
             lane = replace(model, settings);
         }
-        return lane.batcher().offer(new Pending(List.copyOf(inputs), answer));
+        Pending pending = new Pending(inputs, answer);
+        if (!lane.batcher().offer(pending)) {
+            return false;
+        }
+        deadlines.schedule(() -> pending.answer(error(504, "The model server did not answer in time.")), waitNanos,
+                TimeUnit.NANOSECONDS);
+        return true;
     }
 
     /** A lane for {@code model} with {@code settings}; the one it replaces (a new config) still sends what it took. */
@@ -108,72 +152,121 @@ final class EmbeddingCoalescer implements AutoCloseable {
 
     private void call(String model, CoalesceInfo settings, Semaphore permits, List<Pending> call) {
         permits.acquireUninterruptibly(); // while all calls are out, the next requests gather in the batcher
-        ObjectNode body = JSON.createObjectNode().put("model", model);
-        ArrayNode input = body.putArray("input");
-        call.forEach(pending -> pending.inputs().forEach(input::add));
-        String target = target(settings);
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + target + "/v1/embeddings"))
-                .timeout(CALL_TIMEOUT)
-                .header("content-type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)))
-                .build();
-        http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((response, failure) -> {
+        try {
+            ObjectNode body = JSON.createObjectNode().put("model", model);
+            ArrayNode input = body.putArray("input");
+            call.forEach(pending -> pending.inputs().forEach(input::add));
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + target(settings) + "/v1/embeddings"))
+                    .timeout(CALL_TIMEOUT)
+                    .header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)))
+                    .build();
+            http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((response, failure) -> {
+                permits.release();
+                try {
+                    answer(call, response, failure);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.ERROR, "answering a coalesced embeddings call failed", e);
+                    call.forEach(pending -> pending.answer(error(502, "The model server's answer could not be read.")));
+                }
+            });
+        } catch (RuntimeException e) {
+            // The call could not even be made: every request of it is answered, and the permit returned.
             permits.release();
-            try {
-                answer(call, response, failure);
-            } catch (RuntimeException e) {
-                LOG.log(Level.ERROR, "answering a coalesced embeddings call failed", e);
-                call.forEach(pending -> pending.answer().accept(error(502, "The model server's answer could not be read.")));
-            }
-        });
+            LOG.log(Level.ERROR, "a coalesced embeddings call could not be sent", e);
+            call.forEach(pending -> pending.answer(error(502, "The model server could not be called.")));
+        }
     }
 
     private static void answer(List<Pending> call, HttpResponse<byte[]> response, Throwable failure) {
         if (failure != null || response == null) {
             LOG.log(Level.WARNING, "a coalesced embeddings call failed: " + failure);
-            call.forEach(pending -> pending.answer().accept(error(502, "The model server could not be reached.")));
+            call.forEach(pending -> pending.answer(error(502, "The model server could not be reached.")));
             return;
         }
         if (response.statusCode() != 200) {
-            call.forEach(pending -> pending.answer().accept(new Slice(response.statusCode(), response.body(), 0, call.size())));
+            LOG.log(Level.WARNING, "a coalesced embeddings call got " + response.statusCode());
+            call.forEach(pending -> pending.answer(error(response.statusCode() >= 500 ? 502 : response.statusCode(),
+                    "The model server refused a shared embeddings call (status " + response.statusCode() + ").")));
             return;
         }
         JsonNode whole;
         try {
             whole = JSON.readTree(response.body());
         } catch (java.io.IOException e) {
-            call.forEach(pending -> pending.answer().accept(error(502, "The model server's answer is not JSON.")));
+            call.forEach(pending -> pending.answer(error(502, "The model server's answer is not JSON.")));
             return;
         }
-        JsonNode data = whole.path("data");
-        long tokens = whole.path("usage").path("prompt_tokens").asLong(0);
-        long characters = 0;
+        int total = 0;
         for (Pending pending : call) {
-            for (String text : pending.inputs()) {
-                characters += Math.max(1, text.length());
+            total += pending.inputs().size();
+        }
+        JsonNode[] byIndex = new JsonNode[total];
+        for (JsonNode item : whole.path("data")) {
+            int index = item.path("index").asInt(-1);
+            if (index >= 0 && index < total && item.isObject()) {
+                byIndex[index] = item;
             }
         }
+        for (JsonNode item : byIndex) {
+            if (item == null) {
+                call.forEach(pending -> pending.answer(error(502, "The model server's answer lacks some inputs.")));
+                return;
+            }
+        }
+        JsonNode usage = whole.path("usage").path("prompt_tokens");
+        long[] shares = usage.isIntegralNumber() ? shares(call, usage.asLong()) : null;
         int offset = 0;
-        long charged = 0;
         for (int p = 0; p < call.size(); p++) {
             Pending pending = call.get(p);
             ObjectNode slice = JSON.createObjectNode().put("object", "list");
             ArrayNode items = slice.putArray("data");
-            long mine = 0;
             for (int i = 0; i < pending.inputs().size(); i++) {
-                JsonNode item = data.get(offset + i);
-                ObjectNode copy = item == null ? JSON.createObjectNode() : ((ObjectNode) item).deepCopy();
+                ObjectNode copy = ((ObjectNode) byIndex[offset + i]).deepCopy();
                 copy.put("index", i);
                 items.add(copy);
-                mine += Math.max(1, pending.inputs().get(i).length());
             }
             offset += pending.inputs().size();
-            long share = p == call.size() - 1 ? tokens - charged : Math.round((double) tokens * mine / characters);
-            charged += share;
             slice.set("model", whole.path("model"));
-            slice.putObject("usage").put("prompt_tokens", share).put("total_tokens", share);
-            pending.answer().accept(new Slice(200, slice.toString().getBytes(StandardCharsets.UTF_8), share, call.size()));
+            long share = shares == null ? -1 : shares[p];
+            if (share >= 0) {
+                slice.putObject("usage").put("prompt_tokens", share).put("total_tokens", share);
+            }
+            pending.answer(new Slice(200, slice.toString().getBytes(StandardCharsets.UTF_8), share, call.size()));
         }
+    }
+
+    /** {@code tokens} shared by the requests' characters, by largest remainder: never negative, summing to {@code tokens}. */
+    static long[] shares(List<Pending> call, long tokens) {
+        long total = Math.max(0, tokens);
+        long[] characters = new long[call.size()];
+        long all = 0;
+        for (int p = 0; p < call.size(); p++) {
+            for (String text : call.get(p).inputs()) {
+                characters[p] += Math.max(1, text.length());
+            }
+            all += characters[p];
+        }
+        long[] shares = new long[call.size()];
+        double[] remainders = new double[call.size()];
+        long given = 0;
+        for (int p = 0; p < call.size(); p++) {
+            double exact = (double) total * characters[p] / all;
+            shares[p] = (long) Math.floor(exact);
+            remainders[p] = exact - shares[p];
+            given += shares[p];
+        }
+        for (long left = total - given; left > 0; left--) {
+            int best = 0;
+            for (int p = 1; p < call.size(); p++) {
+                if (remainders[p] > remainders[best]) {
+                    best = p;
+                }
+            }
+            shares[best]++;
+            remainders[best] = -1;
+        }
+        return shares;
     }
 
     private static Slice error(int status, String message) {
@@ -202,5 +295,6 @@ final class EmbeddingCoalescer implements AutoCloseable {
     public void close() {
         lanes.values().forEach(lane -> lane.batcher().close());
         lanes.clear();
+        deadlines.shutdownNow();
     }
 }

@@ -27,9 +27,16 @@ import io.grpc.stub.StreamObserver;
  * real usage. The answer is {@code OVER_LIMIT} when any descriptor is; each status carries the
  * tightest token budget's remaining tokens and time to reset. Domains are not used.
  *
+ * <p>Trust: the descriptors decide whose budget is spent, so they must come from what Envoy
+ * verified (a {@code metadata} action on the jwt_authn payload, or a header only a trusted hop
+ * sets), not from a header any client may send.
+ *
  * <p>Thread-safe; runs on the gRPC event loop like the ext_proc service (the limiter does not block).
  */
 public final class RateLimitServer extends RateLimitServiceGrpc.RateLimitServiceImplBase {
+    /** Hits beyond this are taken as this: it is more than any budget can hold (2^39 tokens). */
+    private static final long MAX_HITS = 1L << 39;
+
     private final FilterContext context;
 
     public RateLimitServer(FilterContext context) {
@@ -44,7 +51,8 @@ public final class RateLimitServer extends RateLimitServiceGrpc.RateLimitService
             return;
         }
         RateLimitResponse.Builder response = RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK);
-        long requestHits = request.getHitsAddend() == 0 ? 1 : request.getHitsAddend();
+        // uint32 and UInt64 on the wire: read unsigned, and hold to what a budget can count.
+        long requestHits = request.getHitsAddend() == 0 ? 1 : Integer.toUnsignedLong(request.getHitsAddend());
         for (RateLimitDescriptor descriptor : request.getDescriptorsList()) {
             String tenantName = null;
             String model = "";
@@ -61,7 +69,18 @@ public final class RateLimitServer extends RateLimitServiceGrpc.RateLimitService
                 continue;
             }
             long hits = descriptor.hasHitsAddend() ? descriptor.getHitsAddend().getValue() : requestHits;
-            Admission admission = context.admitHits(tenant, model, hits);
+            if (hits < 0 || hits > MAX_HITS) {
+                hits = MAX_HITS; // more than any budget holds: refused, never an error that fails open
+            }
+            Admission admission;
+            try {
+                admission = context.admitHits(tenant, model, hits);
+            } catch (RuntimeException e) {
+                // An error would let Envoy's filter fail open (its default): refuse this descriptor instead.
+                response.setOverallCode(RateLimitResponse.Code.OVER_LIMIT);
+                response.addStatuses(RateLimitResponse.DescriptorStatus.newBuilder().setCode(RateLimitResponse.Code.OVER_LIMIT));
+                continue;
+            }
             RateLimitResponse.DescriptorStatus.Builder status = RateLimitResponse.DescriptorStatus.newBuilder()
                     .setCode(admission.admitted() ? RateLimitResponse.Code.OK : RateLimitResponse.Code.OVER_LIMIT);
             RateLimitHeaders headers = admission.headers();

@@ -84,6 +84,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private boolean dedicated;
     /** When the request started to wait for an endpoint, or 0. */
     private long queuedNanos;
+    /** The request body, while its message is handled. */
+    private com.google.protobuf.ByteString rawBody;
     /** Who the request is in its pool's waiting room, when the pool queues. */
     private WaitingRoom.Ticket ticket;
     /** Whether the waiting room counts the request as running in its pool (against its tenant's slots). */
@@ -226,6 +228,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         priority = tenant == null ? Priority.STANDARD : tenant.priority(model.name());
+        rawBody = body.getBody();
         if (coalesce(parsed)) {
             return; // answered when the shared call's result is in
         }
@@ -295,18 +298,31 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private boolean coalesce(ParsedRequest parsed) {
         RuntimeConfig.CoalesceInfo settings = model.coalesce();
         if (settings == null || parsed.kind() != io.aimesh.filter.body.RequestKind.EMBEDDING || parsed.promptTokenIds() > 0
-                || parsed.promptTexts().isEmpty()
+                || parsed.promptTexts().isEmpty() || asksForMore(rawBody)
                 || model.choose(name -> null, 0, tenantName()).rule().equals("dedicated")) {
             return false;
         }
         rule = "coalesced";
-        return context.coalescer().submit(model.name(), settings, parsed.promptTexts(), this::coalesced);
+        // Answered before Envoy's message timeout, as a queued request is.
+        return context.coalescer().submit(model.name(), settings, parsed.promptTexts(),
+                config.queueWaitNanos(java.time.Duration.ofDays(1)), this::coalesced);
+    }
+
+    /**
+     * Whether an embeddings body asks for something a shared call would not keep per request
+     * ({@code encoding_format}, {@code dimensions}, {@code user}): such a request goes alone.
+     */
+    private static boolean asksForMore(com.google.protobuf.ByteString body) {
+        String text = body.toStringUtf8();
+        return text.contains("\"encoding_format\"") || text.contains("\"dimensions\"") || text.contains("\"user\"");
     }
 
     /** The shared call's result for this request: answer the client with its slice and charge its share. */
     private synchronized void coalesced(EmbeddingCoalescer.Slice slice) {
-        if (slice.status() == 200) {
+        if (slice.status() == 200 && slice.promptTokens() >= 0) {
             exchange.settleWith(slice.promptTokens(), 0);
+        } else if (slice.status() == 200) {
+            exchange.settle(); // the backend reported no usage: the estimate stands
         } else {
             exchange.release();
         }

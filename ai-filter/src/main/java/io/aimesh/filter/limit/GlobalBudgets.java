@@ -41,9 +41,12 @@ import java.util.function.LongSupplier;
  * Redis has counted; once the counts meet the limit, every replica stops at its next report. The sync
  * interval {@code W} does not enter the bound; it bounds how stale a replica's view is, and so how
  * soon a replica learns the budget is spent. A replica admitting faster than {@code l / (W + RTT)}
- * runs out of lease before its report returns: the request waits for the report (up to 5 ms) and is
- * refused if it does not come; size the lease above a replica's token rate times the round trip. A
- * replica that dies loses what it had not reported,
+ * runs out of lease before its report returns and refuses ({@link Outcome#LEASE_SPENT}, retry in a
+ * moment) until it does; reports start at a quarter of the lease, so size the lease above about
+ * 4/3 of a replica's token rate times the round trip. A lease is also at most a tenth of its
+ * budget's limit, and a single request larger than the lease is admitted when nothing is
+ * outstanding: precisely, the bound is {@code limit + N * max(min(l, limit / 10), largest request)}.
+ * A replica that dies loses what it had not reported,
  * at most {@code l}: those tokens ran but are never counted. A restarted replica reads the global use
  * at its first report and goes on from there.
  *
@@ -56,21 +59,25 @@ import java.util.function.LongSupplier;
  * on this replica (a cap: the limit divided by the replicas is the natural choice), to be reported
  * when Redis is back. Redis keeps counts in memory: a restarted Redis has forgotten the window's use.
  *
- * <p>Thread-safe. {@link #tryAcquire} and {@link #adjust} do not wait for Redis, but for one case:
- * a request that finds its replica's lease used up while a report is in flight waits for that
- * report, up to 5 ms, rather than be refused for a budget that may have room. Each budget's state is
- * a small monitor held for a few field updates.
+ * <p>Thread-safe. {@link #tryAcquire} and {@link #adjust} never wait for Redis (they run on the
+ * ai-filter's event loop); each budget's state is a small monitor held for a few field updates.
  */
 public final class GlobalBudgets implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(GlobalBudgets.class.getName());
     private static final String PREFIX = "aimesh:budget:";
-    /**
-     * How long a request whose replica has run out of lease waits for the report in flight, which
-     * brings a fresh view and frees the lease: a local round trip is a fraction of a millisecond, so
-     * this turns a refusal that the budget did not call for into a short wait. Only at a lease's
-     * end: Redis stays off the path of every other request.
-     */
-    private static final long LEASE_WAIT_NANOS = 5_000_000;
+    /** A budget's lease is at most this fraction of its limit, so a small limit (requests per minute) gets a small lease. */
+    private static final int LEASE_SHARE_OF_LIMIT = 10;
+
+    /** The answer of {@link #tryAcquire}. */
+    public enum Outcome {
+        ADMITTED,
+        /** The budget, as this replica sees it, has no room. */
+        OVER_LIMIT,
+        /** This replica's lease is used up until its report in flight returns: retry in a moment. */
+        LEASE_SPENT,
+        /** Redis is unreachable and the policy fails closed (or the fail-open cap is spent). */
+        REDIS_DOWN
+    }
 
     /** What to do while Redis cannot be reached. */
     public enum WhenDown {
@@ -138,6 +145,10 @@ public final class GlobalBudgets implements AutoCloseable {
         this.millis = requireNonNull(millis, "millis");
         redis.setTimeout(policy.timeout());
         this.client = RedisClient.create(redis);
+        // An unreachable Redis must count as down within the policy's timeout, not Lettuce's 10 s connect.
+        client.setOptions(io.lettuce.core.ClientOptions.builder()
+                .socketOptions(io.lettuce.core.SocketOptions.builder().connectTimeout(policy.timeout()).build())
+                .build());
         this.reports = Batcher.start("global-budgets", new Batcher.Policy(512, Duration.ZERO, 1 << 16), this::report);
         this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "aimesh-global-budgets");
@@ -166,35 +177,29 @@ public final class GlobalBudgets implements AutoCloseable {
      * @param budget the budget's name, unique across tenants, limits and models
      * @param limit the tokens allowed per window
      */
-    public boolean tryAcquire(String budget, long limit, Duration window, long cost) {
-        Share share = share(budget, window);
-        boolean admitted;
+    public Outcome tryAcquire(String budget, long limit, Duration window, long cost) {
+        Share share = share(budget, window, millis.getAsLong());
+        Outcome outcome;
         boolean report;
+        long lease = lease(limit);
         synchronized (share) {
             share.active = true;
             if (!redisUp) {
-                admitted = policy.whenDown() == WhenDown.OPEN && share.local + cost <= policy.failOpenTokens();
+                outcome = policy.whenDown() == WhenDown.OPEN && share.local + cost <= policy.failOpenTokens()
+                        ? Outcome.ADMITTED : Outcome.REDIS_DOWN;
+            } else if (share.seen + share.reporting + share.unreported + cost > limit) {
+                outcome = Outcome.OVER_LIMIT;
             } else {
-                long waitUntil = System.nanoTime() + LEASE_WAIT_NANOS;
-                while (!leaseLeft(share, cost) && share.reporting > 0 && redisUp) {
-                    long left = waitUntil - System.nanoTime();
-                    if (left <= 0) {
-                        break;
-                    }
-                    try {
-                        share.wait(Math.max(1, left / 1_000_000), (int) (left % 1_000_000));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        break;
-                    }
-                }
-                admitted = leaseLeft(share, cost) && share.seen + share.reporting + share.unreported + cost <= limit;
+                long outstanding = Math.max(0, share.unreported + share.reporting);
+                outcome = outstanding == 0 || outstanding + cost <= lease ? Outcome.ADMITTED : Outcome.LEASE_SPENT;
             }
-            if (admitted) {
+            if (outcome == Outcome.ADMITTED) {
                 share.unreported += cost;
                 share.local += cost;
             }
-            report = !share.queued && share.unreported + share.reporting >= (policy.leaseTokens() + 1) / 2;
+            // Reporting at a quarter of the lease leaves three quarters for the round trip: the lease
+            // is spent before the report returns only at a rate of 3/4 lease per round trip.
+            report = !share.queued && share.unreported + share.reporting >= Math.max(1, lease / 4);
             if (report) {
                 share.queued = true;
             }
@@ -204,17 +209,27 @@ public final class GlobalBudgets implements AutoCloseable {
                 share.queued = false; // the ring is full: the next tick reports it
             }
         }
-        return admitted;
+        return outcome;
     }
 
-    private boolean leaseLeft(Share share, long cost) {
-        long outstanding = share.unreported + share.reporting;
-        return outstanding == 0 || outstanding + cost <= policy.leaseTokens();
+    /** A budget's lease: the policy's, but at most a tenth of its limit. */
+    private long lease(long limit) {
+        return Math.min(policy.leaseTokens(), Math.max(1, limit / LEASE_SHARE_OF_LIMIT));
     }
 
-    /** Adds {@code delta} tokens (negative: a refund) to {@code budget}'s current window, as a reconciliation does. */
-    public void adjust(String budget, Duration window, long delta) {
-        Share share = share(budget, window);
+    /**
+     * Adds {@code delta} tokens (negative: a refund) to {@code budget}'s window of {@code chargedAt}
+     * (epoch ms), as a reconciliation does. Once that window has ended a refund is dropped (its use
+     * no longer matters) and an extra charge goes to the current window, as for local budgets.
+     */
+    public void adjust(String budget, Duration window, long chargedAt, long delta) {
+        long now = millis.getAsLong();
+        long windowMillis = window.toMillis();
+        boolean ended = Math.floorDiv(chargedAt, windowMillis) < Math.floorDiv(now, windowMillis);
+        if (ended && delta <= 0) {
+            return;
+        }
+        Share share = share(budget, window, ended ? now : chargedAt);
         synchronized (share) {
             share.unreported += delta;
             share.local += delta;
@@ -229,7 +244,7 @@ public final class GlobalBudgets implements AutoCloseable {
 
     /** This replica's view of {@code budget}'s current window: the global use it last read plus its own since. */
     public long used(String budget, Duration window) {
-        Share share = share(budget, window);
+        Share share = share(budget, window, millis.getAsLong());
         synchronized (share) {
             return share.seen + share.reporting + share.unreported;
         }
@@ -256,9 +271,9 @@ public final class GlobalBudgets implements AutoCloseable {
         client.shutdown();
     }
 
-    private Share share(String budget, Duration window) {
+    private Share share(String budget, Duration window, long atMillis) {
         long windowMillis = window.toMillis();
-        long index = Math.floorDiv(millis.getAsLong(), windowMillis);
+        long index = Math.floorDiv(atMillis, windowMillis);
         String key = PREFIX + budget + ":" + index;
         return shares.computeIfAbsent(key, k -> new Share(k, windowMillis));
     }
@@ -358,7 +373,6 @@ public final class GlobalBudgets implements AutoCloseable {
                 } else {
                     share.unreported += deltas[i]; // sent again with the next report
                 }
-                share.notifyAll(); // a request waiting for lease may go on
             }
         }
         if (ok && !redisUp) {

@@ -70,7 +70,7 @@ public final class Reservation {
             for (int i = 0; i < budgets.length; i++) {
                 long delta = budgets[i].cost(actualInput, actualOutput) - globalCosts[i];
                 if (delta != 0) {
-                    global.adjust(globalKeys[i], budgets[i].window, delta);
+                    global.adjust(globalKeys[i], budgets[i].window, admittedAt, delta);
                 }
             }
         }
@@ -93,7 +93,7 @@ public final class Reservation {
         }
         if (global != null) {
             for (int i = 0; i < budgets.length; i++) {
-                global.adjust(globalKeys[i], budgets[i].window, -globalCosts[i]);
+                global.adjust(globalKeys[i], budgets[i].window, admittedAt, -globalCosts[i]);
             }
         }
         return true;

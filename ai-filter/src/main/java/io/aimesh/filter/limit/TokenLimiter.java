@@ -203,14 +203,17 @@ public final class TokenLimiter {
             Budget budget = budgets[i];
             keys[i] = limits.tenant() + "/" + budget.limit + "/" + budget.scope;
             costs[i] = budget.cost(estimatedInput, estimatedOutput);
-            if (!global.tryAcquire(keys[i], budget.ceiling, budget.window, costs[i])) {
+            GlobalBudgets.Outcome outcome = global.tryAcquire(keys[i], budget.ceiling, budget.window, costs[i]);
+            if (outcome != GlobalBudgets.Outcome.ADMITTED) {
+                long now = nowMillis.getAsLong();
                 for (int j = 0; j < i; j++) {
-                    global.adjust(keys[j], budgets[j].window, -costs[j]);
+                    global.adjust(keys[j], budgets[j].window, now, -costs[j]);
                 }
                 reservation.release();
-                long now = nowMillis.getAsLong();
-                Denial denial = new Denial(limits.tenant(), budget.limit, budget.scope, budget.window,
-                        budget.windowMillis - Math.floorMod(now, budget.windowMillis));
+                // Over the shared limit: retry when the window ends. A spent lease or Redis down: in a moment.
+                long retryAfter = outcome == GlobalBudgets.Outcome.OVER_LIMIT
+                        ? budget.windowMillis - Math.floorMod(now, budget.windowMillis) : 1_000;
+                Denial denial = new Denial(limits.tenant(), budget.limit, budget.scope, budget.window, retryAfter);
                 return Admission.denied(denial, admission.headers());
             }
         }

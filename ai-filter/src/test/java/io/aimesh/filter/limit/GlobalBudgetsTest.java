@@ -60,7 +60,7 @@ class GlobalBudgetsTest {
         GlobalBudgets survivor = replica(GlobalBudgets.WhenDown.CLOSED);
         long beforeDeath = 0;
         for (int i = 0; i < 40; i++) {
-            if (doomed.tryAcquire("tenant-b", LIMIT, MINUTE, 100)) {
+            if (doomed.tryAcquire("tenant-b", LIMIT, MINUTE, 100) == GlobalBudgets.Outcome.ADMITTED) {
                 beforeDeath += 100;
             }
         }
@@ -83,15 +83,16 @@ class GlobalBudgetsTest {
     @Test
     void redisGone_failClosed_refuses_andRecoversWithoutARestart() throws Exception {
         GlobalBudgets replica = replica(GlobalBudgets.WhenDown.CLOSED);
-        assertThat(replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)).isTrue();
+        assertThat(replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)).isEqualTo(GlobalBudgets.Outcome.ADMITTED);
 
         redis.stop();
-        await().atMost(Duration.ofSeconds(10)).until(() -> !replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)
-                && !replica.redisUp());
-        assertThat(replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)).isFalse();
+        await().atMost(Duration.ofSeconds(10)).until(() -> replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)
+                == GlobalBudgets.Outcome.REDIS_DOWN && !replica.redisUp());
+        assertThat(replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)).isEqualTo(GlobalBudgets.Outcome.REDIS_DOWN);
 
         redis.startAgain();
-        await().atMost(Duration.ofSeconds(10)).until(() -> replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10));
+        await().atMost(Duration.ofSeconds(10)).until(() -> replica.tryAcquire("tenant-c", LIMIT, MINUTE, 10)
+                == GlobalBudgets.Outcome.ADMITTED);
         assertThat(replica.redisUp()).isTrue();
     }
 
@@ -106,7 +107,7 @@ class GlobalBudgetsTest {
         long local = replica.used("tenant-d", MINUTE);
         long duringOutage = 0;
         for (int i = 0; i < 100; i++) {
-            if (replica.tryAcquire("tenant-d", LIMIT, MINUTE, 50)) {
+            if (replica.tryAcquire("tenant-d", LIMIT, MINUTE, 50) == GlobalBudgets.Outcome.ADMITTED) {
                 duringOutage += 50;
             }
         }
@@ -142,7 +143,7 @@ class GlobalBudgetsTest {
                     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                     while (replica.used(budget, MINUTE) + 200 <= LIMIT && System.nanoTime() < deadline) {
                         long cost = 1 + random.nextInt(200);
-                        if (replica.tryAcquire(budget, LIMIT, MINUTE, cost)) {
+                        if (replica.tryAcquire(budget, LIMIT, MINUTE, cost) == GlobalBudgets.Outcome.ADMITTED) {
                             total += cost;
                         }
                         LockSupport.parkNanos(20_000); // requests arrive over time: reports happen in between
@@ -168,7 +169,7 @@ class GlobalBudgetsTest {
         long admitted = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
-            if (replica.tryAcquire(budget, LIMIT, MINUTE, 100)) {
+            if (replica.tryAcquire(budget, LIMIT, MINUTE, 100) == GlobalBudgets.Outcome.ADMITTED) {
                 admitted += 100;
             } else if (replica.used(budget, MINUTE) + 100 > LIMIT) {
                 return admitted;
