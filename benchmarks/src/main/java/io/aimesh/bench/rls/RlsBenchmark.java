@@ -33,12 +33,13 @@ import org.HdrHistogram.Histogram;
 /**
  * Envoy's rate limit service API: aimesh's ai-filter (global limits on Redis) beside
  * envoyproxy/ratelimit, with its defaults and with its pipelining tuned, on the same Redis and
- * machine. A closed loop of {@code concurrency} ShouldRateLimit calls in flight on one HTTP/2
- * connection, one descriptor {@code tenant=acme} each, {@code hits_addend} 1, under a limit that
- * never refuses (every call does the full admitting path).
+ * machine. A closed loop of {@code concurrency} ShouldRateLimit calls in flight, spread over
+ * {@code connections} HTTP/2 connections (as an Envoy with that many worker threads opens), one
+ * descriptor {@code tenant=acme} each, {@code hits_addend} 1, under a limit that never refuses
+ * (every call does the full admitting path).
  *
  * <pre>
- * benchmarks/scripts/rls.sh [--seconds 10] [--concurrency 64]
+ * benchmarks/scripts/rls.sh [--seconds 10] [--concurrency 64] [--connections 2]
  * </pre>
  */
 public final class RlsBenchmark {
@@ -54,12 +55,14 @@ public final class RlsBenchmark {
         Path ratelimit = null;
         int seconds = 10;
         int concurrency = 64;
+        int connections = 2;
         Path report = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--ratelimit" -> ratelimit = Path.of(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--concurrency" -> concurrency = Integer.parseInt(args[++i]);
+                case "--connections" -> connections = Integer.parseInt(args[++i]);
                 case "--report" -> report = Path.of(args[++i]);
                 default -> {
                     System.err.println("usage: RlsBenchmark --ratelimit BINARY [--seconds N] [--concurrency N] [--report FILE]");
@@ -71,8 +74,8 @@ public final class RlsBenchmark {
             System.err.println("--ratelimit: the envoyproxy/ratelimit binary (benchmarks/scripts/rls.sh builds it)");
             System.exit(2);
         }
-        List<Result> results = run(ratelimit, seconds, concurrency);
-        String table = markdown(results, seconds, concurrency);
+        List<Result> results = run(ratelimit, seconds, concurrency, connections);
+        String table = markdown(results, seconds, concurrency, connections);
         System.out.print(table);
         if (report != null) {
             Files.writeString(report, Files.readString(report).replaceFirst("(?s)<!-- results -->.*", "<!-- results -->\n"
@@ -80,7 +83,7 @@ public final class RlsBenchmark {
         }
     }
 
-    static List<Result> run(Path ratelimitBinary, int seconds, int concurrency) throws Exception {
+    static List<Result> run(Path ratelimitBinary, int seconds, int concurrency, int connections) throws Exception {
         Path dir = Files.createTempDirectory("aimesh-rls-");
         int redisPort = freePort();
         Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
@@ -90,11 +93,11 @@ public final class RlsBenchmark {
         try {
             awaitPort(redisPort);
             results.add(runRatelimit(ratelimitBinary, dir.resolve("default"), redisPort, Map.of(), "envoyproxy/ratelimit (defaults)",
-                    seconds, concurrency));
+                    seconds, concurrency, connections));
             results.add(runRatelimit(ratelimitBinary, dir.resolve("tuned"), redisPort,
                     Map.of("REDIS_PIPELINE_WINDOW", "150us", "REDIS_PIPELINE_LIMIT", "8"),
-                    "envoyproxy/ratelimit (pipeline 150us / 8)", seconds, concurrency));
-            results.add(runAimesh(dir.resolve("aimesh"), redisPort, seconds, concurrency));
+                    "envoyproxy/ratelimit (pipeline 150us / 8)", seconds, concurrency, connections));
+            results.add(runAimesh(dir.resolve("aimesh"), redisPort, seconds, concurrency, connections));
         } finally {
             redis.destroy();
             redis.waitFor();
@@ -103,7 +106,7 @@ public final class RlsBenchmark {
     }
 
     private static Result runRatelimit(Path binary, Path dir, int redisPort, Map<String, String> tuning, String name,
-                                       int seconds, int concurrency) throws Exception {
+                                       int seconds, int concurrency, int connections) throws Exception {
         Path config = Files.createDirectories(dir.resolve("ratelimit").resolve("config"));
         Files.writeString(config.resolve("config.yaml"), """
                 domain: aimesh
@@ -132,14 +135,14 @@ public final class RlsBenchmark {
         Process process = builder.start();
         try {
             awaitPort(grpcPort);
-            return load(name, grpcPort, seconds, concurrency);
+            return load(name, grpcPort, seconds, concurrency, connections);
         } finally {
             process.destroy();
             process.waitFor();
         }
     }
 
-    private static Result runAimesh(Path dir, int redisPort, int seconds, int concurrency) throws Exception {
+    private static Result runAimesh(Path dir, int redisPort, int seconds, int concurrency, int connections) throws Exception {
         Path policies = Files.createDirectories(dir.resolve("policies"));
         int filterPort = freePort();
         Files.writeString(policies.resolve("policies.yaml"), """
@@ -178,15 +181,17 @@ public final class RlsBenchmark {
             while (filter.configVersion() == null && System.nanoTime() < deadline) {
                 Thread.sleep(20); // a benchmark's setup, not a test: wait for the first config
             }
-            return load("aimesh ai-filter (global limits)", filterPort, seconds, concurrency);
+            return load("aimesh ai-filter (global limits)", filterPort, seconds, concurrency, connections);
         }
     }
 
     /** A closed loop of {@code concurrency} calls for a 3 s warm-up, then {@code seconds} measured. */
-    private static Result load(String name, int port, int seconds, int concurrency) throws Exception {
-        ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    private static Result load(String name, int port, int seconds, int concurrency, int connections) throws Exception {
+        List<ManagedChannel> channels = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build());
+        }
         try {
-            RateLimitServiceGrpc.RateLimitServiceStub stub = RateLimitServiceGrpc.newStub(channel);
             RateLimitRequest request = RateLimitRequest.newBuilder().setDomain("aimesh")
                     .addDescriptors(RateLimitDescriptor.newBuilder()
                             .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("tenant").setValue(TENANT))
@@ -199,7 +204,8 @@ public final class RlsBenchmark {
             AtomicBoolean running = new AtomicBoolean(true);
             CountDownLatch stopped = new CountDownLatch(concurrency);
             for (int i = 0; i < concurrency; i++) {
-                call(stub, request, latency, completed, errors, measuring, running, stopped);
+                call(RateLimitServiceGrpc.newStub(channels.get(i % connections)), request, latency, completed, errors, measuring,
+                        running, stopped);
             }
             Thread.sleep(3_000);
             synchronized (latency) {
@@ -219,7 +225,9 @@ public final class RlsBenchmark {
                         latency.getValueAtPercentile(99) / 1_000, errors.get());
             }
         } finally {
-            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            for (ManagedChannel channel : channels) {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
         }
     }
 
@@ -262,9 +270,10 @@ public final class RlsBenchmark {
         });
     }
 
-    static String markdown(List<Result> results, int seconds, int concurrency) {
+    static String markdown(List<Result> results, int seconds, int concurrency, int connections) {
         StringBuilder out = new StringBuilder();
-        out.append(concurrency).append(" calls in flight, ").append(seconds).append(" s measured after 3 s of warm-up.\n\n");
+        out.append(concurrency).append(" calls in flight on ").append(connections).append(" connection(s), ").append(seconds)
+                .append(" s measured after 3 s of warm-up.\n\n");
         out.append("| server | calls/s | p50 | p99 | errors |\n|---|---:|---:|---:|---:|\n");
         for (Result r : results) {
             out.append(String.format("| %s | %,.0f | %d µs | %d µs | %d |%n", r.server(), r.callsPerSecond(), r.p50Micros(),
