@@ -63,10 +63,17 @@ final class EmbeddingCoalescer implements AutoCloseable {
         private final List<String> inputs;
         private final Consumer<Slice> answer;
         private final AtomicBoolean answered = new AtomicBoolean();
+        /** When its answer is due at the latest, in System.nanoTime(). */
+        private final long deadlineNanos;
 
         Pending(List<String> inputs, Consumer<Slice> answer) {
+            this(inputs, answer, System.nanoTime() + CALL_TIMEOUT.toNanos());
+        }
+
+        Pending(List<String> inputs, Consumer<Slice> answer, long deadlineNanos) {
             this.inputs = List.copyOf(inputs);
             this.answer = answer;
+            this.deadlineNanos = deadlineNanos;
         }
 
         List<String> inputs() {
@@ -107,7 +114,7 @@ final class EmbeddingCoalescer implements AutoCloseable {
         if (lane == null || !lane.settings().equals(settings)) {
             lane = replace(model, settings);
         }
-        Pending pending = new Pending(inputs, answer);
+        Pending pending = new Pending(inputs, answer, System.nanoTime() + waitNanos);
         if (!lane.batcher().offer(pending)) {
             return false;
         }
@@ -156,8 +163,10 @@ final class EmbeddingCoalescer implements AutoCloseable {
             ObjectNode body = JSON.createObjectNode().put("model", model);
             ArrayNode input = body.putArray("input");
             call.forEach(pending -> pending.inputs().forEach(input::add));
+            // No longer than its requests can wait: past that they have had their 504, and the permit is needed.
+            long latest = call.stream().mapToLong(pending -> pending.deadlineNanos).max().orElse(System.nanoTime());
             HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + target(settings) + "/v1/embeddings"))
-                    .timeout(CALL_TIMEOUT)
+                    .timeout(Duration.ofNanos(Math.max(1_000_000, latest - System.nanoTime())))
                     .header("content-type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(body.toString().getBytes(StandardCharsets.UTF_8)))
                     .build();
