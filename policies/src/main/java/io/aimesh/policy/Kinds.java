@@ -218,8 +218,9 @@ final class Kinds {
             required("redis", Str.matching("rediss?://[^\\s]+", "a redis:// or rediss:// URI"),
                     "The Redis that holds the shared counts, e.g. redis://10.0.0.5:6379."),
             optional("leaseTokens", new Int(1, MAX_BUDGET), "1000",
-                    "The most tokens a replica admits beyond what Redis has counted. Worst case per window: "
-                            + "limit + replicas × leaseTokens. Size it above a replica's token rate times a round trip."),
+                    "The most tokens a replica admits beyond what Redis has counted (at most a tenth of a budget's "
+                            + "limit is used). Worst case per window: limit + replicas × that lease (or the largest "
+                            + "request). Size it above about 4/3 of a replica's token rate times a Redis round trip."),
             optional("syncInterval", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "10ms",
                     "The longest time between two reports of an active budget (reports are also sent at half a lease)."),
             optional("whenRedisDown", new OneOf(List.of("closed", "open")), "closed",
