@@ -24,10 +24,19 @@ import java.util.OptionalLong;
  *     {@code input} as an array of integers or of integer arrays)
  * @param messageCount how many chat messages; 0 for other kinds
  * @param nameCount how many chat messages carry a {@code name}; 0 for other kinds
+ * @param embeddingOptions whether an embeddings request sets {@code encoding_format},
+ *     {@code dimensions} or {@code user}: answers a shared (coalesced) call would not keep per request
  */
 public record ParsedRequest(RequestKind kind, String model, boolean stream, boolean includeUsage,
-        OptionalLong maxTokens, List<String> promptTexts, long promptTokenIds, int messageCount, int nameCount)
+        OptionalLong maxTokens, List<String> promptTexts, long promptTokenIds, int messageCount, int nameCount,
+        boolean embeddingOptions)
         implements BodyParseResult {
+
+    /** A request without embeddings options (every chat and completion request). */
+    public ParsedRequest(RequestKind kind, String model, boolean stream, boolean includeUsage, OptionalLong maxTokens,
+                         List<String> promptTexts, long promptTokenIds, int messageCount, int nameCount) {
+        this(kind, model, stream, includeUsage, maxTokens, promptTexts, promptTokenIds, messageCount, nameCount, false);
+    }
 
     public ParsedRequest {
         requireNonNull(kind, "kind");

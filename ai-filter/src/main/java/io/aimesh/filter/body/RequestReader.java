@@ -53,6 +53,7 @@ final class RequestReader {
     private long tokenIds;
     private int messages;
     private int names;
+    private boolean embeddingOptions;
 
     RequestReader(RequestKind kind, JsonParser parser) {
         this.kind = kind;
@@ -66,6 +67,8 @@ final class RequestReader {
             parser.nextToken();
             int field = field(name);
             if (field == 0) {
+                embeddingOptions |= kind == RequestKind.EMBEDDING
+                        && (name.equals("encoding_format") || name.equals("dimensions") || name.equals("user"));
                 parser.skipChildren();
             } else if ((seen & field) != 0) {
                 problems.add(name, "duplicate key (the backend would read the last one)");
@@ -81,7 +84,7 @@ final class RequestReader {
         }
         long limit = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
         return new ParsedRequest(kind, model, stream, includeUsage,
-                limit > 0 ? OptionalLong.of(limit) : OptionalLong.empty(), texts, tokenIds, messages, names);
+                limit > 0 ? OptionalLong.of(limit) : OptionalLong.empty(), texts, tokenIds, messages, names, embeddingOptions);
     }
 
     /** The bit of a field this kind of request reads, or 0 for a field to skip. */

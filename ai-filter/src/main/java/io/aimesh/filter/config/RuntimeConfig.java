@@ -46,6 +46,19 @@ public final class RuntimeConfig {
             return !versions.isEmpty();
         }
 
+        /** Whether a version of the model is served by a pool dedicated to {@code tenant} ({@code null}: none). */
+        public boolean dedicatedTo(String tenant) {
+            if (tenant == null) {
+                return false;
+            }
+            for (VersionInfo version : versions) {
+                if (version.dedicatedTenants().contains(tenant)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** As {@link #choose} for a request of no tenant: the version, or {@code null}. */
         public VersionInfo chooseVersion(java.util.function.Function<String, String> header, double draw) {
             return choose(header, draw, null).version();
@@ -64,7 +77,7 @@ public final class RuntimeConfig {
          * @param tenant the request's tenant, or {@code null}
          */
         public Choice choose(java.util.function.Function<String, String> header, double draw, String tenant) {
-            boolean dedicated = tenant != null && versions.stream().anyMatch(v -> v.dedicatedTenants().contains(tenant));
+            boolean dedicated = dedicatedTo(tenant);
             boolean anyEligibleVersion = false;
             for (OverrideInfo override : overrides) {
                 if (override.version().eligible(tenant, dedicated) && override.value().equals(header.apply(override.header()))) {

@@ -49,7 +49,6 @@ import java.util.function.Consumer;
 final class EmbeddingCoalescer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(EmbeddingCoalescer.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * A request's answer: the status, the JSON body, the prompt tokens it is charged ({@code -1} when
@@ -65,10 +64,6 @@ final class EmbeddingCoalescer implements AutoCloseable {
         private final AtomicBoolean answered = new AtomicBoolean();
         /** When its answer is due at the latest, in System.nanoTime(). */
         private final long deadlineNanos;
-
-        Pending(List<String> inputs, Consumer<Slice> answer) {
-            this(inputs, answer, System.nanoTime() + CALL_TIMEOUT.toNanos());
-        }
 
         Pending(List<String> inputs, Consumer<Slice> answer, long deadlineNanos) {
             this.inputs = List.copyOf(inputs);

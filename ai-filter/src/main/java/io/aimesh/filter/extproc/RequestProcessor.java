@@ -84,8 +84,6 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private boolean dedicated;
     /** When the request started to wait for an endpoint, or 0. */
     private long queuedNanos;
-    /** The request body, while its message is handled. */
-    private com.google.protobuf.ByteString rawBody;
     /** Who the request is in its pool's waiting room, when the pool queues. */
     private WaitingRoom.Ticket ticket;
     /** Whether the waiting room counts the request as running in its pool (against its tenant's slots). */
@@ -228,7 +226,6 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         priority = tenant == null ? Priority.STANDARD : tenant.priority(model.name());
-        rawBody = body.getBody();
         if (coalesce(parsed)) {
             return; // answered when the shared call's result is in
         }
@@ -290,31 +287,22 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     }
 
     /**
-     * Hands an embeddings request of a coalescing model to the coalescer (string inputs only, and
-     * not for a tenant with a dedicated pool of the model: a shared call goes to shared versions).
+     * Hands an embeddings request of a coalescing model to the coalescer (string inputs without
+     * per-request options only, and not for a tenant with a dedicated pool of the model: a shared
+     * call goes to shared versions).
      *
      * @return whether it was taken: its answer then comes from {@link #coalesced}
      */
     private boolean coalesce(ParsedRequest parsed) {
         RuntimeConfig.CoalesceInfo settings = model.coalesce();
         if (settings == null || parsed.kind() != io.aimesh.filter.body.RequestKind.EMBEDDING || parsed.promptTokenIds() > 0
-                || parsed.promptTexts().isEmpty() || asksForMore(rawBody)
-                || model.choose(name -> null, 0, tenantName()).rule().equals("dedicated")) {
+                || parsed.promptTexts().isEmpty() || parsed.embeddingOptions() || model.dedicatedTo(tenantName())) {
             return false;
         }
         rule = "coalesced";
         // Answered before Envoy's message timeout, as a queued request is.
         return context.coalescer().submit(model.name(), settings, parsed.promptTexts(),
                 config.queueWaitNanos(java.time.Duration.ofDays(1)), this::coalesced);
-    }
-
-    /**
-     * Whether an embeddings body asks for something a shared call would not keep per request
-     * ({@code encoding_format}, {@code dimensions}, {@code user}): such a request goes alone.
-     */
-    private static boolean asksForMore(com.google.protobuf.ByteString body) {
-        String text = body.toStringUtf8();
-        return text.contains("\"encoding_format\"") || text.contains("\"dimensions\"") || text.contains("\"user\"");
     }
 
     /** The shared call's result for this request: answer the client with its slice and charge its share. */

@@ -117,6 +117,16 @@ class RequestBodyParserTest {
     }
 
     @Test
+    void parse_notesEmbeddingOptionsThatASharedCallWouldNotKeep() {
+        assertThat(parsed(RequestKind.EMBEDDING, "{\"model\":\"e5\",\"input\":\"a\"}").embeddingOptions()).isFalse();
+        for (String option : new String[] {"\"encoding_format\":\"base64\"", "\"dimensions\":64", "\"user\":\"u-1\""}) {
+            assertThat(parsed(RequestKind.EMBEDDING, "{\"model\":\"e5\",\"input\":\"a\"," + option + "}").embeddingOptions())
+                    .as(option).isTrue();
+        }
+        assertThat(parsed(RequestKind.CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"user\":\"u-1\"}").embeddingOptions()).isFalse();
+    }
+
+    @Test
     void parse_answers415ToANonJsonContentType() {
         BodyParseResult result = PARSER.parse(RequestKind.CHAT, "text/plain", "{}".getBytes(UTF_8));
 

@@ -82,6 +82,6 @@ class EmbeddingCoalescerTest {
     }
 
     private static EmbeddingCoalescer.Pending pending(String text) {
-        return new EmbeddingCoalescer.Pending(List.of(text), slice -> { });
+        return new EmbeddingCoalescer.Pending(List.of(text), slice -> { }, System.nanoTime());
     }
 }
