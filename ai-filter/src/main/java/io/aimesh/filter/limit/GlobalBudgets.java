@@ -110,8 +110,11 @@ public final class GlobalBudgets implements AutoCloseable {
         }
     }
 
-    /** One budget's window, as this replica sees it. Guarded by itself. */
-    private static final class Share {
+    /**
+     * One budget's window, as this replica sees it: also the handle that lets one request check and
+     * read a budget with one lookup ({@link #window}). Guarded by itself.
+     */
+    static final class Share {
         final String key;
         final long windowMillis;
         long seen;
@@ -178,7 +181,16 @@ public final class GlobalBudgets implements AutoCloseable {
      * @param limit the tokens allowed per window
      */
     public Outcome tryAcquire(String budget, long limit, Duration window, long cost) {
-        Share share = share(budget, window, millis.getAsLong());
+        return tryAcquire(window(budget, window), limit, cost);
+    }
+
+    /** {@code budget}'s current window, for {@link #tryAcquire(Share, long, long)} and {@link #used(Share)}. */
+    Share window(String budget, Duration window) {
+        return share(budget, window, millis.getAsLong());
+    }
+
+    /** As {@link #tryAcquire(String, long, Duration, long)}, on a window already looked up. */
+    Outcome tryAcquire(Share share, long limit, long cost) {
         Outcome outcome;
         boolean report;
         long lease = lease(limit);
@@ -244,7 +256,11 @@ public final class GlobalBudgets implements AutoCloseable {
 
     /** This replica's view of {@code budget}'s current window: the global use it last read plus its own since. */
     public long used(String budget, Duration window) {
-        Share share = share(budget, window, millis.getAsLong());
+        return used(window(budget, window));
+    }
+
+    /** As {@link #used(String, Duration)}, on a window already looked up. */
+    long used(Share share) {
         synchronized (share) {
             return share.seen + share.reporting + share.unreported;
         }

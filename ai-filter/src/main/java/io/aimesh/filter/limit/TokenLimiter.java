@@ -199,11 +199,13 @@ public final class TokenLimiter {
         Budget[] budgets = reservation.budgets();
         String[] keys = new String[budgets.length];
         long[] costs = new long[budgets.length];
+        GlobalBudgets.Share[] windows = new GlobalBudgets.Share[budgets.length];
         for (int i = 0; i < budgets.length; i++) {
             Budget budget = budgets[i];
             keys[i] = limits.tenant() + "/" + budget.limit + "/" + budget.scope;
             costs[i] = budget.cost(estimatedInput, estimatedOutput);
-            GlobalBudgets.Outcome outcome = global.tryAcquire(keys[i], budget.ceiling, budget.window, costs[i]);
+            windows[i] = global.window(keys[i], budget.window);
+            GlobalBudgets.Outcome outcome = global.tryAcquire(windows[i], budget.ceiling, costs[i]);
             if (outcome != GlobalBudgets.Outcome.ADMITTED) {
                 long now = nowMillis.getAsLong();
                 for (int j = 0; j < i; j++) {
@@ -218,14 +220,15 @@ public final class TokenLimiter {
             }
         }
         reservation.shareWith(global, keys, costs);
-        return withSharedRemaining(admission, budgets, keys, global);
+        return withSharedRemaining(admission, budgets, windows, global);
     }
 
     /**
      * The admission with the rate-limit header values taken from the shared budgets, as this
      * replica last saw them, rather than from its own: what all replicas together have left.
      */
-    private Admission withSharedRemaining(Admission admission, Budget[] budgets, String[] keys, GlobalBudgets global) {
+    private Admission withSharedRemaining(Admission admission, Budget[] budgets, GlobalBudgets.Share[] windows,
+                                          GlobalBudgets global) {
         RateLimitHeaders local = admission.headers();
         long limitTokens = RateLimitHeaders.NONE;
         long remainingTokens = RateLimitHeaders.NONE;
@@ -234,7 +237,7 @@ public final class TokenLimiter {
         long now = nowMillis.getAsLong();
         for (int i = 0; i < budgets.length; i++) {
             Budget budget = budgets[i];
-            long remaining = budget.remaining(global.used(keys[i], budget.window));
+            long remaining = budget.remaining(global.used(windows[i]));
             long reset = budget.windowMillis - Math.floorMod(now, budget.windowMillis);
             if (budget.countsRequests()) {
                 remainingRequests = remaining;
