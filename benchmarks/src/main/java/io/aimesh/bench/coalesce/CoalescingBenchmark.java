@@ -1,14 +1,9 @@
 package io.aimesh.bench.coalesce;
 
-import io.aimesh.bench.e2e.EnvoyProxy;
-import io.aimesh.filter.AiFilter;
-import io.aimesh.filter.AiFilterOptions;
+import io.aimesh.bench.FilterStack;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
-import io.aimesh.xds.ControlPlane;
-import io.aimesh.xds.ControlPlaneOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,8 +58,7 @@ public final class CoalescingBenchmark {
         String table = markdown(results, clients, seconds);
         System.out.print(table);
         if (report != null) {
-            Files.writeString(report, Files.readString(report).replaceFirst("(?s)<!-- results -->.*", "<!-- results -->\n"
-                    + java.util.regex.Matcher.quoteReplacement(table)));
+            FilterStack.writeResults(report, table);
         }
     }
 
@@ -81,10 +75,8 @@ public final class CoalescingBenchmark {
     }
 
     private static Result runMode(String mode, ModelSimServer sim, Path dir, int clients, int seconds) throws Exception {
-        Path policies = Files.createDirectories(dir.resolve("policies"));
-        int filterPort = freePort();
-        int listenerPort = freePort();
-        Files.writeString(policies.resolve("policies.yaml"), """
+        String coalesce = mode.equals("coalesced") ? "  coalesce: {maxBatch: 32, maxInFlight: 1}\n" : "";
+        try (FilterStack stack = FilterStack.start("coalesce-" + mode, dir, filterPort -> """
                 apiVersion: aimesh.io/v1alpha1
                 kind: Gateway
                 metadata: {name: edge}
@@ -104,14 +96,8 @@ public final class CoalescingBenchmark {
                   model: %s
                   versions: [{name: v1, pool: embed, weight: 1}]
                   tokenizer: approximate
-                %s""".formatted(filterPort, sim.instanceName(), MODEL,
-                mode.equals("coalesced") ? "  coalesce: {maxBatch: 32, maxInFlight: 1}\n" : ""));
-        try (ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies)
-                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
-             AiFilter filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "coalesce-" + mode,
-                     "127.0.0.1", filterPort, "127.0.0.1", 0));
-             EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "coalesce-" + mode, controlPlane.xdsPort(), 2)) {
-            URI target = URI.create("http://127.0.0.1:" + listenerPort + "/v1/embeddings");
+                %s""".formatted(filterPort, sim.instanceName(), MODEL, coalesce), true)) {
+            URI target = stack.uri("/v1/embeddings");
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             for (int i = 0; i < 300 && send(http, target, "warm-up " + i) != 200; i++) {
                 Thread.sleep(100); // a benchmark's setup: wait until the stack answers
@@ -191,11 +177,5 @@ public final class CoalescingBenchmark {
         out.append(String.format("%ncoalesced / uncoalesced: %.1f× the requests/s, p95 %.2f×%n",
                 coalesced.perSecond() / plain.perSecond(), (double) coalesced.p95Millis() / Math.max(1, plain.p95Millis())));
         return out.toString();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -1,10 +1,5 @@
 package io.aimesh.bench.e2e;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
-
 /**
  * The two policy sets the benchmark serves, identical but for one document: the filter path's
  * has a Gateway that puts the ai-filter in Envoy's path, the baseline's has none, so its Envoy
@@ -47,7 +42,7 @@ final class MeshPolicies {
                     apiKeys: [{sha256: "sha256:%5$s"}]
                   limits:
                     - {window: 1m, tokens: %6$d, count: total}
-                """.formatted(simPort, ChatRequest.MODEL, tokenizer, TENANT, sha256(API_KEY), TOKENS_PER_MINUTE);
+                """.formatted(simPort, ChatRequest.MODEL, tokenizer, TENANT, io.aimesh.bench.FilterStack.apiKeyDigest(API_KEY), TOKENS_PER_MINUTE);
     }
 
     /** The baseline's policies plus a Gateway with the ai-filter at {@code 127.0.0.1:filterPort}, failing closed. */
@@ -63,13 +58,5 @@ final class MeshPolicies {
                     failureMode: closed
                     messageTimeout: 2s
                 """.formatted(filterPort);
-    }
-
-    private static String sha256(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 }

@@ -1,28 +1,19 @@
 package io.aimesh.bench.isolation;
 
-import io.aimesh.bench.e2e.EnvoyProxy;
-import io.aimesh.filter.AiFilter;
-import io.aimesh.filter.AiFilterOptions;
+import io.aimesh.bench.FilterStack;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
-import io.aimesh.xds.ControlPlane;
-import io.aimesh.xds.ControlPlaneOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -100,8 +91,7 @@ public final class NoisyNeighbourBenchmark {
         String table = markdown(results, new Options(quiet, flood));
         System.out.print(table);
         if (report != null) {
-            Files.writeString(report, Files.readString(report).replaceFirst("(?s)<!-- results -->.*", "<!-- results -->\n"
-                    + java.util.regex.Matcher.quoteReplacement(table)));
+            FilterStack.writeResults(report, table);
         }
     }
 
@@ -128,16 +118,8 @@ public final class NoisyNeighbourBenchmark {
     }
 
     private static ModeResult runMode(String mode, List<ModelSimServer> fleet, Path dir, Options options) throws Exception {
-        Path policies = Files.createDirectories(dir.resolve("policies"));
-        int filterPort = freePort();
-        int listenerPort = freePort();
-        Files.writeString(policies.resolve("policies.yaml"), policies(mode, fleet, filterPort));
-        try (ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies)
-                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
-             AiFilter filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "noisy-filter-" + mode,
-                     "127.0.0.1", filterPort, "127.0.0.1", 0));
-             EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "noisy-" + mode, controlPlane.xdsPort(), 2)) {
-            URI target = URI.create("http://127.0.0.1:" + listenerPort + "/v1/chat/completions");
+        try (FilterStack stack = FilterStack.start("noisy-" + mode, dir, filterPort -> policies(mode, fleet, filterPort), true)) {
+            URI target = stack.uri("/v1/chat/completions");
             awaitAnswer(target);
             List<Long> alone = new ArrayList<>();
             int aloneRefused = trickle(target, options.quietRequests(), alone);
@@ -252,7 +234,7 @@ public final class NoisyNeighbourBenchmark {
                     metadata: {name: %s}
                     spec:
                       identity: {apiKeys: [{sha256: "sha256:%s"}]}
-                    """.formatted(tenant.getKey(), sha256(tenant.getValue())));
+                    """.formatted(tenant.getKey(), FilterStack.apiKeyDigest(tenant.getValue())));
         }
         return """
                 apiVersion: aimesh.io/v1alpha1
@@ -300,19 +282,5 @@ public final class NoisyNeighbourBenchmark {
         List<Long> sorted = new ArrayList<>(samples);
         Collections.sort(sorted);
         return sorted.get((int) Math.max(0, Math.ceil(p * sorted.size()) - 1));
-    }
-
-    private static String sha256(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }

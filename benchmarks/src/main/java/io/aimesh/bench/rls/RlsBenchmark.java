@@ -1,10 +1,7 @@
 package io.aimesh.bench.rls;
 
 import com.google.protobuf.UInt64Value;
-import io.aimesh.filter.AiFilter;
-import io.aimesh.filter.AiFilterOptions;
-import io.aimesh.xds.ControlPlane;
-import io.aimesh.xds.ControlPlaneOptions;
+import io.aimesh.bench.FilterStack;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
@@ -14,14 +11,11 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -78,14 +72,13 @@ public final class RlsBenchmark {
         String table = markdown(results, seconds, concurrency, connections);
         System.out.print(table);
         if (report != null) {
-            Files.writeString(report, Files.readString(report).replaceFirst("(?s)<!-- results -->.*", "<!-- results -->\n"
-                    + java.util.regex.Matcher.quoteReplacement(table)));
+            FilterStack.writeResults(report, table);
         }
     }
 
     static List<Result> run(Path ratelimitBinary, int seconds, int concurrency, int connections) throws Exception {
         Path dir = Files.createTempDirectory("aimesh-rls-");
-        int redisPort = freePort();
+        int redisPort = FilterStack.freePort();
         Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
                 .start();
@@ -117,7 +110,7 @@ public final class RlsBenchmark {
                       unit: minute
                       requests_per_unit: 1000000000
                 """);
-        int grpcPort = freePort();
+        int grpcPort = FilterStack.freePort();
         ProcessBuilder builder = new ProcessBuilder(binary.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("ratelimit.log").toFile());
         Map<String, String> env = builder.environment();
@@ -129,8 +122,8 @@ public final class RlsBenchmark {
         env.put("REDIS_SOCKET_TYPE", "tcp");
         env.put("REDIS_URL", "127.0.0.1:" + redisPort);
         env.put("GRPC_PORT", Integer.toString(grpcPort));
-        env.put("PORT", Integer.toString(freePort()));
-        env.put("DEBUG_PORT", Integer.toString(freePort()));
+        env.put("PORT", Integer.toString(FilterStack.freePort()));
+        env.put("DEBUG_PORT", Integer.toString(FilterStack.freePort()));
         env.putAll(tuning);
         Process process = builder.start();
         try {
@@ -143,9 +136,7 @@ public final class RlsBenchmark {
     }
 
     private static Result runAimesh(Path dir, int redisPort, int seconds, int concurrency, int connections) throws Exception {
-        Path policies = Files.createDirectories(dir.resolve("policies"));
-        int filterPort = freePort();
-        Files.writeString(policies.resolve("policies.yaml"), """
+        try (FilterStack stack = FilterStack.start("rls-bench", dir, filterPort -> """
                 apiVersion: aimesh.io/v1alpha1
                 kind: Gateway
                 metadata: {name: edge}
@@ -172,15 +163,8 @@ public final class RlsBenchmark {
                 spec:
                   identity: {apiKeys: [{sha256: "sha256:%s"}]}
                   limits: [{window: 1m, tokens: 100000000000}]
-                """.formatted(filterPort, redisPort, TENANT, sha256("bench-key")));
-        try (ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies)
-                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", freePort()));
-             AiFilter filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "rls-bench",
-                     "127.0.0.1", filterPort, "127.0.0.1", 0))) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (filter.configVersion() == null && System.nanoTime() < deadline) {
-                Thread.sleep(20); // a benchmark's setup, not a test: wait for the first config
-            }
+                """.formatted(filterPort, redisPort, TENANT, FilterStack.apiKeyDigest("bench-key")), false)) {
+            int filterPort = stack.filterPort();
             return load("aimesh ai-filter (global limits)", filterPort, seconds, concurrency, connections);
         }
     }
@@ -297,16 +281,5 @@ public final class RlsBenchmark {
             }
         }
         throw new IllegalStateException("nothing listens on port " + port);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static String sha256(String key) throws Exception {
-        return HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(key.getBytes(StandardCharsets.UTF_8)));
     }
 }

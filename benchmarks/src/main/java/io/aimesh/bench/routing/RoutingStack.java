@@ -1,16 +1,11 @@
 package io.aimesh.bench.routing;
 
+import io.aimesh.bench.FilterStack;
 import io.aimesh.bench.e2e.EnvoyProxy;
-import io.aimesh.filter.AiFilter;
-import io.aimesh.filter.AiFilterOptions;
 import io.aimesh.modelsim.ModelSimServer;
-import io.aimesh.xds.ControlPlane;
-import io.aimesh.xds.ControlPlaneOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -26,46 +21,26 @@ final class RoutingStack implements AutoCloseable {
     static final String MODEL = "routing-model";
 
     private final String mode;
-    private final ControlPlane controlPlane;
-    private final AiFilter filter;
-    private final EnvoyProxy envoy;
+    private final FilterStack stack;
     private final URI target;
 
-    private RoutingStack(String mode, ControlPlane controlPlane, AiFilter filter, EnvoyProxy envoy, URI target) {
+    private RoutingStack(String mode, FilterStack stack) {
         this.mode = mode;
-        this.controlPlane = controlPlane;
-        this.filter = filter;
-        this.envoy = envoy;
-        this.target = target;
+        this.stack = stack;
+        this.target = stack.uri("/v1/chat/completions");
     }
 
     /** Starts the stack for {@code mode} (a policy balancing mode) in {@code dir} and waits until it answers. */
     static RoutingStack start(String mode, List<ModelSimServer> fleet, Duration metricsInterval, Path dir)
             throws IOException, InterruptedException {
-        Path policies = Files.createDirectories(dir.resolve("policies"));
-        int filterPort = freePort();
-        int listenerPort = freePort();
-        Files.writeString(policies.resolve("policies.yaml"), policies(mode, fleet, metricsInterval, filterPort));
-        ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies)
-                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
-        AiFilter filter = null;
-        EnvoyProxy envoy = null;
+        FilterStack stack = FilterStack.start("routing-" + mode, dir,
+                filterPort -> policies(mode, fleet, metricsInterval, filterPort), true);
         try {
-            filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "routing-filter-" + mode,
-                    "127.0.0.1", filterPort, "127.0.0.1", 0));
-            envoy = EnvoyProxy.start(dir.resolve("envoy"), "routing-" + mode, controlPlane.xdsPort(), 2);
-            RoutingStack stack = new RoutingStack(mode, controlPlane, filter, envoy,
-                    URI.create("http://127.0.0.1:" + listenerPort + "/v1/chat/completions"));
-            stack.awaitAnswer();
-            return stack;
+            RoutingStack routing = new RoutingStack(mode, stack);
+            routing.awaitAnswer();
+            return routing;
         } catch (IOException | RuntimeException | InterruptedException e) {
-            if (envoy != null) {
-                envoy.close();
-            }
-            if (filter != null) {
-                filter.close();
-            }
-            controlPlane.close();
+            stack.close();
             throw e;
         }
     }
@@ -108,19 +83,11 @@ final class RoutingStack implements AutoCloseable {
         String body = "{\"model\":\"" + MODEL + "\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(5))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        EnvoyProxy.awaitOk(request, envoy, mode);
+        EnvoyProxy.awaitOk(request, stack.envoy(), mode);
     }
 
     @Override
     public void close() throws IOException {
-        envoy.close();
-        filter.close();
-        controlPlane.close();
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        stack.close();
     }
 }
