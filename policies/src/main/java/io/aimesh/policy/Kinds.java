@@ -190,11 +190,14 @@ final class Kinds {
                     "A stream that runs past its tenant's token budget: `finish` lets it end (the excess is "
                             + "charged), `cut` ends it at the limit.")));
 
+    /** An issuer or audience as a JWT carries it. */
+    static final Str TOKEN_TEXT = Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace");
+
     static final Obj JWT = new Obj("JSON Web Tokens that Envoy verifies (its jwt_authn filter) before the ai-filter reads them.",
             List.of(
-                    required("issuer", Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"),
+                    required("issuer", TOKEN_TEXT,
                             "The `iss` a token must carry."),
-                    required("audiences", new ListOf(Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace"), 1),
+                    required("audiences", new ListOf(TOKEN_TEXT, 1),
                             "Accepted `aud` values. Required: a token the same issuer made for another service must not pass."),
                     optional("jwksFile", Str.matching("/.{1,4095}", "an absolute path"), null,
                             "The issuer's public keys (a JWKS document), read by Envoy from this file."),

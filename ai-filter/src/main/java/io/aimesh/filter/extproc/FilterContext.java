@@ -32,12 +32,8 @@ public final class FilterContext {
     /**
      * @param config the current config, or {@code null} before the first one arrives
      * @param pickers the picker pools, kept in step with the config by the caller
+     * @param global the budgets shared with the other replicas, or a supplier of {@code null} for this replica's alone
      */
-    public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers) {
-        this(config, limiter, metrics, pickers, () -> null);
-    }
-
-    /** @param global the budgets shared with the other replicas, or a supplier of {@code null} for this replica's alone */
     public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers,
                          Supplier<GlobalBudgets> global) {
         this.global = requireNonNull(global, "global");
