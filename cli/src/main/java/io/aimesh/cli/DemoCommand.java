@@ -241,6 +241,10 @@ final class DemoCommand implements Callable<Integer> {
         load.close();
         System.out.printf("%ndemo: done, %d requests succeeded, %d rate limited (429), %d failed%n", load.succeeded(),
                 load.limited(), load.failed());
+        if (load.succeeded() == 0) {
+            System.out.println("demo: no request succeeded");
+            return 3;
+        }
         return load.failed() == 0 ? 0 : 3;
     }
 
