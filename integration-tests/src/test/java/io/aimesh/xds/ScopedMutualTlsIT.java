@@ -1,5 +1,8 @@
 package io.aimesh.xds;
 
+import io.aimesh.testing.Ports;
+import io.aimesh.testing.Envoy;
+import io.aimesh.testing.TestCertificates;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -23,9 +26,12 @@ class ScopedMutualTlsIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static TestCertificates certificates;
     private static ControlPlane controlPlane;
+    /** Envoy's listener port, in the policies; held until the Envoys start. */
+    private static Ports.Held listener;
 
     @BeforeAll
     static void start() throws Exception {
+        listener = Ports.hold();
         certificates = TestCertificates.create();
         XdsTls server = certificates.issue("control-plane", "ip:127.0.0.1,dns:localhost");
         Path policies = Files.createTempDirectory("aimesh-scoped-");
@@ -46,13 +52,16 @@ class ScopedMutualTlsIT {
         Files.writeString(policies.resolve("team-a.yaml"), team.formatted("team-a", 18501));
         Files.writeString(policies.resolve("team-b.yaml"), team.formatted("team-b", 18502));
         controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies).withXds("127.0.0.1", 0)
-                .withAdmin("127.0.0.1", 0).withListener("127.0.0.1", Mesh.freePort()).withXdsTls(server));
+                .withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listener.port()).withXdsTls(server));
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (controlPlane != null) {
             controlPlane.close();
+        }
+        if (listener != null) {
+            listener.release();
         }
     }
 
@@ -61,8 +70,9 @@ class ScopedMutualTlsIT {
         XdsTls teamA = certificates.issue("gateway-a", "uri:spiffe://cluster.local/ns/team-a/sa/gateway");
         EnvoyBootstrap base = new EnvoyBootstrap("gateway-a", "aimesh-test", "127.0.0.1", controlPlane.xdsPort(), "127.0.0.1", 0,
                 false);
-        try (EnvoyProcess honest = EnvoyProcess.start(base.withNamespace("team-a").withTls(teamA));
-             EnvoyProcess liar = EnvoyProcess.start(new EnvoyBootstrap("liar", "aimesh-test", "127.0.0.1", controlPlane.xdsPort(),
+        listener.release(); // the honest Envoy binds it once its listener arrives
+        try (Envoy honest = Envoy.start(base.withNamespace("team-a").withTls(teamA));
+             Envoy liar = Envoy.start(new EnvoyBootstrap("liar", "aimesh-test", "127.0.0.1", controlPlane.xdsPort(),
                      "127.0.0.1", 0, true).withNamespace("team-b").withTls(teamA))) {
             await().atMost(Duration.ofSeconds(20)).until(() -> honest.admin("/clusters").contains("pool_team-a-pool::"));
             assertThat(honest.admin("/clusters")).doesNotContain("pool_team-b-pool");

@@ -1,5 +1,7 @@
 package io.aimesh.xds;
 
+import io.aimesh.testing.Mesh;
+import io.aimesh.testing.Traffic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,7 +30,7 @@ class WeightedBalancingIT {
     @ParameterizedTest
     @ValueSource(strings = {"orca", "eds-weights"})
     void slowEndpoint_getsLessTraffic(String mode) throws Exception {
-        try (Mesh mesh = Mesh.start(false, 100, 0);
+        try (Mesh mesh = Mesh.builder().canary(100, 0).start();
              ModelSimServer fast = ModelSimServer.start(ModelSimConfig.builder().port(0).model(Mesh.MODEL).version("fast")
                      .speed(20).maxSeqs(64).seed(21).build());
              ModelSimServer slow = ModelSimServer.start(ModelSimConfig.builder().port(0).model(Mesh.MODEL).version("slow")
@@ -46,7 +48,7 @@ class WeightedBalancingIT {
                     metadata: {name: llama-v2}
                     spec:
                       endpoints: ["%s"]
-                    """.formatted(fast.instanceName(), slow.instanceName(), mode, mesh.sims.get(2).instanceName()));
+                    """.formatted(fast.instanceName(), slow.instanceName(), mode, mesh.sims().get(2).instanceName()));
             Traffic probe = mesh.traffic();
             await().atMost(Duration.ofSeconds(10)).until(() -> "fast".equals(probe.once(Map.of())));
 

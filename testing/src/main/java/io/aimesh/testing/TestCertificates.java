@@ -1,5 +1,6 @@
-package io.aimesh.xds;
+package io.aimesh.testing;
 
+import io.aimesh.xds.XdsTls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.aimesh.filter.it;
+package io.aimesh.testing;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -10,14 +10,15 @@ import java.security.interfaces.RSAPublicKey;
 import java.util.Base64;
 
 /** A JWT issuer for tests: an RSA key, its JWKS, and RS256-signed tokens. */
-final class TestIssuer {
-    static final String ISSUER = "https://issuer.aimesh.test";
+public final class TestIssuer {
+    public static final String ISSUER = "https://issuer.aimesh.test";
     private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
 
     private final KeyPair keys;
     private final String kid;
 
-    TestIssuer(String kid) {
+    /** A new RSA key, named {@code kid} in its JWKS and its tokens' headers. */
+    public TestIssuer(String kid) {
         this.kid = kid;
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
@@ -29,14 +30,14 @@ final class TestIssuer {
     }
 
     /** The public key as a one-key JWKS document. */
-    String jwks() {
+    public String jwks() {
         RSAPublicKey key = (RSAPublicKey) keys.getPublic();
         return "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"" + kid + "\",\"n\":\""
                 + unsigned(key.getModulus()) + "\",\"e\":\"" + unsigned(key.getPublicExponent()) + "\"}]}";
     }
 
     /** A token with {@code claims} (a JSON object's members, without braces), signed with this issuer's key. */
-    String token(String claims) {
+    public String token(String claims) {
         String header = "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"kid\":\"" + kid + "\"}";
         String signingInput = URL.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
                 + URL.encodeToString(("{" + claims + "}").getBytes(StandardCharsets.UTF_8));
@@ -50,8 +51,8 @@ final class TestIssuer {
         }
     }
 
-    /** Claims of a token valid for an hour from now. */
-    static String claims(String issuer, String audience, String tenant, long expiresAtSeconds) {
+    /** The members of a token's claims object: issuer, audience, a {@code tenant} claim, and expiry (epoch seconds). */
+    public static String claims(String issuer, String audience, String tenant, long expiresAtSeconds) {
         return "\"iss\":\"" + issuer + "\",\"aud\":\"" + audience + "\",\"sub\":\"user-1\",\"tenant\":\"" + tenant
                 + "\",\"exp\":" + expiresAtSeconds;
     }

@@ -1,4 +1,4 @@
-package io.aimesh.xds;
+package io.aimesh.testing;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -6,8 +6,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,29 +18,32 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Sends chat completions through Envoy and counts who served them. Either a fixed batch
- * ({@link #send}) or a steady background load ({@link #start}) until {@link #stop}.
+ * ({@link #send}) or a steady background load ({@link #start}) until {@link #stop}. The counts
+ * may be read from any thread while requests are in flight.
  */
-final class Traffic {
-    static final String BODY = "{\"model\":\"%s\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+public final class Traffic {
+    /** A chat completion for a model (format argument) asking for two tokens: what {@link #once} sends. */
+    public static final String BODY = "{\"model\":\"%s\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final int port;
     private final String model;
-    final Map<String, LongAdder> byVersion = new ConcurrentHashMap<>();
-    final Map<String, LongAdder> byInstance = new ConcurrentHashMap<>();
-    final LongAdder ok = new LongAdder();
-    final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    private final Map<String, LongAdder> byVersion = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> byInstance = new ConcurrentHashMap<>();
+    private final LongAdder ok = new LongAdder();
+    private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicLong sent = new AtomicLong();
 
-    Traffic(int port, String model) {
+    /** Traffic to Envoy's listener on {@code 127.0.0.1:port}, for {@code model}. */
+    public Traffic(int port, String model) {
         this.port = port;
         this.model = model;
     }
 
     /** Sends one request; returns the serving version, or records a failure and returns {@code null}. */
-    String once(Map<String, String> headers) {
+    public String once(Map<String, String> headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .timeout(Duration.ofSeconds(10))
                 .header("content-type", "application/json")
@@ -68,7 +73,7 @@ final class Traffic {
     }
 
     /** Sends {@code count} requests from {@code concurrency} threads and waits for all. */
-    Traffic send(int count, int concurrency, Map<String, String> headers) throws InterruptedException {
+    public Traffic send(int count, int concurrency, Map<String, String> headers) throws InterruptedException {
         AtomicLong left = new AtomicLong(count);
         List<Thread> workers = new ArrayList<>();
         for (int i = 0; i < concurrency; i++) {
@@ -87,7 +92,7 @@ final class Traffic {
     }
 
     /** Starts a steady load from {@code concurrency} threads. */
-    Traffic start(int concurrency) {
+    public Traffic start(int concurrency) {
         running.set(true);
         for (int i = 0; i < concurrency; i++) {
             Thread t = new Thread(() -> {
@@ -102,19 +107,38 @@ final class Traffic {
         return this;
     }
 
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         running.set(false);
         for (Thread t : threads) {
             t.join();
         }
     }
 
-    long count(String version) {
+    /** Answers 200 so far. */
+    public long ok() {
+        return ok.sum();
+    }
+
+    /** What went wrong so far: a status and body, or an exception, per failed request. */
+    public Collection<String> failures() {
+        return failures;
+    }
+
+    /** Answers 200 so far per serving instance ({@code x-model-sim-instance}). */
+    public Map<String, Long> byInstance() {
+        Map<String, Long> counts = new TreeMap<>();
+        byInstance.forEach((instance, count) -> counts.put(instance, count.sum()));
+        return counts;
+    }
+
+    /** Answers 200 so far from {@code version} ({@code x-model-sim-version}). */
+    public long count(String version) {
         LongAdder adder = byVersion.get(version);
         return adder == null ? 0 : adder.sum();
     }
 
-    long sent() {
+    /** Requests sent so far. */
+    public long sent() {
         return sent.get();
     }
 }

@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,7 +31,7 @@ class CoalescingIT {
     void coalescedAnswers_areTheSameAsUncoalescedOnes() throws Exception {
         try (ModelSimServer sim = ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("v1").speed(1)
                 .seed(3).build());
-             FilterMesh mesh = FilterMesh.start("closed", 100_000_000, "finish", 64, """
+             Mesh mesh = Mesh.builder().filter("closed").defaultMaxTokens(64).extraPolicies("""
                      apiVersion: aimesh.io/v1alpha1
                      kind: InferencePool
                      metadata: {name: embed-pool}
@@ -45,7 +46,7 @@ class CoalescingIT {
                        versions: [{name: v1, pool: embed-pool, weight: 1}]
                        tokenizer: approximate
                        coalesce: {maxBatch: 16, maxInFlight: 1}
-                     """.formatted(sim.instanceName(), MODEL))) {
+                     """.formatted(sim.instanceName(), MODEL)).start()) {
             ExecutorService clients = Executors.newFixedThreadPool(24);
             try {
                 List<List<String>> inputs = new ArrayList<>();
@@ -53,7 +54,7 @@ class CoalescingIT {
                 for (int i = 0; i < 24; i++) {
                     List<String> mine = i % 6 == 0 ? List.of("first " + i, "second " + i, "third " + i) : List.of("text " + i);
                     inputs.add(mine);
-                    answers.add(clients.submit(() -> mesh.post("/v1/embeddings", FilterMesh.GLOBEX_KEY, body(mine), Map.of())));
+                    answers.add(clients.submit(() -> mesh.post("/v1/embeddings", Mesh.GLOBEX_KEY, body(mine), Map.of())));
                 }
                 int largestCall = 0;
                 for (int i = 0; i < answers.size(); i++) {
@@ -75,8 +76,8 @@ class CoalescingIT {
     }
 
     /** The model server's own answer for {@code inputs}, asked directly. */
-    private static JsonNode direct(FilterMesh mesh, ModelSimServer sim, List<String> inputs) throws Exception {
-        HttpResponse<String> response = mesh.http.send(HttpRequest.newBuilder(
+    private static JsonNode direct(Mesh mesh, ModelSimServer sim, List<String> inputs) throws Exception {
+        HttpResponse<String> response = mesh.http().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + sim.port() + "/v1/embeddings"))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body(inputs))).build(),
                 HttpResponse.BodyHandlers.ofString());

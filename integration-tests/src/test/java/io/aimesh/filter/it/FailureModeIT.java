@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,7 +17,7 @@ class FailureModeIT {
     /** The status recorded for a response cut off by a reset. */
     private static final int RESET = -1;
 
-    private FilterMesh mesh;
+    private Mesh mesh;
     private final List<Integer> statuses = new CopyOnWriteArrayList<>();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final List<Thread> clients = new CopyOnWriteArrayList<>();
@@ -34,7 +35,7 @@ class FailureModeIT {
 
     @Test
     void failClosed_refusesWhileTheFilterIsDown_andRecoversWhenItReturns() throws Exception {
-        mesh = FilterMesh.start("closed", 1_000_000);
+        mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(1_000_000).start();
         startTraffic();
 
         List<Integer> whileDown = killFilterAndObserve();
@@ -49,7 +50,7 @@ class FailureModeIT {
 
     @Test
     void failOpen_servesWhileTheFilterIsDown_andRecoversWhenItReturns() throws Exception {
-        mesh = FilterMesh.start("open", 1_000_000);
+        mesh = Mesh.builder().filter("open").acmeTokensPerMinute(1_000_000).start();
         startTraffic();
 
         List<Integer> whileDown = killFilterAndObserve();
@@ -69,7 +70,7 @@ class FailureModeIT {
             Thread client = new Thread(() -> {
                 while (running.get()) {
                     try {
-                        statuses.add(mesh.chat(FilterMesh.GLOBEX_KEY, stream, 4, Map.of()).statusCode());
+                        statuses.add(mesh.chat(Mesh.GLOBEX_KEY, stream, 4, Map.of()).statusCode());
                     } catch (java.io.UncheckedIOException e) {
                         statuses.add(RESET); // a stream in flight when a fail-closed filter dies is reset
                     }

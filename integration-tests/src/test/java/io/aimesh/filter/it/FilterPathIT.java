@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,11 +14,11 @@ import org.junit.jupiter.api.Test;
 /** The filter on the real path (Envoy → ai-filter → model-sim): identity, errors, headers, usage. */
 class FilterPathIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static FilterMesh mesh;
+    private static Mesh mesh;
 
     @BeforeAll
     static void start() throws Exception {
-        mesh = FilterMesh.start("closed", 1_000_000);
+        mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(1_000_000).start();
     }
 
     @AfterAll
@@ -40,7 +41,7 @@ class FilterPathIT {
     @Test
     void modelNotAllowedForTenant_gets403_andUnknownModel_gets404() throws Exception {
         HttpResponse<String> notAllowed = mesh.chat(null, false, 2, Map.of("x-tenant", "initech"));
-        HttpResponse<String> unknown = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY,
+        HttpResponse<String> unknown = mesh.post("/v1/chat/completions", Mesh.ACME_KEY,
                 "{\"model\":\"gpt-9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", Map.of());
 
         assertError(notAllowed, 403, "model_not_allowed");
@@ -51,25 +52,25 @@ class FilterPathIT {
 
     @Test
     void badBodies_getOpenAiErrors_andOthersAreUnaffected() throws Exception {
-        assertError(mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, "{\"model\": \"llama\", ", Map.of()), 400, null);
-        assertError(mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, "{\"messages\": []}", Map.of()), 400, null);
-        assertError(mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY,
+        assertError(mesh.post("/v1/chat/completions", Mesh.ACME_KEY, "{\"model\": \"llama\", ", Map.of()), 400, null);
+        assertError(mesh.post("/v1/chat/completions", Mesh.ACME_KEY, "{\"messages\": []}", Map.of()), 400, null);
+        assertError(mesh.post("/v1/chat/completions", Mesh.ACME_KEY,
                 "{\"model\":\"llama\",\"max_tokens\":\"ten\",\"messages\":[]}", Map.of()), 400, null);
-        assertError(mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY,
+        assertError(mesh.post("/v1/chat/completions", Mesh.ACME_KEY,
                 "{\"model\":\"llama\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(70_000) + "\"}]}",
                 Map.of()), 413, null);
-        assertError(mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, "model=llama", Map.of("content-type", "text/plain")),
+        assertError(mesh.post("/v1/chat/completions", Mesh.ACME_KEY, "model=llama", Map.of("content-type", "text/plain")),
                 415, null);
 
-        assertThat(mesh.chat(FilterMesh.ACME_KEY, false, 2, Map.of()).statusCode()).isEqualTo(200);
+        assertThat(mesh.chat(Mesh.ACME_KEY, false, 2, Map.of()).statusCode()).isEqualTo(200);
     }
 
     @Test
     void spoofedModelHeader_isIgnored() throws Exception {
-        HttpResponse<String> response = mesh.chat(FilterMesh.ACME_KEY, false, 2, Map.of("x-aimesh-model", "other-model"));
+        HttpResponse<String> response = mesh.chat(Mesh.ACME_KEY, false, 2, Map.of("x-aimesh-model", "other-model"));
 
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(JSON.readTree(response.body()).path("model").asText()).isEqualTo(FilterMesh.MODEL);
+        assertThat(JSON.readTree(response.body()).path("model").asText()).isEqualTo(Mesh.MODEL);
     }
 
     @Test
@@ -77,8 +78,8 @@ class FilterPathIT {
         // No max_tokens: the filter reserves the prompt estimate plus defaultMaxTokens (256); the model's
         // length differs; the next response's remaining shows the first charged at its real usage.
         for (int attempt = 0; attempt < 3; attempt++) {
-            HttpResponse<String> first = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
-            HttpResponse<String> second = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
+            HttpResponse<String> first = mesh.chat(Mesh.ACME_KEY, false, 0, Map.of());
+            HttpResponse<String> second = mesh.chat(Mesh.ACME_KEY, false, 0, Map.of());
             long firstRemaining = header(first, "x-ratelimit-remaining-tokens");
             long secondRemaining = header(second, "x-ratelimit-remaining-tokens");
             if (secondRemaining > firstRemaining) {
@@ -98,12 +99,12 @@ class FilterPathIT {
         // Envoy answers 503 itself (nothing listens on the dead model's endpoint); the filter learns
         // the status from the response.code attribute and releases the reservation, so the two
         // identical llama requests around it differ by the first one's usage only.
-        String dead = "{\"model\":\"" + FilterMesh.DEAD_MODEL + "\",\"max_tokens\":5000,"
+        String dead = "{\"model\":\"" + Mesh.DEAD_MODEL + "\",\"max_tokens\":5000,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Anyone there?\"}]}";
         for (int attempt = 0; attempt < 3; attempt++) {
-            HttpResponse<String> first = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
-            HttpResponse<String> failed = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, dead, Map.of());
-            HttpResponse<String> second = mesh.chat(FilterMesh.ACME_KEY, false, 0, Map.of());
+            HttpResponse<String> first = mesh.chat(Mesh.ACME_KEY, false, 0, Map.of());
+            HttpResponse<String> failed = mesh.post("/v1/chat/completions", Mesh.ACME_KEY, dead, Map.of());
+            HttpResponse<String> second = mesh.chat(Mesh.ACME_KEY, false, 0, Map.of());
             assertThat(failed.statusCode()).isEqualTo(503);
             long firstRemaining = header(first, "x-ratelimit-remaining-tokens");
             long secondRemaining = header(second, "x-ratelimit-remaining-tokens");
@@ -123,9 +124,9 @@ class FilterPathIT {
         String without = "{\"model\":\"llama\",\"stream\":true,\"max_tokens\":8,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count to eight.\"}]}";
         for (int attempt = 0; attempt < 3; attempt++) {
-            HttpResponse<String> asked = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, withUsage, Map.of());
-            HttpResponse<String> first = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, without, Map.of());
-            HttpResponse<String> second = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, without, Map.of());
+            HttpResponse<String> asked = mesh.post("/v1/chat/completions", Mesh.ACME_KEY, withUsage, Map.of());
+            HttpResponse<String> first = mesh.post("/v1/chat/completions", Mesh.ACME_KEY, without, Map.of());
+            HttpResponse<String> second = mesh.post("/v1/chat/completions", Mesh.ACME_KEY, without, Map.of());
 
             assertThat(asked.body()).contains("\"usage\"").endsWith("data: [DONE]\n\n");
             for (HttpResponse<String> response : java.util.List.of(first, second)) {
@@ -148,11 +149,11 @@ class FilterPathIT {
 
     @Test
     void metrics_countTokensAndOutcomesWithGenAiNames() throws Exception {
-        mesh.chat(FilterMesh.ACME_KEY, false, 3, Map.of());
+        mesh.chat(Mesh.ACME_KEY, false, 3, Map.of());
         mesh.chat("not-a-key", false, 3, Map.of());
 
-        String metrics = mesh.http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
-                        "http://127.0.0.1:" + mesh.filter.adminPort() + "/metrics")).build(),
+        String metrics = mesh.http().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + mesh.filter().adminPort() + "/metrics")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
 
         assertThat(metrics)

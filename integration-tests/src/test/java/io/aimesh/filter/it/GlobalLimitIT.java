@@ -1,8 +1,9 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.aimesh.filter.limit.RedisServer;
+import io.aimesh.testing.RedisServer;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,9 +20,9 @@ class GlobalLimitIT {
     @Test
     void theBudgetIsCountedInRedis_andAReplacementReplicaKeepsToIt() throws Exception {
         try (RedisServer redis = RedisServer.start();
-             FilterMesh mesh = FilterMesh.start("closed", LIMIT, "finish", 64, "", "2s",
-                     "{trustedHop: true}\n  globalLimits: {redis: \"" + redis.uri() + "\", leaseTokens: " + LEASE
-                             + ", syncInterval: 5ms}")) {
+             Mesh mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(LIMIT).defaultMaxTokens(64)
+                     .gatewayIdentity("{trustedHop: true}\n  globalLimits: {redis: \"" + redis.uri() + "\", leaseTokens: " + LEASE
+                             + ", syncInterval: 5ms}").start()) {
             long minute = System.currentTimeMillis() / 60_000;
             long admittedByFirst = spend(mesh);
             String key = "aimesh:budget:acme/0/*:" + minute;
@@ -48,10 +49,10 @@ class GlobalLimitIT {
      * admitted ones used. A refusal with retry-after 1 s is this replica's lease being out for a round
      * trip: the request is sent again.
      */
-    private static long spend(FilterMesh mesh) throws Exception {
+    private static long spend(Mesh mesh) throws Exception {
         long used = 0;
         for (int i = 0; i < 200; i++) {
-            HttpResponse<String> response = mesh.chat(FilterMesh.ACME_KEY, false, 20, Map.of());
+            HttpResponse<String> response = mesh.chat(Mesh.ACME_KEY, false, 20, Map.of());
             if (response.statusCode() == 429 && response.headers().firstValue("retry-after").orElse("").equals("1")) {
                 continue;
             }

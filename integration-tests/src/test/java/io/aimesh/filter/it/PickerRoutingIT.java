@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -44,7 +45,7 @@ class PickerRoutingIT {
     private static ModelSimServer outsider;
     /** One sequence at a time: its queue saturates two pools, one that queues and one that rejects. */
     private static ModelSimServer single;
-    private static FilterMesh mesh;
+    private static Mesh mesh;
 
     @BeforeAll
     static void start() throws Exception {
@@ -57,7 +58,7 @@ class PickerRoutingIT {
                 .maxSeqs(64).kvTokens(1 << 20).seed(99).build());
         single = ModelSimServer.start(ModelSimConfig.builder().port(0).model(SINGLE_MODEL).version("single").speed(8)
                 .maxSeqs(1).kvTokens(1 << 20).seed(98).build());
-        mesh = FilterMesh.start("closed", 100_000_000, "finish", 64, """
+        mesh = Mesh.builder().filter("closed").defaultMaxTokens(64).extraPolicies("""
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
                 metadata: {name: fleet}
@@ -97,7 +98,7 @@ class PickerRoutingIT {
                   overrides: [{header: x-aimesh-version, value: reject, version: reject}]
                   tokenizer: approximate
                 """.formatted(fleet.get(0).instanceName(), fleet.get(1).instanceName(), fleet.get(2).instanceName(), MODEL,
-                single.instanceName(), SINGLE_MODEL));
+                single.instanceName(), SINGLE_MODEL)).start();
     }
 
     @AfterAll
@@ -212,7 +213,7 @@ class PickerRoutingIT {
     void saturatedPool_thatQueues_servesEveryRequest() throws Exception {
         List<HttpResponse<String>> answers = singlePool(Map.of());
         assertThat(answers).extracting(HttpResponse::statusCode).containsOnly(200);
-        String metrics = mesh.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter.adminPort()
+        String metrics = mesh.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter().adminPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).containsPattern("aimesh_filter_picks_total\\{endpoint=\"\",outcome=\"queued\",pool=\"single-queue\"} [1-9]");
     }
@@ -228,7 +229,7 @@ class PickerRoutingIT {
                 results.add(pool.submit(() -> {
                     List<HttpResponse<String>> answers = new ArrayList<>();
                     for (int i = 0; i < 4; i++) {
-                        answers.add(mesh.post("/v1/chat/completions", FilterMesh.GLOBEX_KEY, body, headers));
+                        answers.add(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, body, headers));
                     }
                     return answers;
                 }));
@@ -272,11 +273,11 @@ class PickerRoutingIT {
     private static HttpResponse<String> send(Map<String, String> headers) {
         String body = "{\"model\":\"" + MODEL + "\",\"max_tokens\":16,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Say something about GPUs.\"}]}";
-        return mesh.post("/v1/chat/completions", FilterMesh.GLOBEX_KEY, body, headers);
+        return mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, body, headers);
     }
 
     private static Map<String, Double> picks() throws Exception {
-        String metrics = mesh.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter.adminPort()
+        String metrics = mesh.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter().adminPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Double> picks = new HashMap<>();
         Matcher matcher = PICKS.matcher(metrics);

@@ -1,5 +1,8 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Ports;
+import io.aimesh.testing.Mesh;
+import io.aimesh.testing.Envoy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.UInt64Value;
@@ -21,8 +24,8 @@ import org.junit.jupiter.api.Test;
 class RateLimitServiceIT {
     @Test
     void shouldRateLimit_chargesTheTenantsBudgets_sharedWithTheInferencePath() throws Exception {
-        try (FilterMesh mesh = FilterMesh.start("closed", 1_000)) {
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", mesh.filterPort).usePlaintext().build();
+        try (Mesh mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(1_000).start()) {
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", mesh.filterPort()).usePlaintext().build();
             try {
                 var rls = RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
                 for (int i = 0; i < 3; i++) {
@@ -40,7 +43,7 @@ class RateLimitServiceIT {
                 assertThat(stranger.getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
 
                 // The budget RLS spent is the one inference requests draw from: 100 tokens are left, too few for one.
-                HttpResponse<String> chat = mesh.chat(FilterMesh.ACME_KEY, false, 200, Map.of());
+                HttpResponse<String> chat = mesh.chat(Mesh.ACME_KEY, false, 200, Map.of());
                 assertThat(chat.statusCode()).as(chat.body()).isEqualTo(429);
             } finally {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -51,8 +54,9 @@ class RateLimitServiceIT {
     @Test
     void envoysNativeRatelimitFilter_usesTheFilterAsItsRateLimitService() throws Exception {
         // acme may have 3 tokens a minute; each call through Envoy's filter costs 1 (no hits_addend).
-        try (FilterMesh mesh = FilterMesh.start("closed", 3)) {
-            int port = FilterMesh.freePort();
+        try (Mesh mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(3).start()) {
+            Ports.Held listener = Ports.hold();
+            int port = listener.port();
             String yaml = """
                     node: {id: native-rls, cluster: aimesh-test}
                     admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
@@ -108,8 +112,9 @@ class RateLimitServiceIT {
                             endpoints:
                               - lb_endpoints:
                                   - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}
-                    """.formatted(port, mesh.sims.get(0).port(), mesh.filterPort);
-            try (io.aimesh.xds.EnvoyProcess envoy = io.aimesh.xds.EnvoyProcess.start("native-rls", yaml)) {
+                    """.formatted(port, mesh.sims().get(0).port(), mesh.filterPort());
+            listener.release(); // Envoy binds it as it starts
+            try (Envoy envoy = Envoy.start("native-rls", yaml)) {
                 java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
                 java.util.function.IntSupplier send = () -> {
                     try {

@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Ports;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +8,7 @@ import io.aimesh.filter.AiFilter;
 import io.aimesh.filter.AiFilterOptions;
 import io.aimesh.xds.ControlPlane;
 import io.aimesh.xds.ControlPlaneOptions;
-import io.aimesh.xds.TestCertificates;
+import io.aimesh.testing.TestCertificates;
 import io.aimesh.xds.XdsTls;
 import io.aimesh.xds.snapshot.ResourceType;
 import java.nio.file.Files;
@@ -44,8 +45,9 @@ class ScopedFilterConfigIT {
                   versions: [{name: v1, pool: %1$s-pool, weight: 1}]
                 """;
         Files.writeString(policies.resolve("teams.yaml"), team.formatted("team-a") + "---\n" + team.formatted("team-b"));
-        try (ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies).withXds("127.0.0.1", 0)
-                .withAdmin("127.0.0.1", 0).withListener("127.0.0.1", FilterMesh.freePort()).withXdsTls(server));
+        try (Ports.Held listener = Ports.hold(); // no Envoy here binds it
+             ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies).withXds("127.0.0.1", 0)
+                .withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listener.port()).withXdsTls(server));
              AiFilter filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "filter-b",
                      "127.0.0.1", 0, "127.0.0.1", 0).withNamespace("team-b")
                      .withXdsTls(new AiFilterOptions.XdsClientTls(client.certificateChain(), client.privateKey(),

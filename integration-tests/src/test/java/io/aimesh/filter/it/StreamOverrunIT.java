@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.http.HttpResponse;
@@ -13,9 +14,9 @@ class StreamOverrunIT {
     void cut_endsAStreamAtTheBudgetWithAnErrorEventAndDone() throws Exception {
         // 40 tokens a minute; no max_tokens, so the filter reserves the prompt (~20) + 8 and the
         // model-sim draws a length of ~128: the stream may produce 8 plus what was left.
-        try (FilterMesh mesh = FilterMesh.start("closed", 40, "cut", 8)) {
+        try (Mesh mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(40).streamOverrun("cut").defaultMaxTokens(8).start()) {
             String body = "{\"model\":\"llama\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Tell a long story.\"}]}";
-            HttpResponse<String> response = mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, body, Map.of());
+            HttpResponse<String> response = mesh.post("/v1/chat/completions", Mesh.ACME_KEY, body, Map.of());
 
             assertThat(response.statusCode()).isEqualTo(200);
             long allowance = 8 + Long.parseLong(response.headers().firstValue("x-ratelimit-remaining-tokens").orElseThrow());

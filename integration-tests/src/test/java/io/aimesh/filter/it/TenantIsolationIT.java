@@ -1,5 +1,7 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
+import io.aimesh.testing.TestIssuer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -48,7 +50,7 @@ class TenantIsolationIT {
     /** One sequence at a time, slow: one request in flight saturates its pool. */
     private static ModelSimServer single;
     private static final List<ModelSimServer> fair = new ArrayList<>();
-    private static FilterMesh mesh;
+    private static Mesh mesh;
 
     @BeforeAll
     static void start() throws Exception {
@@ -72,7 +74,7 @@ class TenantIsolationIT {
                 spec:
                   identity: {apiKeys: [{sha256: "sha256:%s"}]}
                   priority: %s
-                """.formatted(tenant, FilterMesh.sha256(key),
+                """.formatted(tenant, Mesh.sha256(key),
                 tenant.equals("crit") ? "critical" : tenant.equals("shed") ? "sheddable" : "standard")));
         String policies = """
                 apiVersion: aimesh.io/v1alpha1
@@ -145,7 +147,8 @@ class TenantIsolationIT {
                 fair.get(0).instanceName(), fair.get(1).instanceName(), FAIR_MODEL) + tenants;
         String identity = "{trustedHop: true, jwt: {issuer: \"%s\", audiences: [%s], jwks: '%s', tenantClaim: tenant, header: %s}}"
                 .formatted(TestIssuer.ISSUER, AUDIENCE, issuer.jwks(), TOKEN_HEADER);
-        mesh = FilterMesh.start("closed", 100_000_000, "finish", 64, policies, "10s", identity);
+        mesh = Mesh.builder().filter("closed").defaultMaxTokens(64).extraPolicies(policies)
+                .messageTimeout("10s").gatewayIdentity(identity).start();
     }
 
     @AfterAll
@@ -376,7 +379,7 @@ class TenantIsolationIT {
 
     /** The filter's count of picks in {@code pool} with {@code outcome}, over all endpoints. */
     private static double picks(String pool, String outcome) throws Exception {
-        String metrics = mesh.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter.adminPort()
+        String metrics = mesh.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter().adminPort()
                 + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher matcher = Pattern.compile("aimesh_filter_picks_total\\{endpoint=\"[^\"]*\",outcome=\"" + outcome
                 + "\",pool=\"" + pool + "\"} ([0-9.E]+)").matcher(metrics);

@@ -1,5 +1,6 @@
 package io.aimesh.filter.it;
 
+import io.aimesh.testing.Mesh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -36,20 +37,20 @@ class TokenBudgetIT {
         LongAdder otherTenantOk = new LongAdder();
         long firstWindow;
         ScheduledExecutorService load = Executors.newScheduledThreadPool(8);
-        try (FilterMesh mesh = FilterMesh.start("closed", LIMIT)) {
+        try (Mesh mesh = Mesh.builder().filter("closed").acmeTokensPerMinute(LIMIT).start()) {
             firstWindow = System.currentTimeMillis() / 60_000 + 1; // the first whole minute
             // acme offers ~2,400 tokens/s (40 requests/s of ~60 tokens), far above 10,000/min.
             for (int i = 0; i < 4; i++) {
                 boolean stream = i == 0;
                 load.scheduleAtFixedRate(() -> {
                     HttpResponse<String> response = stream
-                            ? mesh.post("/v1/chat/completions", FilterMesh.ACME_KEY, streamBody(), Map.of())
-                            : mesh.chat(FilterMesh.ACME_KEY, false, 40, Map.of());
+                            ? mesh.post("/v1/chat/completions", Mesh.ACME_KEY, streamBody(), Map.of())
+                            : mesh.chat(Mesh.ACME_KEY, false, 40, Map.of());
                     record(response, stream, admittedByWindow, limited, problems);
                 }, i * 7, 100, TimeUnit.MILLISECONDS);
             }
             load.scheduleAtFixedRate(() -> {
-                HttpResponse<String> response = mesh.chat(FilterMesh.GLOBEX_KEY, false, 40, Map.of());
+                HttpResponse<String> response = mesh.chat(Mesh.GLOBEX_KEY, false, 40, Map.of());
                 if (response.statusCode() == 200) {
                     otherTenantOk.increment();
                 } else {

@@ -1,5 +1,6 @@
 package io.aimesh.filter.limit;
 
+import io.aimesh.testing.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Budgets shared by replicas through a real Redis: the stated bound, a dead replica, Redis going away and back. */
-class GlobalBudgetsTest {
+class GlobalBudgetsIT {
     private static final Duration MINUTE = Duration.ofMinutes(1);
     private static final long LEASE = 500;
     private static final long LIMIT = 20_000;

@@ -1,5 +1,6 @@
 package io.aimesh.filter.limit;
 
+import io.aimesh.testing.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * several windows the tokens they admit together stay within limit + replicas × lease, where each
  * replica alone would have admitted the whole limit.
  */
-class SharedLimitTest {
+class SharedLimitIT {
     private static final long LIMIT = 30_000;
     private static final long LEASE = 600;
     private static final TenantLimits ACME = new TenantLimits("acme",
