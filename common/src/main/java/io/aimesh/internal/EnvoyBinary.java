@@ -79,12 +79,6 @@ public final class EnvoyBinary {
         return installed;
     }
 
-    /** The {@code version: ...} line of {@code binary --version}, for reports. */
-    public static String describe(Path binary) throws IOException, InterruptedException {
-        requireNonNull(binary, "binary");
-        return versionOutput(binary).strip();
-    }
-
     /** The nearest directory at or above the working directory holding {@code envoy.version}, else the working directory. */
     private static Path home() {
         Path workDir = Path.of("").toAbsolutePath();
