@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks offline and runs the embeddings coalescing benchmark, rewriting the results
+# Builds the benchmarks and runs the embeddings coalescing benchmark, rewriting the results
 # section of docs/benchmarks/coalescing.md. Extra arguments go to the benchmark (--clients N,
 # --seconds N). The machine should be otherwise idle.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks offline and runs the end-to-end filter overhead benchmark, rewriting the
+# Builds the benchmarks and runs the end-to-end filter overhead benchmark, rewriting the
 # results section of docs/benchmarks/filter-overhead.md. Extra arguments go to the benchmark
 # (see FilterOverheadBenchmark's javadoc), e.g. --rates 200,500,1000,2000 or
 #   --filter-jvm-args "-Xms1g -Xmx1g -XX:StartFlightRecording=filename=filter.jfr,settings=profile"

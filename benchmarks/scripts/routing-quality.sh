@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the benchmarks offline and runs the routing-quality benchmark, rewriting the results
+# Builds the benchmarks and runs the routing-quality benchmark, rewriting the results
 # section of docs/benchmarks/routing-quality.md and its plot, routing-quality.svg. Extra arguments
 # go to the benchmark (see RoutingOptions), e.g. --loads 0.5,0.8,0.9 --duration 20.
 # The machine should be otherwise idle.

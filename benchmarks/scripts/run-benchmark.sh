@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the benchmarks offline, makes sure Envoy is there, and runs one benchmark's main class:
+# Builds the benchmarks (and the modules they need; nothing is installed into ~/.m2), makes sure the
+# pinned Envoy is there, and runs one benchmark's main class:
 #   run-benchmark.sh HEAP MAIN_CLASS [ARGS...]     e.g. run-benchmark.sh 1g io.aimesh.bench.e2e.FilterOverheadBenchmark
 # The heap is fixed and pre-touched, so no resizing happens inside a measurement.
 set -euo pipefail
@@ -11,7 +12,7 @@ shift 2
 
 AIMESH_ENVOY="$("$root/benchmarks/scripts/install-envoy.sh")"
 export AIMESH_ENVOY
-mvn -B -o -q -pl benchmarks -am install -DskipTests
+mvn -B -q -pl benchmarks -am package -Dmaven.test.skip=true
 exec java "-Xms$heap" "-Xmx$heap" -XX:+AlwaysPreTouch \
   -cp "benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
   "$main" "$@"

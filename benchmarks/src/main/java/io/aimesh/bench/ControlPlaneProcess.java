@@ -1,8 +1,8 @@
 package io.aimesh.bench;
 
+import io.aimesh.testing.Ports;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,18 +42,20 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** Starts the control plane on free loopback ports and waits until {@code /readyz} answers 200. */
     static ControlPlaneProcess start(Path policies) throws IOException, InterruptedException {
-        int[] ports = freePorts(3);
+        List<Ports.Held> ports = List.of(Ports.hold(), Ports.hold(), Ports.hold());
+        ports.forEach(Ports.Held::release); // the control plane binds them as it starts
         Path log = Files.createTempFile("aimesh-fanout-control-plane-", ".log");
         List<String> command = new ArrayList<>();
         command.add(jdkTool("java"));
         command.addAll(JVM_FLAGS);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ControlPlaneMain.class.getName(),
-                policies.toString(), Integer.toString(ports[0]), Integer.toString(ports[1]), Integer.toString(ports[2])));
+                policies.toString(), Integer.toString(ports.get(0).port()), Integer.toString(ports.get(1).port()),
+                Integer.toString(ports.get(2).port())));
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        ControlPlaneProcess controlPlane = new ControlPlaneProcess(process, ports[0], ports[1], log);
+        ControlPlaneProcess controlPlane = new ControlPlaneProcess(process, ports.get(0).port(), ports.get(1).port(), log);
         try {
             controlPlane.awaitReady(Duration.ofSeconds(30));
             return controlPlane;
@@ -150,25 +152,6 @@ final class ControlPlaneProcess implements AutoCloseable {
             throw new IllegalStateException(tool + " not found: run the benchmark on a JDK, not a JRE");
         }
         return tool.toString();
-    }
-
-    /** Ports free right now; held open together so that the three differ. */
-    private static int[] freePorts(int count) throws IOException {
-        ServerSocket[] sockets = new ServerSocket[count];
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                sockets[i] = new ServerSocket(0);
-                ports[i] = sockets[i].getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket socket : sockets) {
-                if (socket != null) {
-                    socket.close();
-                }
-            }
-        }
     }
 
     /** Terminates the process (SIGTERM, then SIGKILL after 10 s) and deletes its log. */

@@ -2,6 +2,8 @@ package io.aimesh.cli;
 
 import io.aimesh.filter.AiFilter;
 import io.aimesh.filter.AiFilterOptions;
+import io.aimesh.internal.EnvoyBinary;
+import io.aimesh.internal.EnvoyProcess;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
 import io.aimesh.policy.Endpoint;
@@ -90,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
             return 1;
         }
         ModelRoute route = loaded.policies().routes().get(0);
-        Path envoyBinary = EnvoyLauncher.findOrInstall(workDir.toAbsolutePath());
+        Path envoyBinary = EnvoyBinary.locate(line -> System.out.println("demo: " + line));
         CountDownLatch stop = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             stop.countDown();
@@ -104,7 +106,7 @@ final class DemoCommand implements Callable<Integer> {
             running.add(controlPlane);
             startFilter(loaded);
             List<DemoLoad.Client> clients = clients(loaded);
-            Process envoy = startEnvoy(envoyBinary);
+            EnvoyProcess envoy = startEnvoy(envoyBinary);
             waitForRoute(envoy, route.model(), clients.get(0));
             printWelcome(route, demoPolicies, clients.get(0));
             return runLoad(route, demoPolicies, clients, stop);
@@ -172,30 +174,25 @@ final class DemoCommand implements Callable<Integer> {
                 new DemoLoad.Client("globex", DEMO_KEYS.get("globex"), globex, maxTokens * 4));
     }
 
-    private Process startEnvoy(Path binary) throws IOException {
+    private EnvoyProcess startEnvoy(Path binary) throws IOException, InterruptedException {
         Path dir = workDir.resolve("demo").toAbsolutePath();
         Files.createDirectories(dir);
         Path bootstrap = dir.resolve("envoy-bootstrap.yaml");
         Files.writeString(bootstrap, new EnvoyBootstrap("aimesh-demo", "aimesh-demo", "127.0.0.1", xdsPort, "127.0.0.1",
                 envoyAdminPort, false).yaml());
         Path log = dir.resolve("envoy.log");
-        Process envoy = EnvoyLauncher.start(binary, bootstrap, log);
-        running.add(() -> {
-            envoy.destroy();
-            if (!envoy.waitFor(10, TimeUnit.SECONDS)) {
-                envoy.destroyForcibly();
-            }
-        });
+        EnvoyProcess envoy = EnvoyProcess.start(binary, bootstrap, log, 2, "warning");
+        running.add(envoy);
         System.out.println("demo: Envoy " + binary + " started (log: " + log + ")");
         return envoy;
     }
 
-    private void waitForRoute(Process envoy, String model, DemoLoad.Client client) throws Exception {
+    private void waitForRoute(EnvoyProcess envoy, String model, DemoLoad.Client client) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         DemoLoad probe = new DemoLoad(listenerPort, model, List.of());
         while (!probe.probe(client)) {
             if (!envoy.isAlive()) {
-                throw new IllegalStateException("Envoy exited with " + envoy.exitValue() + "; see " + workDir.resolve("demo/envoy.log"));
+                throw new IllegalStateException("Envoy exited; the end of " + envoy.log() + ":\n" + envoy.logTail(20));
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("Envoy did not route " + model + " within 30 s; see "

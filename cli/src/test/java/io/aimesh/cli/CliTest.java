@@ -7,8 +7,13 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 class CliTest {
@@ -93,5 +98,35 @@ class CliTest {
         Run run = run("schema");
 
         assertThat(run.out()).isEqualTo(Files.readString(Path.of("../policies/schema/aimesh-v1alpha1.schema.json")));
+    }
+
+    /**
+     * A regression test for SLF4J's "Failed to load class org.slf4j.impl.StaticLoggerBinder"
+     * warning at start: Lettuce's dependencies log through SLF4J, which had no binding. It runs
+     * the command in a JVM of its own, because SLF4J warns once per JVM, at its first use.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"filter --grpc-port 0 --admin-port 0 --control-plane 127.0.0.1:1",
+            "control-plane --policies ../policies/examples --xds-port 0 --admin-port 0"})
+    void startingACommand_logsNothingThroughSlf4jsFallback(String command) throws Exception {
+        List<String> java = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        java.addAll(List.of(command.split(" ")));
+        Process process = new ProcessBuilder(java).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (var output = process.inputReader(StandardCharsets.UTF_8)) {
+            for (String line = output.readLine(); line != null; line = output.readLine()) {
+                lines.add(line);
+                if (line.contains("(Ctrl-C stops)")) {
+                    break;
+                }
+            }
+        } finally {
+            process.destroy();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        assertThat(lines).as("output of aimesh " + command).anyMatch(line -> line.contains("(Ctrl-C stops)"))
+                .noneMatch(line -> line.contains("SLF4J"));
     }
 }

@@ -22,22 +22,23 @@ import org.junit.jupiter.api.Test;
 class EmbeddingCoalescerTest {
     @Test
     void aModelServerThatRefusesConnections_getsEveryRequestA502_once() throws Exception {
-        int dead;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            dead = socket.getLocalPort(); // closed again: nothing listens there
-        }
-        ConcurrentHashMap<Integer, ConcurrentLinkedQueue<Integer>> answers = new ConcurrentHashMap<>();
-        try (EmbeddingCoalescer coalescer = new EmbeddingCoalescer()) {
-            CoalesceInfo settings = new CoalesceInfo(8, 1, List.of("127.0.0.1:" + dead), List.of(1));
-            for (int i = 0; i < 5; i++) {
-                int request = i;
-                answers.put(request, new ConcurrentLinkedQueue<>());
-                coalescer.submit("m", settings, List.of("text " + i), TimeUnit.SECONDS.toNanos(30),
-                        slice -> answers.get(request).add(slice.status()));
+        // Bound but not listening, for the whole test: connecting is refused, and no other process can take the port.
+        try (Socket deadSocket = new Socket()) {
+            deadSocket.bind(new InetSocketAddress("127.0.0.1", 0));
+            int dead = deadSocket.getLocalPort();
+            ConcurrentHashMap<Integer, ConcurrentLinkedQueue<Integer>> answers = new ConcurrentHashMap<>();
+            try (EmbeddingCoalescer coalescer = new EmbeddingCoalescer()) {
+                CoalesceInfo settings = new CoalesceInfo(8, 1, List.of("127.0.0.1:" + dead), List.of(1));
+                for (int i = 0; i < 5; i++) {
+                    int request = i;
+                    answers.put(request, new ConcurrentLinkedQueue<>());
+                    coalescer.submit("m", settings, List.of("text " + i), TimeUnit.SECONDS.toNanos(30),
+                            slice -> answers.get(request).add(slice.status()));
+                }
+                await().atMost(Duration.ofSeconds(10)).until(() -> answers.values().stream().allMatch(a -> !a.isEmpty()));
             }
-            await().atMost(Duration.ofSeconds(10)).until(() -> answers.values().stream().allMatch(a -> !a.isEmpty()));
+            assertThat(answers.values()).allSatisfy(statuses -> assertThat(statuses).containsExactly(502));
         }
-        assertThat(answers.values()).allSatisfy(statuses -> assertThat(statuses).containsExactly(502));
     }
 
     @Test

@@ -1,13 +1,15 @@
 package io.aimesh.bench.e2e;
 
 import io.aimesh.modelsim.ModelSimConfig;
+import io.aimesh.bench.FilterStack;
 import io.aimesh.modelsim.ModelSimServer;
+import io.aimesh.testing.Envoy;
+import io.aimesh.testing.Ports;
 import io.aimesh.xds.ControlPlane;
 import io.aimesh.xds.ControlPlaneOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.file.Files;
@@ -44,7 +46,7 @@ final class BenchMesh implements AutoCloseable {
     private final Path workDir;
     private final List<AutoCloseable> running = new ArrayList<>();
     private final Map<DataPath, InetSocketAddress> targets = new EnumMap<>(DataPath.class);
-    private final Map<DataPath, EnvoyProxy> envoys = new EnumMap<>(DataPath.class);
+    private final Map<DataPath, Envoy> envoys = new EnumMap<>(DataPath.class);
     /** The ext_proc servers of the extproc and filter paths. */
     private final Map<DataPath, ExtProcServerProcess> extProcServers = new EnumMap<>(DataPath.class);
     /** Stops the child processes (Envoys, the ext_proc JVMs) when the benchmark is interrupted, e.g. by Ctrl-C. */
@@ -86,8 +88,8 @@ final class BenchMesh implements AutoCloseable {
         }
         for (DataPath path : List.of(DataPath.EXTPROC, DataPath.FILTER)) {
             if (options.paths().contains(path)) {
-                int grpcPort = freePort();
-                startEnvoyPath(path, MeshPolicies.withFilter(sim.port(), options.tokenizer(), grpcPort), grpcPort,
+                Ports.Held grpcPort = Ports.hold();
+                startEnvoyPath(path, MeshPolicies.withFilter(sim.port(), options.tokenizer(), grpcPort.port()), grpcPort,
                         options, progress);
             }
         }
@@ -96,31 +98,42 @@ final class BenchMesh implements AutoCloseable {
         }
     }
 
-    private void startEnvoyPath(DataPath path, String policies, Integer filterPort, OverheadOptions options,
+    /** @param filterPort the ext_proc server's port, held until it starts; {@code null} for the Envoy-only path */
+    private void startEnvoyPath(DataPath path, String policies, Ports.Held filterPort, OverheadOptions options,
                                 Consumer<String> progress) throws IOException, InterruptedException {
         Path dir = workDir.resolve(path.id());
         Path policyDir = Files.createDirectories(dir.resolve("policies"));
         Files.writeString(policyDir.resolve("policies.yaml"), policies);
-        int listenerPort = freePort();
+        Ports.Held listenerPort = Ports.hold();
+        running.add(listenerPort);
         ControlPlane controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policyDir)
-                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort));
+                .withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0).withListener("127.0.0.1", listenerPort.port()));
         running.add(controlPlane);
         if (filterPort != null) {
-            ExtProcServerProcess server = path == DataPath.FILTER
-                    ? ExtProcServerProcess.filter(dir.resolve("ext-proc.log"), controlPlane.xdsPort(), filterPort, freePort(),
-                            options.filterJvmArgs())
-                    : ExtProcServerProcess.noop(dir.resolve("ext-proc.log"), filterPort, options.filterJvmArgs());
+            running.add(filterPort);
+            ExtProcServerProcess server;
+            if (path == DataPath.FILTER) {
+                Ports.Held adminPort = Ports.hold();
+                filterPort.release();
+                adminPort.release();
+                server = ExtProcServerProcess.filter(dir.resolve("ext-proc.log"), controlPlane.xdsPort(), filterPort.port(),
+                        adminPort.port(), options.filterJvmArgs());
+            } else {
+                filterPort.release();
+                server = ExtProcServerProcess.noop(dir.resolve("ext-proc.log"), filterPort.port(), options.filterJvmArgs());
+            }
             running.add(server);
             extProcServers.put(path, server);
-            progress.accept(path.id() + ": ext_proc server pid " + server.pid() + " on 127.0.0.1:" + filterPort + " "
+            progress.accept(path.id() + ": ext_proc server pid " + server.pid() + " on 127.0.0.1:" + filterPort.port() + " "
                     + options.filterJvmArgs());
         }
-        EnvoyProxy envoy = EnvoyProxy.start(dir.resolve("envoy"), "aimesh-bench-" + path.id(), controlPlane.xdsPort(),
+        listenerPort.release();
+        Envoy envoy = FilterStack.startEnvoy(dir.resolve("envoy"), "aimesh-bench-" + path.id(), controlPlane.xdsPort(),
                 options.envoyConcurrency());
         running.add(envoy);
         envoys.put(path, envoy);
-        targets.put(path, new InetSocketAddress("127.0.0.1", listenerPort));
-        progress.accept(path.id() + ": Envoy pid " + envoy.pid() + " on 127.0.0.1:" + listenerPort
+        targets.put(path, new InetSocketAddress("127.0.0.1", listenerPort.port()));
+        progress.accept(path.id() + ": Envoy pid " + envoy.pid() + " on 127.0.0.1:" + listenerPort.port()
                 + " (" + options.envoyConcurrency() + " workers), control plane ADS on " + controlPlane.xdsPort());
     }
 
@@ -132,7 +145,7 @@ final class BenchMesh implements AutoCloseable {
                 .header("authorization", "Bearer " + MeshPolicies.API_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString(ChatRequest.body(1024)))
                 .build();
-        EnvoyProxy.awaitOk(request, envoys.get(path), path.id());
+        FilterStack.awaitOk(request, envoys.get(path), path.id());
     }
 
     /** Where the generator sends a path's requests. */
@@ -146,7 +159,7 @@ final class BenchMesh implements AutoCloseable {
 
     /** CPU time the path's Envoy has used so far, in nanoseconds (10 ms resolution); 0 for {@link DataPath#DIRECT}. */
     long envoyCpuNanos(DataPath path) {
-        EnvoyProxy envoy = envoys.get(path);
+        Envoy envoy = envoys.get(path);
         return envoy == null ? 0 : cpuNanos(ProcessHandle.of(envoy.pid()).orElse(null));
     }
 
@@ -161,16 +174,16 @@ final class BenchMesh implements AutoCloseable {
         return cpuNanos(ProcessHandle.current());
     }
 
-    /** The path's Envoy stats whose names contain {@code fragment} (see {@link EnvoyProxy#stats}); empty without that Envoy. */
+    /** The path's Envoy stats whose names contain {@code fragment} (see {@link Envoy#stats}); empty without that Envoy. */
     Map<String, Long> envoyStats(DataPath path, String fragment) throws IOException, InterruptedException {
-        EnvoyProxy envoy = envoys.get(path);
+        Envoy envoy = envoys.get(path);
         return envoy == null ? Map.of() : envoy.stats(fragment);
     }
 
     /** The last lines of every log, for a failure message. */
     String diagnostics() {
         StringBuilder text = new StringBuilder("work directory ").append(workDir);
-        envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(tail(envoy.log(), 20)));
+        envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(envoy.logTail(20)));
         extProcServers.forEach((path, server) -> text.append("\n--- ").append(path.id()).append(" ext_proc server log:\n")
                 .append(tail(server.log(), 20)));
         return text.toString();
@@ -242,12 +255,6 @@ final class BenchMesh implements AutoCloseable {
     private static void setIfAbsent(String property, String value) {
         if (System.getProperty(property) == null) {
             System.setProperty(property, value);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

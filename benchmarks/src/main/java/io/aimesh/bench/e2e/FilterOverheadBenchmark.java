@@ -1,6 +1,7 @@
 package io.aimesh.bench.e2e;
 
 import io.aimesh.bench.e2e.OpenLoopLoad.LoadRun;
+import io.aimesh.testing.Envoy;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -176,7 +177,7 @@ public final class FilterOverheadBenchmark {
     }
 
     private static String envoyVersion() throws IOException, InterruptedException {
-        return OverheadReport.oneLine(output(EnvoyProxy.binary(), "--version"));
+        return OverheadReport.oneLine(output(Envoy.binary().toString(), "--version"));
     }
 
     private static String output(String... command) throws IOException, InterruptedException {

@@ -2,6 +2,8 @@ package io.aimesh.bench.rls;
 
 import com.google.protobuf.UInt64Value;
 import io.aimesh.bench.FilterStack;
+import io.aimesh.testing.Ports;
+import io.aimesh.testing.RedisServer;
 import io.envoyproxy.envoy.extensions.common.ratelimit.v3.RateLimitDescriptor;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
@@ -78,22 +80,15 @@ public final class RlsBenchmark {
 
     static List<Result> run(Path ratelimitBinary, int seconds, int concurrency, int connections) throws Exception {
         Path dir = Files.createTempDirectory("aimesh-rls-");
-        int redisPort = FilterStack.freePort();
-        Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no").redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
-                .start();
         List<Result> results = new ArrayList<>();
-        try {
-            awaitPort(redisPort);
+        try (RedisServer redis = RedisServer.start()) {
+            int redisPort = redis.port();
             results.add(runRatelimit(ratelimitBinary, dir.resolve("default"), redisPort, Map.of(), "envoyproxy/ratelimit (defaults)",
                     seconds, concurrency, connections));
             results.add(runRatelimit(ratelimitBinary, dir.resolve("tuned"), redisPort,
                     Map.of("REDIS_PIPELINE_WINDOW", "150us", "REDIS_PIPELINE_LIMIT", "8"),
                     "envoyproxy/ratelimit (pipeline 150us / 8)", seconds, concurrency, connections));
             results.add(runAimesh(dir.resolve("aimesh"), redisPort, seconds, concurrency, connections));
-        } finally {
-            redis.destroy();
-            redis.waitFor();
         }
         return results;
     }
@@ -110,7 +105,8 @@ public final class RlsBenchmark {
                       unit: minute
                       requests_per_unit: 1000000000
                 """);
-        int grpcPort = FilterStack.freePort();
+        List<Ports.Held> ports = List.of(Ports.hold(), Ports.hold(), Ports.hold());
+        int grpcPort = ports.get(0).port();
         ProcessBuilder builder = new ProcessBuilder(binary.toString()).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("ratelimit.log").toFile());
         Map<String, String> env = builder.environment();
@@ -122,9 +118,10 @@ public final class RlsBenchmark {
         env.put("REDIS_SOCKET_TYPE", "tcp");
         env.put("REDIS_URL", "127.0.0.1:" + redisPort);
         env.put("GRPC_PORT", Integer.toString(grpcPort));
-        env.put("PORT", Integer.toString(FilterStack.freePort()));
-        env.put("DEBUG_PORT", Integer.toString(FilterStack.freePort()));
+        env.put("PORT", Integer.toString(ports.get(1).port()));
+        env.put("DEBUG_PORT", Integer.toString(ports.get(2).port()));
         env.putAll(tuning);
+        ports.forEach(Ports.Held::release); // the service binds them as it starts
         Process process = builder.start();
         try {
             awaitPort(grpcPort);

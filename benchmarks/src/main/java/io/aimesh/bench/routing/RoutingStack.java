@@ -1,7 +1,6 @@
 package io.aimesh.bench.routing;
 
 import io.aimesh.bench.FilterStack;
-import io.aimesh.bench.e2e.EnvoyProxy;
 import io.aimesh.modelsim.ModelSimServer;
 import java.io.IOException;
 import java.net.URI;
@@ -83,7 +82,7 @@ final class RoutingStack implements AutoCloseable {
         String body = "{\"model\":\"" + MODEL + "\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
         HttpRequest request = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(5))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        EnvoyProxy.awaitOk(request, stack.envoy(), mode);
+        FilterStack.awaitOk(request, stack.envoy(), mode);
     }
 
     @Override
