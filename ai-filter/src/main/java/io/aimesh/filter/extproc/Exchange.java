@@ -78,6 +78,11 @@ final class Exchange {
         boolean requests = denial.limit().equals(Denial.REQUESTS);
         String scope = denial.scope().equals("*") ? model : denial.scope();
         String window = window(denial.window());
+        if (denial.tooLarge()) {
+            return ErrorReply.requestTooLarge(tenant, scope, window, estimatedTokens(),
+                    "limited reason=too-large tenant=" + tenant + " model=" + model + " window=" + window
+                            + " limit=" + denial.limit());
+        }
         String message = "Rate limit reached for " + (requests ? "requests" : "tokens") + " of tenant '" + tenant
                 + "' on model '" + scope + "' per " + window + ". Retry after " + retryAfter() + " s.";
         return new ErrorReply(429, message, requests ? "requests" : "tokens", "rate_limit_exceeded", null,
@@ -85,9 +90,13 @@ final class Exchange {
                         + (requests ? " limit=requests" : " limit=" + denial.limit()));
     }
 
-    /** {@code retry-after} seconds for a denial, else {@code null}. */
+    /**
+     * {@code retry-after} seconds for a denial, else {@code null}; {@code null} too for a request
+     * too large for its budget, since no retry can help it.
+     */
     String retryAfter() {
-        return admission == null || admission.admitted() ? null : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
+        return admission == null || admission.admitted() || admission.denial().tooLarge() ? null
+                : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
     }
 
     /** The request body to send upstream instead of the client's, or {@code null} to keep it. */
