@@ -434,19 +434,14 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     /**
      * A response body message. The first one carries the response status as an attribute (the
-     * filter does not see response headers, see ExtProcConfig in the control plane): an error
-     * status releases the reservation, since the model generated nothing.
+     * filter does not see response headers, see ExtProcConfig in the control plane); every answer,
+     * failed or not, is read for usage and charged as {@link FailedAnswer} says.
      */
     private void onResponseBody(ProcessingRequest request) {
         HttpBody body = request.getResponseBody();
         if (exchange != null && !responseSeen) {
             responseSeen = true;
-            int status = responseStatus(request);
-            if (status != 200) {
-                exchange.release();
-                done();
-                exchange = null;
-            }
+            exchange.answered(responseStatus(request)); // a failed answer is charged by its status, see FailedAnswer
         }
         if (exchange == null) {
             responses.onNext(ProcessingResponses.responseBody(null));
