@@ -85,13 +85,13 @@ final class Exchange {
         if (denial.tooLarge()) {
             return ErrorReply.requestTooLarge(tenant, scope, window, estimatedTokens(),
                     "limited reason=too-large tenant=" + tenant + " model=" + model + " window=" + window
-                            + " limit=" + denial.limit());
+                            + " limit=" + limitName(denial));
         }
         String message = "Rate limit reached for " + (requests ? "requests" : "tokens") + " of tenant '" + tenant
                 + "' on model '" + scope + "' per " + window + ". Retry after " + retryAfter() + " s.";
         return new ErrorReply(429, message, requests ? "requests" : "tokens", "rate_limit_exceeded", null,
                 "limited tenant=" + tenant + " model=" + model + " window=" + window
-                        + (requests ? " limit=requests" : " limit=" + denial.limit()));
+                        + " limit=" + limitName(denial));
     }
 
     /**
@@ -281,6 +281,15 @@ final class Exchange {
             }
             context.metrics().settled();
         }
+    }
+
+    /**
+     * The refusing limit's name in logs and {@code x-aimesh-decision}: {@code TENANT:LIMIT-ID}, e.g.
+     * {@code acme:llama:tokens-per-minute:total} (the control plane names limits, see
+     * FilterConfigCompiler), or {@code acme:requests-per-minute}.
+     */
+    static String limitName(Denial denial) {
+        return denial.tenant() + ":" + (denial.limit().equals(Denial.REQUESTS) ? "requests-per-minute" : denial.limit());
     }
 
     private static boolean succeeded(int status) {

@@ -23,7 +23,9 @@ class ReservationCoverageIT {
             assertThat(response.statusCode()).isEqualTo(429);
             assertThat(response.body()).contains("\"code\":\"rate_limit_exceeded\"").contains("too large");
             assertThat(response.headers().firstValue("retry-after")).isEmpty();
-            assertThat(response.headers().firstValue("x-aimesh-decision").orElseThrow()).contains("reason=too-large");
+            // The refusing limit is named from the policy, the same in the decision as in the log line.
+            assertThat(response.headers().firstValue("x-aimesh-decision").orElseThrow())
+                    .contains("reason=too-large").contains(" limit=acme:*:tokens-per-minute:total");
         }
     }
 
