@@ -79,19 +79,13 @@ final class Exchange {
             return null;
         }
         Denial denial = admission.denial();
-        boolean requests = denial.limit().equals(Denial.REQUESTS);
         String scope = denial.scope().equals("*") ? model : denial.scope();
         String window = window(denial.window());
         if (denial.tooLarge()) {
-            return ErrorReply.requestTooLarge(tenant, scope, window, estimatedTokens(),
-                    "limited reason=too-large tenant=" + tenant + " model=" + model + " window=" + window
-                            + " limit=" + limitName(denial));
+            return ErrorReply.requestTooLarge(tenant, model, scope, window, estimatedTokens(), limitName(denial));
         }
-        String message = "Rate limit reached for " + (requests ? "requests" : "tokens") + " of tenant '" + tenant
-                + "' on model '" + scope + "' per " + window + ". Retry after " + retryAfter() + " s.";
-        return new ErrorReply(429, message, requests ? "requests" : "tokens", "rate_limit_exceeded", null,
-                "limited tenant=" + tenant + " model=" + model + " window=" + window
-                        + " limit=" + limitName(denial));
+        return ErrorReply.rateLimited(denial.limit().equals(Denial.REQUESTS) ? "requests" : "tokens", tenant, model, scope,
+                window, retryAfter(), limitName(denial));
     }
 
     /**
