@@ -102,7 +102,7 @@ public final class RequestBodyParser {
         if (first != JsonToken.START_OBJECT) {
             return BodyError.invalid(400, null, "request body: expected a JSON object, got " + Json.describe(parser));
         }
-        BodyParseResult result = new RequestReader(kind, parser).read();
+        BodyParseResult result = new RequestReader(kind, parser, body).read();
         // A second value after the object would be read by no one the same way; Python rejects it.
         if (parser.nextToken() != null) {
             return BodyError.invalid(400, null, "request body: malformed JSON at "

@@ -26,6 +26,11 @@ final class RequestReader {
      * token-budget arithmetic far from overflow.
      */
     static final long MAX_TOKENS_LIMIT = 1L << 24;
+    /**
+     * The largest {@code n} and {@code best_of}: OpenAI allows 128 choices. Larger values would let
+     * one request multiply its output past any budget's arithmetic.
+     */
+    static final int MAX_CHOICES = 128;
 
     private static final int MODEL = 1;
     private static final int STREAM = 1 << 1;
@@ -35,6 +40,11 @@ final class RequestReader {
     private static final int MESSAGES = 1 << 5;
     private static final int PROMPT = 1 << 6;
     private static final int INPUT = 1 << 7;
+    private static final int N = 1 << 8;
+    private static final int BEST_OF = 1 << 9;
+    private static final int TOOLS = 1 << 10;
+    private static final int FUNCTIONS = 1 << 11;
+    private static final int RESPONSE_FORMAT = 1 << 12;
 
     private static final int ROLE = 1;
     private static final int CONTENT = 1 << 1;
@@ -42,8 +52,11 @@ final class RequestReader {
 
     private final RequestKind kind;
     private final JsonParser parser;
+    private final byte[] body;
     private final Problems problems = new Problems();
     private final List<String> texts = new ArrayList<>();
+    /** The JSON of tool and function definitions, response schemas and tool calls: input, tokenized as text. */
+    private final List<String> schemas = new ArrayList<>(0);
     private int seen;
     private String model;
     private boolean stream;
@@ -54,10 +67,17 @@ final class RequestReader {
     private int messages;
     private int names;
     private boolean embeddingOptions;
+    private int n = 1;
+    private int bestOf = -1;
+    /** Prompts of a completions request: each gets its own choices. */
+    private int prompts = 1;
+    private int nonTextParts;
 
-    RequestReader(RequestKind kind, JsonParser parser) {
+    /** @param body the bytes {@code parser} reads, for copying schemas out as they were sent */
+    RequestReader(RequestKind kind, JsonParser parser, byte[] body) {
         this.kind = kind;
         this.parser = parser;
+        this.body = body;
     }
 
     /** Reads the object whose {@code START_OBJECT} is the current token, up to its {@code END_OBJECT}. */
@@ -79,36 +99,49 @@ final class RequestReader {
             }
         }
         checkRequired();
+        if (bestOf > 0 && bestOf < n) {
+            problems.add("best_of", bestOf + " (expected: >= n, which is " + n + ")");
+        }
         if (!problems.isEmpty()) {
             return problems.toError();
         }
-        long limit = maxCompletionTokens > 0 ? maxCompletionTokens : maxTokens;
+        // A server may honour either cap (vLLM and model-sim prefer max_completion_tokens, others
+        // max_tokens): the larger one is what a request may cost.
+        long limit = Math.max(maxCompletionTokens, maxTokens);
         return new ParsedRequest(kind, model, stream, includeUsage,
-                limit > 0 ? OptionalLong.of(limit) : OptionalLong.empty(), texts, tokenIds, messages, names, embeddingOptions);
+                limit > 0 ? OptionalLong.of(limit) : OptionalLong.empty(), texts, tokenIds, messages, names, embeddingOptions,
+                Math.max(n, bestOf), prompts, schemas, nonTextParts);
     }
 
     /** The bit of a field this kind of request reads, or 0 for a field to skip. */
     private int field(String name) {
-        switch (name) {
-            case "model":
-                return MODEL;
-            case "stream":
-                return kind == RequestKind.EMBEDDING ? 0 : STREAM;
-            case "stream_options":
-                return kind == RequestKind.EMBEDDING ? 0 : STREAM_OPTIONS;
-            case "max_tokens":
-                return kind == RequestKind.EMBEDDING ? 0 : MAX_TOKENS;
-            case "max_completion_tokens":
-                return kind == RequestKind.CHAT ? MAX_COMPLETION_TOKENS : 0;
-            case "messages":
-                return kind == RequestKind.CHAT ? MESSAGES : 0;
-            case "prompt":
-                return kind == RequestKind.COMPLETION ? PROMPT : 0;
-            case "input":
-                return kind == RequestKind.EMBEDDING ? INPUT : 0;
-            default:
-                return 0;
-        }
+        return switch (name) {
+            case "model" -> MODEL;
+            case "messages" -> kind == RequestKind.CHAT ? MESSAGES : 0;
+            case "prompt" -> kind == RequestKind.COMPLETION ? PROMPT : 0;
+            case "input" -> kind == RequestKind.EMBEDDING ? INPUT : 0;
+            default -> kind == RequestKind.EMBEDDING ? 0 : generationField(name);
+        };
+    }
+
+    /**
+     * The bit of a field of chat and completions requests, which generate; 0 for a field to skip.
+     * {@code max_completion_tokens} counts for completions too: vLLM and model-sim honour it there
+     * (model-sim's CompletionRequestParser).
+     */
+    private static int generationField(String name) {
+        return switch (name) {
+            case "stream" -> STREAM;
+            case "stream_options" -> STREAM_OPTIONS;
+            case "max_tokens" -> MAX_TOKENS;
+            case "max_completion_tokens" -> MAX_COMPLETION_TOKENS;
+            case "n" -> N;
+            case "best_of" -> BEST_OF;
+            case "tools" -> TOOLS;
+            case "functions" -> FUNCTIONS;
+            case "response_format" -> RESPONSE_FORMAT;
+            default -> 0;
+        };
     }
 
     private void readField(int field, String name) throws IOException {
@@ -130,6 +163,17 @@ final class RequestReader {
                 break;
             case MESSAGES:
                 readMessages();
+                break;
+            case N:
+                n = readChoices(name, 1);
+                break;
+            case BEST_OF:
+                bestOf = readChoices(name, -1);
+                break;
+            case TOOLS:
+            case FUNCTIONS:
+            case RESPONSE_FORMAT:
+                readSchema();
                 break;
             default: // PROMPT, INPUT
                 readPrompts(name);
@@ -238,6 +282,40 @@ final class RequestReader {
         return parser.getLongValue();
     }
 
+    /**
+     * {@code n} or {@code best_of}: an integer from 1 to {@link #MAX_CHOICES}; {@code absent} when null
+     * or wrong.
+     */
+    private int readChoices(String param, int absent) throws IOException {
+        JsonToken token = parser.currentToken();
+        if (token == JsonToken.VALUE_NULL) {
+            return absent;
+        }
+        if (token != JsonToken.VALUE_NUMBER_INT) {
+            mismatch(param, "an integer");
+            return absent;
+        }
+        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || parser.getLongValue() < 1 || parser.getLongValue() > MAX_CHOICES) {
+            problems.add(param, Json.describe(parser) + " (expected: an integer from 1 to " + MAX_CHOICES + ")");
+            return absent;
+        }
+        return parser.getIntValue();
+    }
+
+    /** Keeps the current value's JSON as sent (tool definitions, a response schema, tool calls); null is nothing. */
+    private void readSchema() throws IOException {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) {
+            return;
+        }
+        long start = parser.currentTokenLocation().getByteOffset();
+        parser.skipChildren();
+        long end = parser.currentLocation().getByteOffset();
+        if (start >= 0 && end > start && end <= body.length) {
+            schemas.add(new String(body, (int) start, (int) (end - start), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
     private void readMessages() throws IOException {
         if (parser.currentToken() != JsonToken.START_ARRAY) {
             mismatch("messages", "an array of messages");
@@ -263,6 +341,10 @@ final class RequestReader {
             String name = parser.currentName();
             parser.nextToken();
             int field = name.equals("role") ? ROLE : name.equals("content") ? CONTENT : name.equals("name") ? NAME : 0;
+            if (field == 0 && (name.equals("tool_calls") || name.equals("function_call"))) {
+                readSchema(); // the calls' arguments are prompt the model reads back
+                continue;
+            }
             if (field == 0) {
                 parser.skipChildren();
                 continue;
@@ -333,6 +415,8 @@ final class RequestReader {
         }
         if (!typeSeen) {
             problems.add(partPath(index, part) + ".type", "missing (expected: a string such as text or image_url)");
+        } else if (type != null && !type.equals("text")) {
+            nonTextParts++; // an image, audio or file: see TokenEstimator.NON_TEXT_PART_TOKENS
         } else if ("text".equals(type)) {
             if (text != null) {
                 texts.add(text);
@@ -373,6 +457,9 @@ final class RequestReader {
         }
         if (index == 0) {
             problems.add(field, "empty array (expected: at least one string or token id)");
+        }
+        if (kind == RequestKind.COMPLETION && shape != JsonToken.VALUE_NUMBER_INT) {
+            prompts = Math.max(1, index); // strings or token arrays: one prompt each, each with its own choices
         }
     }
 

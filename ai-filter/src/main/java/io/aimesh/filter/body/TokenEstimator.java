@@ -49,6 +49,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * response arrives, so a client who knows the sampled windows and fills them with cheap text gains
  * at most one under-charged request in flight.
  *
+ * <h2>What else is input</h2>
+ * The JSON of tool and function definitions, of a {@code response_format} schema and of earlier
+ * tool calls is counted as text: servers render it into the prompt (in a template of their own,
+ * so the count is close, not exact). A content part that is not text (an image, audio, a file)
+ * counts a fixed {@value #NON_TEXT_PART_TOKENS}: OpenAI's most expensive high-detail image
+ * (85 + 170 per 512-pixel tile, at most 8 tiles after scaling to 2048 by 768). Audio and files
+ * cannot be measured without decoding them; the backend's usage settles their real cost.
+ *
  * <p>{@code approximate} counts {@code ceil(chars / 4)} and is used for unknown encodings.
  *
  * <p>Encodings are loaded once per JVM, on the first {@link #of} naming them (0.3 to 1.2 s), and
@@ -63,6 +71,8 @@ public final class TokenEstimator {
     static final int TOKENS_PER_MESSAGE = 3;
     static final int TOKENS_PER_NAME = 1;
     static final int REPLY_PRIMING_TOKENS = 3;
+    /** Charged per non-text content part; see the class comment. */
+    static final int NON_TEXT_PART_TOKENS = 1_445;
 
     static final int EXACT_CHARS = 32_768;
     static final int WINDOW_CHARS = 1_024;
@@ -101,10 +111,17 @@ public final class TokenEstimator {
         return name;
     }
 
-    /** The prompt tokens of {@code request}: its texts, its token ids and, for chat, the message overhead. */
+    /**
+     * The prompt tokens of {@code request}: its texts, its token ids, its schemas and tool calls, a
+     * fixed cost per non-text part and, for chat, the message overhead.
+     */
     public long promptTokens(ParsedRequest request) {
         requireNonNull(request, "request");
-        long tokens = countTokens(request.promptTexts(), request.inputChars()) + request.promptTokenIds();
+        long tokens = countTokens(request.promptTexts(), request.inputChars()) + request.promptTokenIds()
+                + (long) NON_TEXT_PART_TOKENS * request.nonTextParts();
+        if (!request.schemaTexts().isEmpty()) {
+            tokens += countTokens(request.schemaTexts(), request.schemaChars());
+        }
         if (request.kind() == RequestKind.CHAT) {
             tokens += (long) TOKENS_PER_MESSAGE * request.messageCount()
                     + (long) TOKENS_PER_NAME * request.nameCount()

@@ -81,7 +81,7 @@ public final class RuntimeConfig {
             boolean anyEligibleVersion = false;
             for (OverrideInfo override : overrides) {
                 if (override.version().eligible(tenant, dedicated) && override.value().equals(header.apply(override.header()))) {
-                    return new Choice(override.version(), "override " + override.header() + "=" + override.value());
+                    return new Choice(override.version(), RouteRule.OVERRIDE, override);
                 }
             }
             long total = 0;
@@ -95,15 +95,15 @@ public final class RuntimeConfig {
             // dedicated versions, the model has nothing for other tenants.
             boolean someDedicated = versions.stream().anyMatch(v -> !v.dedicatedTenants().isEmpty());
             if (!anyEligibleVersion || (!dedicated && total == 0 && someDedicated)) {
-                return new Choice(null, "no-eligible-pool");
+                return new Choice(null, RouteRule.NO_ELIGIBLE_POOL, null);
             }
             boolean equal = total == 0 && dedicated;
             if (equal) {
                 total = versions.stream().filter(v -> v.eligible(tenant, dedicated)).count();
             } else if (total == 0) {
-                return new Choice(null, "all-weights-zero");
+                return new Choice(null, RouteRule.ALL_WEIGHTS_ZERO, null);
             }
-            String rule = dedicated ? "dedicated" : "weight";
+            RouteRule rule = dedicated ? RouteRule.DEDICATED : RouteRule.WEIGHT;
             long point = (long) (draw * total);
             VersionInfo last = null;
             for (VersionInfo version : versions) {
@@ -113,10 +113,10 @@ public final class RuntimeConfig {
                 last = version;
                 point -= equal ? 1 : version.weight();
                 if (point < 0) {
-                    return new Choice(version, rule);
+                    return new Choice(version, rule, null);
                 }
             }
-            return new Choice(last, rule);
+            return new Choice(last, rule, null);
         }
     }
 
@@ -131,8 +131,24 @@ public final class RuntimeConfig {
         }
     }
 
-    /** A version choice and the rule that made it, for the decision header. */
-    public record Choice(VersionInfo version, String rule) {
+    /**
+     * A version choice and the rule that made it, for the decision header.
+     *
+     * @param version the version, or {@code null} when none is chosen
+     * @param override the override that chose it, for {@link RouteRule#OVERRIDE} only, else {@code null}
+     */
+    public record Choice(VersionInfo version, RouteRule rule, OverrideInfo override) {
+        public Choice {
+            java.util.Objects.requireNonNull(rule, "rule");
+            if ((rule == RouteRule.OVERRIDE) != (override != null)) {
+                throw new IllegalArgumentException("override: " + override + " (expected: set for OVERRIDE only)");
+            }
+        }
+
+        /** The rule as {@code x-aimesh-decision} names it: {@code override HEADER=VALUE}, {@code weight}, .... */
+        public String label() {
+            return override == null ? rule.label() : rule.label() + " " + override.header() + "=" + override.value();
+        }
     }
 
     /**

@@ -32,6 +32,10 @@ final class Exchange {
     /** Output tokens delivered before a stream was cut at its budget, or -1 while it was not. */
     private long cutAt = -1;
     private ResponseReader reader;
+    /** The response status, from the first response body message; 200 until then. */
+    private int status = 200;
+    /** The first bytes of a failed (non-2xx) answer's body, to tell Envoy's own refusals apart. */
+    private ByteString failureHead = ByteString.EMPTY;
     private boolean firstByteSeen;
     /** Whether a reservation is outstanding. */
     private boolean reserved;
@@ -75,19 +79,22 @@ final class Exchange {
             return null;
         }
         Denial denial = admission.denial();
-        boolean requests = denial.limit().equals(Denial.REQUESTS);
         String scope = denial.scope().equals("*") ? model : denial.scope();
         String window = window(denial.window());
-        String message = "Rate limit reached for " + (requests ? "requests" : "tokens") + " of tenant '" + tenant
-                + "' on model '" + scope + "' per " + window + ". Retry after " + retryAfter() + " s.";
-        return new ErrorReply(429, message, requests ? "requests" : "tokens", "rate_limit_exceeded", null,
-                "limited tenant=" + tenant + " model=" + model + " window=" + window
-                        + (requests ? " limit=requests" : " limit=" + denial.limit()));
+        if (denial.tooLarge()) {
+            return ErrorReply.requestTooLarge(tenant, model, scope, window, estimatedTokens(), limitName(denial));
+        }
+        return ErrorReply.rateLimited(denial.limit().equals(Denial.REQUESTS) ? "requests" : "tokens", tenant, model, scope,
+                window, retryAfter(), limitName(denial));
     }
 
-    /** {@code retry-after} seconds for a denial, else {@code null}. */
+    /**
+     * {@code retry-after} seconds for a denial, else {@code null}; {@code null} too for a request
+     * too large for its budget, since no retry can help it.
+     */
     String retryAfter() {
-        return admission == null || admission.admitted() ? null : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
+        return admission == null || admission.admitted() || admission.denial().tooLarge() ? null
+                : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
     }
 
     /** The request body to send upstream instead of the client's, or {@code null} to keep it. */
@@ -138,12 +145,20 @@ final class Exchange {
         }
     }
 
-    /** The backend answered 200: read its body as SSE or as one JSON document. */
-    void responseStarted(boolean sse) {
-        reader = new ResponseReader(sse, rewrittenBody != null && request.stream());
+    /** The response's status, as Envoy reports it on the first response body message. */
+    void answered(int status) {
+        this.status = status;
     }
 
-    /** Whether response body chunks are being read (the backend answered 200). */
+    /**
+     * The body starts: read it as SSE or as one JSON document, whatever the status, since usage is
+     * charged wherever it appears. Only a successful stream has its usage event hidden.
+     */
+    void responseStarted(boolean sse) {
+        reader = new ResponseReader(sse, succeeded(status) && rewrittenBody != null && request.stream());
+    }
+
+    /** Whether response body chunks are being read (the body has started). */
     boolean reading() {
         return reader != null;
     }
@@ -160,6 +175,9 @@ final class Exchange {
         }
         if (reader == null) {
             return null;
+        }
+        if (!succeeded(status) && failureHead.size() < FailedAnswer.HEAD_BYTES) {
+            failureHead = failureHead.concat(chunk.substring(0, Math.min(chunk.size(), FailedAnswer.HEAD_BYTES - failureHead.size())));
         }
         if (cutAt >= 0) {
             reader.read(chunk, endOfStream); // still read: the usage event may come
@@ -188,6 +206,10 @@ final class Exchange {
             return;
         }
         done = true;
+        refund();
+    }
+
+    private void refund() {
         if (reserved) {
             reserved = false;
             admission.reservation().release();
@@ -211,9 +233,10 @@ final class Exchange {
     }
 
     /**
-     * Charges what was really used, once: the backend's usage when it reported one, else the
-     * input estimate plus the output tokens counted in the stream (or, for a response never read,
-     * the whole reservation stays charged).
+     * Charges what was really used, once, by {@link FailedAnswer#of}'s rules: the backend's usage
+     * when it reported one, whatever the status; else the input estimate plus the output tokens
+     * counted in the stream; else, for a failed answer, by its status; else (a response never read,
+     * or one without usage) the whole reservation stays charged.
      */
     void settle() {
         leaveEndpoint();
@@ -223,11 +246,20 @@ final class Exchange {
         done = true;
         long input = estimatedInput;
         long output = -1;
-        if (reader != null && reader.usage() != null) {
-            input = reader.usage().promptTokens();
-            output = reader.usage().completionTokens();
-        } else if (reader != null && reader.streamedTokens() > 0) {
-            output = reader.streamedTokens();
+        FailedAnswer charge = FailedAnswer.of(status, reader != null && reader.usage() != null,
+                reader == null ? 0 : reader.streamedTokens(), failureHead);
+        switch (charge) {
+            case USAGE -> {
+                input = reader.usage().promptTokens();
+                output = reader.usage().completionTokens();
+            }
+            case STREAMED -> output = reader.streamedTokens();
+            case INPUT -> output = 0;
+            case NOTHING -> {
+                refund();
+                return;
+            }
+            case RESERVATION -> output = -1;
         }
         if (cutAt >= 0) {
             output = Math.min(output < 0 ? cutAt : output, cutAt); // charge what the client received
@@ -243,6 +275,19 @@ final class Exchange {
             }
             context.metrics().settled();
         }
+    }
+
+    /**
+     * The refusing limit's name in logs and {@code x-aimesh-decision}: {@code TENANT:LIMIT-ID}, e.g.
+     * {@code acme:llama:tokens-per-minute:total} (the control plane names limits, see
+     * FilterConfigCompiler), or {@code acme:requests-per-minute}.
+     */
+    static String limitName(Denial denial) {
+        return denial.tenant() + ":" + (denial.limit().equals(Denial.REQUESTS) ? "requests-per-minute" : denial.limit());
+    }
+
+    private static boolean succeeded(int status) {
+        return status >= 200 && status < 300;
     }
 
     private static String window(Duration window) {

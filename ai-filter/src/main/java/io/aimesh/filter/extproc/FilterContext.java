@@ -12,6 +12,7 @@ import io.aimesh.filter.config.RuntimeConfig.ModelInfo;
 import io.aimesh.filter.config.RuntimeConfig.TenantInfo;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.GlobalBudgets;
+import io.aimesh.filter.limit.LimitRule;
 import io.aimesh.filter.limit.TokenLimiter;
 import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
@@ -83,10 +84,13 @@ public final class FilterContext {
         return limiter.admit(tenant.limits(), model, hits, 0, global.get());
     }
 
-    /** Estimates the request's tokens and reserves them against the tenant's budgets. */
+    /**
+     * Estimates the request's tokens and reserves them against the tenant's budgets: all its input,
+     * and the most output it may produce, {@link #reservedOutput}.
+     */
     Exchange admit(TenantInfo tenant, ModelInfo model, ParsedRequest request, ByteString body) {
         long input = model.estimator().promptTokens(request);
-        long output = request.kind() == RequestKind.EMBEDDING ? 0 : request.maxTokens().orElse(model.defaultMaxTokens());
+        long output = reservedOutput(request, model.defaultMaxTokens());
         Admission admission = tenant == null ? null : limiter.admit(tenant.limits(), model.name(), input, output, global.get());
         ByteString rewritten = null;
         if ((admission == null || admission.admitted()) && request.needsUsageRequested()) {
@@ -94,5 +98,20 @@ public final class FilterContext {
         }
         return new Exchange(this, model.name(), tenant == null ? null : tenant.name(), request, admission, input, output,
                 rewritten, config().cutOverrunningStreams());
+    }
+
+    /**
+     * The output a request may produce: its cap per answer ({@code max_tokens} or
+     * {@code max_completion_tokens}, the larger; else the model's default) times its answers (the
+     * larger of {@code n} and {@code best_of}, for each prompt of a prompt array). At most
+     * {@link LimitRule#MAX_TOKENS}, which no budget can hold, so a weighted cost cannot overflow.
+     */
+    static long reservedOutput(ParsedRequest request, long defaultMaxTokens) {
+        if (request.kind() == RequestKind.EMBEDDING) {
+            return 0;
+        }
+        long perAnswer = request.maxTokens().orElse(defaultMaxTokens);
+        long answers = request.outputMultiplier();
+        return answers > LimitRule.MAX_TOKENS / perAnswer ? LimitRule.MAX_TOKENS : perAnswer * answers;
     }
 }

@@ -47,8 +47,8 @@ public final class FilterMetrics {
         return registry;
     }
 
-    void outcome(String outcome, String model, String tenant) {
-        requests.labelValues(outcome, label(model), label(tenant)).inc();
+    void outcome(Outcome outcome, String model, String tenant) {
+        requests.labelValues(outcome.label(), label(model), label(tenant)).inc();
     }
 
     void usage(String model, String tenant, long input, long output) {

@@ -3,6 +3,7 @@ package io.aimesh.filter.extproc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.picker.Endpoint;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
@@ -21,15 +22,6 @@ import java.util.List;
 
 /** Builds the ext_proc answers the filter sends back to Envoy. */
 final class ProcessingResponses {
-    /** The dynamic metadata namespace the control plane lets the filter write (ExtProcConfig there). */
-    static final String METADATA_NAMESPACE = "aimesh";
-    /** Where the Gateway API Inference Extension's endpoint picker puts the destination. */
-    static final String LB_NAMESPACE = "envoy.lb";
-    static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
-    /** The pool of the version the filter chose; the control plane routes on it (EnvoyTranslator there). */
-    static final String POOL_HEADER = "x-aimesh-pool";
-    /** The tenant the filter identified, for the model servers; clients cannot send it (Envoy removes it). */
-    static final String TENANT_HEADER = "x-aimesh-tenant";
     private static final ProcessingResponse REQUEST_BODY_CONTINUE = ProcessingResponse.newBuilder()
             .setRequestBody(BodyResponse.getDefaultInstance()).build();
     private static final ProcessingResponse RESPONSE_BODY_CONTINUE = ProcessingResponse.newBuilder()
@@ -52,7 +44,7 @@ final class ProcessingResponses {
      * Continues with the request body: sets the model header (and clears the route cache so the
      * router sees it) when {@code model} is given, replaces the body when {@code body} is, and
      * hands Envoy {@code responseHeaders} to add to the response, as dynamic metadata in namespace
-     * {@value #METADATA_NAMESPACE} that the control plane's route configuration reads.
+     * {@value WireContract#METADATA_NAMESPACE} that the control plane's route configuration reads.
      */
     static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders) {
         return requestBody(model, body, responseHeaders, null, null, null);
@@ -72,20 +64,20 @@ final class ProcessingResponses {
         CommonResponse.Builder common = CommonResponse.newBuilder();
         HeaderMutation.Builder headers = HeaderMutation.newBuilder();
         if (model != null) {
-            headers.addSetHeaders(header("x-aimesh-model", model));
+            headers.addSetHeaders(header(WireContract.MODEL_HEADER, model));
             common.setClearRouteCache(true);
         }
         if (pool != null) {
-            headers.addSetHeaders(header(POOL_HEADER, pool));
+            headers.addSetHeaders(header(WireContract.POOL_HEADER, pool));
         }
         if (tenant != null) {
-            headers.addSetHeaders(header(TENANT_HEADER, tenant));
+            headers.addSetHeaders(header(WireContract.TENANT_HEADER, tenant));
         }
         Struct.Builder metadata = Struct.newBuilder();
         if (endpoint != null) {
-            headers.addSetHeaders(header(DESTINATION_HEADER, endpoint.authority()));
-            metadata.putFields(LB_NAMESPACE, Value.newBuilder().setStructValue(Struct.newBuilder()
-                    .putFields(DESTINATION_HEADER, Value.newBuilder().setStringValue(endpoint.authority()).build())).build());
+            headers.addSetHeaders(header(WireContract.DESTINATION_HEADER, endpoint.authority()));
+            metadata.putFields(WireContract.LB_NAMESPACE, Value.newBuilder().setStructValue(Struct.newBuilder()
+                    .putFields(WireContract.DESTINATION_HEADER, Value.newBuilder().setStringValue(endpoint.authority()).build())).build());
         }
         if (body != null) {
             common.setBodyMutation(BodyMutation.newBuilder().setBody(body));
@@ -99,7 +91,7 @@ final class ProcessingResponses {
                 values.putFields(header.getKey(), Value.newBuilder()
                         .setStringValue(header.getRawValue().toStringUtf8()).build());
             }
-            metadata.putFields(METADATA_NAMESPACE, Value.newBuilder().setStructValue(values).build());
+            metadata.putFields(WireContract.METADATA_NAMESPACE, Value.newBuilder().setStructValue(values).build());
         }
         if (metadata.getFieldsCount() > 0) {
             response.setDynamicMetadata(metadata);
@@ -145,7 +137,7 @@ final class ProcessingResponses {
     static ProcessingResponse immediate(ErrorReply reply, String retryAfter, List<HeaderValue> extra) {
         HeaderMutation.Builder headers = HeaderMutation.newBuilder()
                 .addSetHeaders(header("content-type", "application/json"))
-                .addSetHeaders(header("x-aimesh-decision", reply.decision()));
+                .addSetHeaders(header(WireContract.DECISION_HEADER, reply.decision()));
         if (retryAfter != null) {
             headers.addSetHeaders(header("retry-after", retryAfter));
         }
@@ -165,7 +157,7 @@ final class ProcessingResponses {
     static ProcessingResponse immediateJson(int status, byte[] body, String decision, List<HeaderValue> extra) {
         HeaderMutation.Builder headers = HeaderMutation.newBuilder()
                 .addSetHeaders(header("content-type", "application/json"))
-                .addSetHeaders(header("x-aimesh-decision", decision));
+                .addSetHeaders(header(WireContract.DECISION_HEADER, decision));
         for (HeaderValue header : extra) {
             headers.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header));
         }

@@ -93,7 +93,7 @@ public final class RateLimitServer extends RateLimitServiceGrpc.RateLimitService
             }
             if (!admission.admitted()) {
                 response.setOverallCode(RateLimitResponse.Code.OVER_LIMIT);
-                context.metrics().outcome("limited", model.isEmpty() ? null : model, tenant.name());
+                context.metrics().outcome(Outcome.LIMITED, model.isEmpty() ? null : model, tenant.name());
             }
             response.addStatuses(status);
         }

@@ -63,10 +63,6 @@ import java.util.function.Supplier;
  */
 final class WaitingRoom implements AutoCloseable {
     static final long TICK_MILLIS = 10;
-    /** Why a waiter was refused: its wait ended first. */
-    static final String TIMED_OUT = "queue-timeout";
-    /** Why a waiter was refused: a more important or less served request took its place. */
-    static final String DISPLACED = "displaced";
     private static final System.Logger LOG = System.getLogger(WaitingRoom.class.getName());
     private static final Priority[] CLASSES = Priority.values();
 
@@ -90,7 +86,7 @@ final class WaitingRoom implements AutoCloseable {
     }
 
     /** How a wait ended: with a pick, or refused ({@link Pick#SATURATED} and the reason). */
-    record Outcome(Pick pick, String refusal) {
+    record WaitEnd(Pick pick, ShedReason refusal) {
         boolean refused() {
             return refusal != null;
         }
@@ -101,10 +97,10 @@ final class WaitingRoom implements AutoCloseable {
         private final Ticket ticket;
         private final Supplier<Pick> pick;
         private final long deadlineNanos;
-        private final Consumer<Outcome> resume;
+        private final Consumer<WaitEnd> resume;
         private PoolQueue queue; // guarded by queue; null once out of it
 
-        private Waiter(Ticket ticket, Supplier<Pick> pick, long deadlineNanos, Consumer<Outcome> resume) {
+        private Waiter(Ticket ticket, Supplier<Pick> pick, long deadlineNanos, Consumer<WaitEnd> resume) {
             this.ticket = ticket;
             this.pick = pick;
             this.deadlineNanos = deadlineNanos;
@@ -339,7 +335,7 @@ final class WaitingRoom implements AutoCloseable {
      * @return the waiter, to {@link Waiter#cancel} if the request goes away; {@code null} when the
      *     queue holds {@code capacity} requests none of which this one displaces (it is not queued)
      */
-    Waiter enqueue(String pool, Ticket ticket, Supplier<Pick> pick, int capacity, long timeoutNanos, Consumer<Outcome> resume) {
+    Waiter enqueue(String pool, Ticket ticket, Supplier<Pick> pick, int capacity, long timeoutNanos, Consumer<WaitEnd> resume) {
         Waiter waiter = new Waiter(ticket, pick, nanoClock.getAsLong() + timeoutNanos, resume);
         PoolQueue queue = queues.computeIfAbsent(pool, p -> new PoolQueue());
         Waiter displaced = null;
@@ -354,7 +350,7 @@ final class WaitingRoom implements AutoCloseable {
             queue.add(waiter);
         }
         if (displaced != null) {
-            resume(displaced, new Outcome(Pick.SATURATED, DISPLACED));
+            resume(displaced, new WaitEnd(Pick.SATURATED, ShedReason.DISPLACED));
         }
         return waiter;
     }
@@ -465,14 +461,14 @@ final class WaitingRoom implements AutoCloseable {
             }
         }
         for (Waiter waiter : expired) {
-            resume(waiter, new Outcome(Pick.SATURATED, TIMED_OUT));
+            resume(waiter, new WaitEnd(Pick.SATURATED, ShedReason.QUEUE_TIMEOUT));
         }
         if (released != null) {
-            resume(released, new Outcome(pick, null));
+            resume(released, new WaitEnd(pick, null));
         }
     }
 
-    private void resume(Waiter waiter, Outcome outcome) {
+    private void resume(Waiter waiter, WaitEnd outcome) {
         resumes.execute(() -> {
             try {
                 waiter.resume.accept(outcome);

@@ -17,10 +17,17 @@ import java.time.Duration;
  *     other use: usually the time to the end of the window, longer while a borrowed burst or an
  *     overshoot is being paid back; {@code >= 0}. A request costing more than
  *     {@code tokens + burst} never fits: the value is then the time to the end of the window.
+ * @param tooLarge whether the request costs more than the budget's {@code tokens + burst}, so
+ *     that no wait would let it in
  */
-public record Denial(String tenant, String limit, String scope, Duration window, long retryAfterMillis) {
+public record Denial(String tenant, String limit, String scope, Duration window, long retryAfterMillis, boolean tooLarge) {
     /** The {@link #limit} of the requests-per-minute budget. No rule may use this id. */
     public static final String REQUESTS = "requests";
+
+    /** A denial that waiting can cure. */
+    public Denial(String tenant, String limit, String scope, Duration window, long retryAfterMillis) {
+        this(tenant, limit, scope, window, retryAfterMillis, false);
+    }
 
     public Denial {
         requireNonNull(tenant, "tenant");

@@ -320,7 +320,7 @@ public final class TokenLimiter {
 
     private static Denial denial(String tenant, Budget budget, long state, long cost, long window, long now) {
         long retryAfter = budget.millisUntilFits(Budget.used(state), cost, Budget.windowAt(state, window), now);
-        return new Denial(tenant, budget.limit, budget.scope, budget.window, retryAfter);
+        return new Denial(tenant, budget.limit, budget.scope, budget.window, retryAfter, cost > budget.ceiling);
     }
 
     /** The header values as of now, after a denial: what others did meanwhile included. */

@@ -52,7 +52,9 @@ class RequestBodyParserFuzzTest {
         if (rewritten.isPresent()) {
             assertThat(RequestBodyParser.of(input.length + 64).parse(kind, null, rewritten.get()))
                     .isEqualTo(new ParsedRequest(kind, request.model(), true, true, request.maxTokens(),
-                            request.promptTexts(), request.promptTokenIds(), request.messageCount(), request.nameCount()));
+                            request.promptTexts(), request.promptTokenIds(), request.messageCount(), request.nameCount(),
+                            request.embeddingOptions(), request.choices(), request.prompts(), request.schemaTexts(),
+                            request.nonTextParts()));
         }
     }
 }

@@ -46,7 +46,8 @@ class RequestBodyParserTest {
                              {"role":"assistant","content":null,"tool_calls":[{"id":"1"}]}]}""");
 
         assertThat(request).isEqualTo(new ParsedRequest(RequestKind.CHAT, "llama-3-8b", true, true, OptionalLong.of(64),
-                List.of("system", "Be brief.", "user", "ann", "Hi ", "there", "assistant"), 0, 3, 1));
+                List.of("system", "Be brief.", "user", "ann", "Hi ", "there", "assistant"), 0, 3, 1, false,
+                1, 1, List.of("[{\"id\":\"1\"}]"), 1));
         assertThat(request.inputChars()).isEqualTo(6 + 9 + 4 + 3 + 3 + 5 + 9);
         assertThat(request.needsUsageRequested()).isFalse();
     }
@@ -97,11 +98,60 @@ class RequestBodyParserTest {
     }
 
     @Test
-    void parse_completionIgnoresMaxCompletionTokens_whichIsAChatField() {
+    void parse_completionReadsMaxCompletionTokens_whichModelServersHonourThereToo() {
         ParsedRequest request = parsed(RequestKind.COMPLETION,
-                "{\"model\":\"m\",\"prompt\":\"p\",\"max_completion_tokens\":\"skipped as unknown\"}");
+                "{\"model\":\"m\",\"prompt\":\"p\",\"max_tokens\":1,\"max_completion_tokens\":2000}");
 
-        assertThat(request.maxTokens()).isEmpty();
+        assertThat(request.maxTokens()).hasValue(2000);
+    }
+
+    @Test
+    void parse_takesTheLargerOfMaxTokensAndMaxCompletionTokens_whicheverTheServerHonours() {
+        assertThat(parsed(RequestKind.CHAT, "{\"model\":\"m\",\"max_tokens\":30,\"max_completion_tokens\":20,"
+                + "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").maxTokens()).hasValue(30);
+    }
+
+    @Test
+    void parse_nAndBestOf_multiplyOutput_theLargerCounts() {
+        String chat = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        assertThat(parsed(RequestKind.CHAT, "{\"model\":\"m\",\"n\":4," + chat).outputMultiplier()).isEqualTo(4);
+        assertThat(parsed(RequestKind.COMPLETION, "{\"model\":\"m\",\"prompt\":\"p\",\"n\":2,\"best_of\":5}")
+                .outputMultiplier()).isEqualTo(5);
+        assertThat(parsed(RequestKind.CHAT, "{\"model\":\"m\",\"n\":null," + chat).outputMultiplier()).isEqualTo(1);
+    }
+
+    @Test
+    void parse_promptArrays_multiplyOutput_oneAnswerPerPrompt() {
+        assertThat(parsed(RequestKind.COMPLETION, "{\"model\":\"m\",\"prompt\":[\"a\",\"b\",\"c\"],\"n\":2}")
+                .outputMultiplier()).isEqualTo(6);
+        assertThat(parsed(RequestKind.COMPLETION, "{\"model\":\"m\",\"prompt\":[[1,2],[3]]}").outputMultiplier()).isEqualTo(2);
+        assertThat(parsed(RequestKind.COMPLETION, "{\"model\":\"m\",\"prompt\":[1,2,3]}").outputMultiplier()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "\"n\":0 | n | n: 0 (expected: an integer from 1 to 128)",
+        "\"n\":129 | n | n: 129 (expected: an integer from 1 to 128)",
+        "\"n\":1.5 | n | n: expected an integer, got 1.5",
+        "\"best_of\":\"3\" | best_of | best_of: expected an integer, got a string",
+        "\"n\":4,\"best_of\":2 | best_of | best_of: 2 (expected: >= n, which is 4)"})
+    void parse_refusesChoiceCountsOutOfRange_namingTheParam(String field, String param, String message) {
+        BodyError error = (BodyError) PARSER.parse(RequestKind.COMPLETION, null,
+                ("{\"model\":\"m\",\"prompt\":\"p\"," + field + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(error.status()).isEqualTo(400);
+        assertThat(error.param()).isEqualTo(param);
+        assertThat(error.message()).isEqualTo(message);
+    }
+
+    @Test
+    void parse_keepsToolsFunctionsAndResponseSchemas_asInput() {
+        ParsedRequest request = parsed(RequestKind.CHAT, "{\"model\":\"m\",\"tools\":[{\"type\":\"function\"}],"
+                + "\"functions\":null,\"response_format\":{\"type\":\"json_schema\"},"
+                + "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_audio\"},{\"type\":\"image_url\"}]}]}");
+
+        assertThat(request.schemaTexts()).containsExactly("[{\"type\":\"function\"}]", "{\"type\":\"json_schema\"}");
+        assertThat(request.nonTextParts()).isEqualTo(2);
     }
 
     @Test

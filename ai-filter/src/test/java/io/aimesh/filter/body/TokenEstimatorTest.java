@@ -193,4 +193,19 @@ class TokenEstimatorTest {
         assertThat(TokenEstimator.of("o200k_base").promptTokens(empty)).isZero();
         assertThat(empty.maxTokens()).isEqualTo(OptionalLong.empty());
     }
+
+    @Test
+    void promptTokens_countsToolSchemasAsText_andAFixedCostPerNonTextPart() {
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"parameters\":{}}}]";
+        String plain = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        String withTools = plain.replace("{\"model\"", "{\"tools\":" + tools + ",\"model\"");
+        String withImage = plain.replace("\"content\":\"hi\"",
+                "\"content\":[{\"type\":\"text\",\"text\":\"hi\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]");
+        TokenEstimator approximate = TokenEstimator.of("approximate");
+        long base = approximate.promptTokens(parse(RequestKind.CHAT, plain));
+
+        assertThat(approximate.promptTokens(parse(RequestKind.CHAT, withTools))).isEqualTo(base + (tools.length() + 3) / 4);
+        assertThat(approximate.promptTokens(parse(RequestKind.CHAT, withImage)))
+                .isEqualTo(base + TokenEstimator.NON_TEXT_PART_TOKENS);
+    }
 }

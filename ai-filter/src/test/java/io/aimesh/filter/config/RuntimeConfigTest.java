@@ -118,13 +118,13 @@ class RuntimeConfigTest {
         ModelInfo model = compile(dedicated).model("llama");
 
         for (double draw : new double[] {0.0, 0.5, 0.9999}) {
-            assertThat(model.choose(name -> null, draw, "acme")).isEqualTo(new RuntimeConfig.Choice(model.versions().get(1), "dedicated"));
+            assertThat(model.choose(name -> null, draw, "acme")).isEqualTo(new RuntimeConfig.Choice(model.versions().get(1), RouteRule.DEDICATED, null));
             assertThat(model.choose(name -> null, draw, "globex").version().name()).isEqualTo("v1");
             assertThat(model.choose(name -> null, draw, null).version().name()).isEqualTo("v1");
         }
         assertThat(model.choose(Map.of("x-aimesh-version", "v2")::get, 0.0, "globex").version().name()).isEqualTo("v1");
         assertThat(model.choose(Map.of("x-aimesh-version", "v1")::get, 0.0, "acme").version().name()).isEqualTo("v2");
-        assertThat(model.choose(Map.of("x-aimesh-version", "v1")::get, 0.0, "globex").rule())
+        assertThat(model.choose(Map.of("x-aimesh-version", "v1")::get, 0.0, "globex").label())
                 .isEqualTo("override x-aimesh-version=v1");
     }
 
@@ -136,7 +136,7 @@ class RuntimeConfigTest {
                 .build();
         ModelInfo model = compile(reserved).model("llama");
 
-        assertThat(model.choose(name -> null, 0.5, "globex")).isEqualTo(new RuntimeConfig.Choice(null, "no-eligible-pool"));
+        assertThat(model.choose(name -> null, 0.5, "globex")).isEqualTo(new RuntimeConfig.Choice(null, RouteRule.NO_ELIGIBLE_POOL, null));
         assertThat(model.choose(name -> null, 0.95, "acme").version().name()).isEqualTo("v2");
 
         // All the weight on the dedicated version: the shared one (weight 0) is for overrides only.
@@ -145,7 +145,7 @@ class RuntimeConfigTest {
                 .setVersions(1, ROUTED.getVersions(1).toBuilder().addDedicatedTenants("acme"))
                 .build();
         ModelInfo other = compile(weightOnDedicated).model("llama");
-        assertThat(other.choose(name -> null, 0.5, "globex").rule()).isEqualTo("no-eligible-pool");
+        assertThat(other.choose(name -> null, 0.5, "globex").rule()).isEqualTo(RouteRule.NO_ELIGIBLE_POOL);
         assertThat(other.choose(Map.of("x-aimesh-version", "v2")::get, 0.5, "globex").version()).isNull();
     }
 

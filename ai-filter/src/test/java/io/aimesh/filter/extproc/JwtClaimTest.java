@@ -22,15 +22,15 @@ class JwtClaimTest {
                 .build();
         ProcessingRequest request = withPayload(payload);
 
-        assertThat(RequestProcessor.jwtClaim(request, "https://example.com/tenant",
+        assertThat(IdentifyStage.jwtClaim(request, "https://example.com/tenant",
                 List.of("https://example", "com/tenant"))).isEqualTo("acme");
-        assertThat(RequestProcessor.jwtClaim(request, "org.tenant", List.of("org", "tenant"))).isEqualTo("globex");
-        assertThat(RequestProcessor.jwtClaim(request, "org.id", List.of("org", "id"))).isEqualTo("42");
-        assertThat(RequestProcessor.jwtClaim(request, "groups", List.of("groups"))).isNull();
-        assertThat(RequestProcessor.jwtClaim(request, "missing", List.of("missing"))).isNull();
-        assertThat(RequestProcessor.jwtClaim(ProcessingRequest.getDefaultInstance(), "sub", List.of("sub"))).isNull();
-        assertThat(RequestProcessor.jwtPayload(request)).isEqualTo(payload);
-        assertThat(RequestProcessor.jwtPayload(ProcessingRequest.getDefaultInstance())).isNull();
+        assertThat(IdentifyStage.jwtClaim(request, "org.tenant", List.of("org", "tenant"))).isEqualTo("globex");
+        assertThat(IdentifyStage.jwtClaim(request, "org.id", List.of("org", "id"))).isEqualTo("42");
+        assertThat(IdentifyStage.jwtClaim(request, "groups", List.of("groups"))).isNull();
+        assertThat(IdentifyStage.jwtClaim(request, "missing", List.of("missing"))).isNull();
+        assertThat(IdentifyStage.jwtClaim(ProcessingRequest.getDefaultInstance(), "sub", List.of("sub"))).isNull();
+        assertThat(IdentifyStage.jwtPayload(request)).isEqualTo(payload);
+        assertThat(IdentifyStage.jwtPayload(ProcessingRequest.getDefaultInstance())).isNull();
     }
 
     private static ProcessingRequest withPayload(Struct payload) {

@@ -251,7 +251,7 @@ class WaitingRoomTest {
         return new WaitingRoom.Ticket(tenant, priority, 1, 100);
     }
 
-    private static String describe(WaitingRoom.Outcome outcome) {
-        return outcome.refused() ? outcome.refusal() : outcome.pick().outcome().name();
+    private static String describe(WaitingRoom.WaitEnd outcome) {
+        return outcome.refused() ? outcome.refusal().label() : outcome.pick().outcome().name();
     }
 }

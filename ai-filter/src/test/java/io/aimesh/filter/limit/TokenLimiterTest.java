@@ -255,6 +255,15 @@ class TokenLimiterTest {
     }
 
     @Test
+    void denial_isTooLarge_whenTheCostExceedsTokensPlusBurst_andOnlyThen() {
+        TenantLimits limits = tenant(new LimitRule("tpm", List.of("*"), MINUTE, 600, Cost.TOTAL, 100));
+        limiter.admit(limits, "m", 500, 0);
+
+        assertThat(limiter.admit(limits, "m", 1, 700).denial().tooLarge()).isTrue();
+        assertThat(limiter.admit(limits, "m", 1, 300).denial().tooLarge()).isFalse();
+    }
+
+    @Test
     void denial_namesTheBudgetAndRetriesAtTheWindowEnd() {
         TenantLimits limits = tenant(rule("tpm", 1000));
         clock.set(DAY_START + 12_345);

@@ -25,7 +25,7 @@ class GlobalLimitIT {
                              + ", syncInterval: 5ms}").start()) {
             long minute = System.currentTimeMillis() / 60_000;
             long admittedByFirst = spend(mesh);
-            String key = "aimesh:budget:acme/0/*:" + minute;
+            String key = "aimesh:budget:acme/*:tokens-per-minute:total/*:" + minute; // tenant/limit name/scope
             if (System.currentTimeMillis() / 60_000 != minute) {
                 return; // the minute turned during the run: the budget restarted, nothing to compare
             }

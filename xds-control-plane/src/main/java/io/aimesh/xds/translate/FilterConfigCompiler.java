@@ -163,6 +163,7 @@ final class FilterConfigCompiler {
                     .setName(tenant.trustedHeader().name())
                     .setValue(tenant.trustedHeader().value()));
         }
+        java.util.Set<String> ids = new java.util.HashSet<>();
         for (int i = 0; i < tenant.limits().size(); i++) {
             TokenLimit limit = tenant.limits().get(i);
             int input = switch (limit.count()) {
@@ -176,7 +177,7 @@ final class FilterConfigCompiler {
                 case WEIGHTED -> limit.outputWeight();
             };
             out.addLimits(Limit.newBuilder()
-                    .setId(Integer.toString(i))
+                    .setId(limitId(limit, ids))
                     .addAllModels(limit.models())
                     .setWindowSeconds((int) limit.window().toSeconds())
                     .setTokens(limit.tokens())
@@ -185,6 +186,24 @@ final class FilterConfigCompiler {
                     .setBurst(limit.burst()));
         }
         return out.build();
+    }
+
+    /**
+     * A limit's name, {@code MODELS:tokens-per-WINDOW:COUNT} (models joined by {@code +}, {@code *}
+     * for all), e.g. {@code llama:tokens-per-minute:total}: what refusals name (the filter adds the
+     * tenant) and what budgets are keyed by, so it stays the same when limits are reordered or
+     * added. A second limit of the same shape in the tenant gets {@code #2}, and so on.
+     */
+    static String limitId(TokenLimit limit, java.util.Set<String> taken) {
+        long seconds = limit.window().toSeconds();
+        String window = seconds == 60 ? "minute" : seconds == 3_600 ? "hour" : seconds == 86_400 ? "day" : seconds + "s";
+        String base = String.join("+", limit.models()) + ":tokens-per-" + window + ":"
+                + limit.count().name().toLowerCase(java.util.Locale.ROOT);
+        String id = base;
+        for (int n = 2; !taken.add(id); n++) {
+            id = base + "#" + n;
+        }
+        return id;
     }
 
     private static Priority priority(io.aimesh.policy.Tenant.Priority priority) {
