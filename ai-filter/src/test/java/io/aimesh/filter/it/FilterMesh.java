@@ -51,6 +51,9 @@ final class FilterMesh implements AutoCloseable {
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private String messageTimeout;
     private String gatewayIdentity;
+    private long maxRequestBytes = 65536;
+    /** More fields of the Gateway's spec, as YAML lines indented by two spaces (e.g. trustedCidrs). */
+    private String gatewaySpec = "";
     ControlPlane controlPlane;
     AiFilter filter;
     EnvoyProcess envoy;
@@ -95,7 +98,25 @@ final class FilterMesh implements AutoCloseable {
      */
     static FilterMesh start(String failureMode, long acmeTokensPerMinute, String streamOverrun, int defaultMaxTokens,
                             String extraPolicies, String messageTimeout, String gatewayIdentity) throws IOException {
+        return start(new FilterMesh(), failureMode, acmeTokensPerMinute, streamOverrun, defaultMaxTokens, extraPolicies,
+                messageTimeout, gatewayIdentity);
+    }
+
+    /**
+     * The standard mesh with the filter's {@code maxRequestBytes}, {@code gatewaySpec} (more Gateway spec
+     * fields as YAML lines indented by two spaces, or empty) and {@code extraPolicies}.
+     */
+    static FilterMesh start(String failureMode, long maxRequestBytes, String gatewaySpec, String extraPolicies)
+            throws IOException {
         FilterMesh mesh = new FilterMesh();
+        mesh.maxRequestBytes = maxRequestBytes;
+        mesh.gatewaySpec = gatewaySpec;
+        return start(mesh, failureMode, 1_000_000, "finish", 256, extraPolicies, "2s", "");
+    }
+
+    private static FilterMesh start(FilterMesh mesh, String failureMode, long acmeTokensPerMinute, String streamOverrun,
+                                    int defaultMaxTokens, String extraPolicies, String messageTimeout, String gatewayIdentity)
+            throws IOException {
         mesh.messageTimeout = messageTimeout;
         mesh.gatewayIdentity = gatewayIdentity.isEmpty() ? "{trustedHop: true}" : gatewayIdentity;
         try {
@@ -142,10 +163,10 @@ final class FilterMesh implements AutoCloseable {
                     address: 127.0.0.1:%1$d
                     failureMode: %2$s
                     messageTimeout: %13$s
-                    maxRequestBytes: 65536
+                    maxRequestBytes: %15$d
                     streamOverrun: %9$s
                   identity: %14$s
-                ---
+                %16$s---
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
                 metadata: {name: llama-v1}
@@ -215,7 +236,7 @@ final class FilterMesh implements AutoCloseable {
                   tokenizer: approximate
                 """.formatted(filterPort, failureMode, sims.get(0).port(), sims.get(1).port(), MODEL,
                 sha256(ACME_KEY), acmeTokensPerMinute, sha256(GLOBEX_KEY), streamOverrun, defaultMaxTokens, deadPort, DEAD_MODEL,
-                messageTimeout, gatewayIdentity);
+                messageTimeout, gatewayIdentity, maxRequestBytes, gatewaySpec.isEmpty() ? "" : gatewaySpec.stripTrailing() + "\n");
     }
 
     /** Sends a chat completion for {@link #MODEL}; {@code maxTokens <= 0} sends none. */

@@ -31,6 +31,9 @@ public final class AdminPages {
                     .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3
                             .ClientSideWeightedRoundRobin.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute.getDescriptor())
+                    .add(com.github.xds.type.v3.TypedStruct.getDescriptor())
                     .build());
 
     private AdminPages() {
