@@ -1,5 +1,6 @@
 package io.aimesh.xds.admin;
 
+import io.aimesh.internal.Secrets;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -113,9 +114,10 @@ public final class AdminPages {
         }
     }
 
+    /** Every page goes out redacted: a FilterConfig's Redis URI or a NACK may carry a password. */
     private static String write(ObjectNode root) {
         try {
-            return JSON.writeValueAsString(root) + "\n";
+            return Secrets.redact(JSON.writeValueAsString(root)) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
