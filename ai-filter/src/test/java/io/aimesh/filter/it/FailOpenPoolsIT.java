@@ -104,7 +104,10 @@ class FailOpenPoolsIT {
         assertThat(outsider.lastRequestHeaders()).as("the outsider was never called").isEmpty();
     }
 
+    /** As a client claiming a private address in x-forwarded-for, which must not make it internal either. */
     private static HttpResponse<String> chat(String model, Map<String, String> headers) {
+        headers = new java.util.HashMap<>(headers);
+        headers.put("x-forwarded-for", "10.0.0.1");
         return mesh.post("/v1/chat/completions", null, "{\"model\":\"" + model + "\",\"max_tokens\":2,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", headers);
     }
