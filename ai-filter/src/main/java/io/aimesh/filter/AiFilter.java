@@ -2,8 +2,10 @@ package io.aimesh.filter;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.filter.config.FilterConfigClient;
 import io.aimesh.filter.config.RuntimeConfig;
+import io.aimesh.internal.Secrets;
 import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.RateLimitServer;
 import io.aimesh.filter.extproc.FilterContext;
@@ -43,6 +45,10 @@ public final class AiFilter implements AutoCloseable {
     private final Server grpc;
     private final AdminServer admin;
 
+    /** The largest body any policy may allow, plus what an ext_proc message adds around it. */
+    static final int MAX_INBOUND_MESSAGE_BYTES =
+            Math.toIntExact(WireContract.MAX_REQUEST_BYTES + WireContract.EXT_PROC_OVERHEAD_BYTES);
+
     private AiFilter(AiFilterOptions options) throws IOException {
         context = new FilterContext(config::get,
                 new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get);
@@ -55,6 +61,10 @@ public final class AiFilter implements AutoCloseable {
                 // the end-to-end benchmark. The one long task, counting a huge prompt, is bounded by
                 // sampling (at most ~32 K characters of BPE per request).
                 .directExecutor()
+                // Envoy sends a buffered body whole, in one ext_proc message: gRPC's default 4 MiB limit
+                // would fail the stream for bodies a policy allows (fail-closed: 500; fail-open: no
+                // identity, no limits). The filter answers 413 itself above the policy's limit.
+                .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
                 .build()
@@ -112,7 +122,7 @@ public final class AiFilter implements AutoCloseable {
     private String configPage() {
         RuntimeConfig current = config.get();
         return current == null ? "{\"version\":null}\n"
-                : "{\"version\":\"" + current.version() + "\",\"summary\":\"" + current + "\"}\n";
+                : Secrets.redact("{\"version\":\"" + current.version() + "\",\"summary\":\"" + current + "\"}\n");
     }
 
     @Override

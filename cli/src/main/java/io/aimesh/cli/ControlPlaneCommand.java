@@ -17,7 +17,9 @@ final class ControlPlaneCommand implements Callable<Integer> {
     @Option(names = "--xds-port", defaultValue = "18000", description = "ADS gRPC port (default: ${DEFAULT-VALUE}).")
     int xdsPort;
 
-    @Option(names = "--xds-address", defaultValue = "0.0.0.0", description = "ADS bind address (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--xds-address", defaultValue = "127.0.0.1",
+            description = "ADS bind address (default: ${DEFAULT-VALUE}); any other address needs --xds-tls-*, since ADS "
+                    + "carries the tenants' key digests and the Redis URI.")
     String xdsAddress;
 
     @Option(names = "--admin-port", defaultValue = "19000", description = "Admin HTTP port (default: ${DEFAULT-VALUE}).")
@@ -59,6 +61,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
                 return 2;
             }
             options = options.withXdsTls(new XdsTls(tlsCert, tlsKey, tlsClientCa));
+        }
+        try {
+            options.checkXdsExposure();
+        } catch (IllegalArgumentException e) {
+            System.err.println("aimesh control-plane: " + e.getMessage());
+            return 2;
         }
         Shutdown shutdown = new Shutdown();
         try (ControlPlane controlPlane = ControlPlane.start(options)) {

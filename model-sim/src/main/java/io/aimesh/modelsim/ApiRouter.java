@@ -7,6 +7,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -31,6 +36,8 @@ final class ApiRouter implements HttpHandler {
     private final VllmMetrics metrics;
     private final LoadReport load;
     private final byte[] models;
+    /** The headers of the last request, names in lower case; for tests that check what a proxy forwards. */
+    private volatile Map<String, List<String>> lastRequestHeaders = Map.of();
     /** One party per exchange in flight plus one for the closer, which arrives in awaitInFlight. */
     private final Phaser inFlight = new Phaser(1);
 
@@ -49,6 +56,9 @@ final class ApiRouter implements HttpHandler {
     public void handle(HttpExchange exchange) {
         inFlight.register();
         try {
+            Map<String, List<String>> headers = new TreeMap<>();
+            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
+            lastRequestHeaders = Collections.unmodifiableMap(headers);
             exchange.getResponseHeaders().set("x-model-sim-instance", instanceName);
             exchange.getResponseHeaders().set("x-model-sim-version", version);
             if (exchange.getRequestURI().getPath().startsWith("/v1/")) {
@@ -67,6 +77,10 @@ final class ApiRouter implements HttpHandler {
             exchange.close();
             inFlight.arriveAndDeregister();
         }
+    }
+
+    Map<String, List<String>> lastRequestHeaders() {
+        return lastRequestHeaders;
     }
 
     /** Waits up to {@code timeoutNanos} for the exchanges in flight to end; call once, when closing. */

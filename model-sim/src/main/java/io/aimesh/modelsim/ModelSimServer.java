@@ -112,6 +112,14 @@ public final class ModelSimServer implements AutoCloseable {
         return port;
     }
 
+    /**
+     * The headers of the last request this server received, names in lower case (empty before the
+     * first); lets a test see what a proxy in front forwarded. Thread-safe.
+     */
+    public java.util.Map<String, java.util.List<String>> lastRequestHeaders() {
+        return router.lastRequestHeaders();
+    }
+
     /** The value of the {@code x-model-sim-instance} header, never null. */
     public String instanceName() {
         return instanceName;

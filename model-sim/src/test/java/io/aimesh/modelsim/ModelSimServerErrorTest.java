@@ -92,20 +92,20 @@ class ModelSimServerErrorTest {
     }
 
     @Test
-    void bodyOver4MiB_gets413() {
-        String huge = "{\"model\":\"sim-model\",\"prompt\":\"" + "x".repeat(4 << 20) + "\"}";
+    void bodyOverTheLimit_gets413() {
+        String huge = "{\"model\":\"sim-model\",\"prompt\":\"" + "x".repeat(CompletionHandler.MAX_BODY_BYTES) + "\"}";
 
         HttpResponse<String> response = client.post("/v1/completions", huge);
 
         assertThat(response.statusCode()).isEqualTo(413);
         assertThat(SimClient.json(response.body()).get("error").get("message").asText())
-                .isEqualTo("request body: " + huge.length() + " bytes (expected: <= 4194304 bytes)");
+                .isEqualTo("request body: " + huge.length() + " bytes (expected: <= " + CompletionHandler.MAX_BODY_BYTES + " bytes)");
         assertServing();
     }
 
     @Test
-    void chunkedBodyOver4MiB_gets413() {
-        byte[] huge = ("{\"prompt\":\"" + "x".repeat(5 << 20) + "\"}").getBytes(UTF_8);
+    void chunkedBodyOverTheLimit_gets413() {
+        byte[] huge = ("{\"prompt\":\"" + "x".repeat(CompletionHandler.MAX_BODY_BYTES + (1 << 20)) + "\"}").getBytes(UTF_8);
 
         HttpResponse<String> response = client.send("POST", "/v1/completions", // no length: chunked
                 BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(huge)));

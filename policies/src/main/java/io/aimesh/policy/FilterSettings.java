@@ -2,6 +2,7 @@ package io.aimesh.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.WireContract;
 import java.time.Duration;
 
 /**
@@ -15,14 +16,20 @@ import java.time.Duration;
  */
 public record FilterSettings(Endpoint address, boolean failOpen, Duration messageTimeout, long maxRequestBytes,
                              boolean cutOverrunningStreams) {
+    /**
+     * The largest {@code maxRequestBytes} a policy may set, the wire contract's: the ai-filter's gRPC
+     * server accepts that plus ext_proc's framing, so a body Envoy accepts always reaches it.
+     */
+    public static final long MAX_REQUEST_BYTES = WireContract.MAX_REQUEST_BYTES;
+
     public FilterSettings {
         requireNonNull(address, "address");
         requireNonNull(messageTimeout, "messageTimeout");
         if (messageTimeout.isZero() || messageTimeout.isNegative()) {
             throw new IllegalArgumentException("messageTimeout: " + messageTimeout + " (expected: > 0)");
         }
-        if (maxRequestBytes <= 0) {
-            throw new IllegalArgumentException("maxRequestBytes: " + maxRequestBytes + " (expected: > 0)");
+        if (maxRequestBytes <= 0 || maxRequestBytes > MAX_REQUEST_BYTES) {
+            throw new IllegalArgumentException("maxRequestBytes: " + maxRequestBytes + " (expected: 1.." + MAX_REQUEST_BYTES + ")");
         }
     }
 }

@@ -12,11 +12,20 @@ import java.util.List;
  * @param filter the ai-filter in the request path, or {@code null} for none
  * @param identity how requests are identified
  * @param globalLimits the Redis that makes tenant limits global, or {@code null} for per-replica limits
+ * @param trustedCidrs the client address ranges Envoy treats as internal, as {@code address/prefix}; empty
+ *     trusts no client by its address
  */
-public record Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits) {
+public record Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits,
+                      List<String> trustedCidrs) {
     public Gateway {
         requireNonNull(name, "name");
         requireNonNull(identity, "identity");
+        trustedCidrs = List.copyOf(trustedCidrs);
+    }
+
+    /** A Gateway that trusts no client address. */
+    public Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits) {
+        this(name, filter, identity, globalLimits, List.of());
     }
 
     /**

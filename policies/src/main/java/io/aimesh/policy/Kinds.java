@@ -101,7 +101,10 @@ final class Kinds {
             required("weight", new Int(0, 10_000), "Relative share of traffic; 0 sends none (it stays reachable by override).")));
 
     static final Obj HEADER_OVERRIDE = new Obj("Forces a version when a request header has a value.", List.of(
-            required("header", HEADER_NAME, "The header to look at."),
+            required("header", HEADER_NAME, "The header to look at. Not one Envoy or aimesh own (the internal `x-aimesh-model`, "
+                    + "`x-aimesh-pool`, `x-aimesh-tenant`, `x-aimesh-decision`, `x-aimesh-route-version`; `x-gateway-*`, "
+                    + "`x-envoy-*`), a pseudo-header, `authorization`, the JWT header or a tenant identity header, nor "
+                    + "a name with `_`: those are removed, dropped or carry credentials."),
             required("value", Str.any(), "The exact value that triggers the override."),
             required("version", NAME, "The version to send the request to.")));
 
@@ -181,11 +184,14 @@ final class Kinds {
             required("address", HOST_PORT, "Where the filter's ext_proc gRPC server listens, as host:port."),
             optional("failureMode", new OneOf(List.of("closed", "open")), "closed",
                     "When the filter is unreachable or times out: `closed` refuses the request (500), "
-                            + "`open` lets it through unlimited."),
+                            + "`open` lets it through unidentified and unlimited, to shared pools only (a dedicated "
+                            + "pool or a picked endpoint needs the filter's verdict)."),
             optional("messageTimeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "200ms",
                     "How long Envoy waits for each filter answer."),
-            optional("maxRequestBytes", new Int(1024, 64L * 1024 * 1024), "1048576",
-                    "Request bodies over this size are refused with 413."),
+            optional("maxRequestBytes", new Int(1024, FilterSettings.MAX_REQUEST_BYTES), "1048576",
+                    "Request bodies over this size are refused with 413, at most 64 MiB (67108864): Envoy, the "
+                            + "filter's gRPC server and this check agree on that bound, so a body at the limit is "
+                            + "identified and limited like any other."),
             optional("streamOverrun", new OneOf(List.of("finish", "cut")), "finish",
                     "A stream that runs past its tenant's token budget: `finish` lets it end (the excess is "
                             + "charged), `cut` ends it at the limit.")));
@@ -218,7 +224,8 @@ final class Kinds {
                             + "`identity.header`) are honoured. When false, no Tenant may use a header identity.")));
 
     static final Obj GLOBAL_LIMITS = new Obj("Token budgets shared by every ai-filter replica through Redis.", List.of(
-            required("redis", Str.matching("rediss?://[^\\s]+", "a redis:// or rediss:// URI"),
+            // Secret: a mistyped URI is not echoed in the error, since it may carry the password.
+            required("redis", Str.secret("rediss?://[^\\s]+", "a redis:// or rediss:// URI"),
                     "The Redis that holds the shared counts, e.g. redis://10.0.0.5:6379."),
             optional("leaseTokens", new Int(1, MAX_BUDGET), "1000",
                     "The most tokens a replica admits beyond what Redis has counted (at most a tenth of a budget's "
@@ -234,13 +241,21 @@ final class Kinds {
             optional("timeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "250ms",
                     "How long a report may take before Redis counts as down.")));
 
+    /** An IPv4 or IPv6 CIDR range; ResourceBinder checks that the address parses and the prefix fits. */
+    static final Str CIDR = Str.matching("[0-9a-fA-F:.]+/[0-9]{1,3}", "an IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8");
+
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
             optional("filter", FILTER_SETTINGS, null,
                     "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone."),
             optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted."),
             optional("globalLimits", GLOBAL_LIMITS, null,
                     "Makes every Tenant's limits global: shared by all ai-filter replicas through Redis, "
-                            + "rather than each replica's own.")));
+                            + "rather than each replica's own."),
+            optional("trustedCidrs", new ListOf(CIDR, 1), "[]",
+                    "The only client addresses Envoy treats as internal (its internal_address_config): requests from "
+                            + "them keep Envoy's x-envoy-* control headers (timeouts, retries). Without it no client is "
+                            + "trusted by its address, loopback and private ranges included. Internal aimesh headers "
+                            + "are removed from every request, trusted or not.")));
 
     /** Each kind's {@code spec} shape, in the order the documentation lists them. */
     static final Map<String, Obj> SPECS = orderedSpecs();

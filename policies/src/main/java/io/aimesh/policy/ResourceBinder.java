@@ -1,5 +1,6 @@
 package io.aimesh.policy;
 
+import io.aimesh.filter.api.WireContract;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -131,6 +132,7 @@ final class ResourceBinder {
             linked.add(dedicate(pool, filtered));
         }
         checkIdentities();
+        checkOverrideHeaders();
         for (Bound<Tenant> tenant : tenants) {
             Checked priorities = tenant.spec().get("modelPriorities");
             if (priorities != null) {
@@ -226,6 +228,56 @@ final class ResourceBinder {
                         + "set spec.identity.trustedHop: true on " + gateway.resource() + " if the hop before Envoy sets it");
             }
         }
+    }
+
+    /**
+     * An override must not look at a header a client cannot really send: internal headers are removed
+     * before routing, so an override on one would never match, or (were they ever kept) would let a
+     * client's copy choose the version. Nor at the headers that identify a tenant, which would let a
+     * tenant's credential pick another's version.
+     */
+    private void checkOverrideHeaders() {
+        for (Bound<ModelRoute> route : routes) {
+            Set<String> identityHeaders = new HashSet<>(Set.of("authorization"));
+            Bound<Gateway> gateway = gateways.get(route.namespace());
+            if (gateway != null && gateway.value().identity().jwt() != null) {
+                identityHeaders.add(gateway.value().identity().jwt().header());
+            }
+            for (Bound<Tenant> tenant : tenants) {
+                if (tenant.namespace().equals(route.namespace()) && tenant.value().trustedHeader() != null) {
+                    identityHeaders.add(tenant.value().trustedHeader().name());
+                }
+            }
+            for (Checked override : route.spec().list("overrides")) {
+                String header = override.string("header", null);
+                String reason = reservedHeader(header, identityHeaders);
+                if (reason != null) {
+                    error(override.get("header"), route.resource(), "'" + header + "' cannot select a version: " + reason);
+                }
+            }
+        }
+    }
+
+    /** Why {@code header} may not be an override header, or {@code null} when it may. */
+    private static String reservedHeader(String header, Set<String> identityHeaders) {
+        if (header.startsWith(":")) {
+            return "it is a pseudo-header";
+        }
+        if (header.contains("_")) {
+            return "Envoy drops headers with '_' (backends may read them as '-', so they could pass for internal ones)";
+        }
+        if (WireContract.INTERNAL_HEADERS.contains(header)) {
+            return "it is an internal aimesh header, which Envoy removes from every client request";
+        }
+        for (String prefix : List.of("x-gateway-", "x-envoy-")) {
+            if (header.startsWith(prefix)) {
+                return "'" + prefix + "*' headers belong to the gateway and Envoy, which remove or ignore clients' copies";
+            }
+        }
+        if (identityHeaders.contains(header)) {
+            return "it carries a tenant's identity";
+        }
+        return null;
     }
 
     private InferencePool pool(String name, Checked spec, String resource) {
@@ -342,8 +394,18 @@ final class ResourceBinder {
         if (globalLimits != null && settings == null) {
             error(global, resource, "globalLimits needs the ai-filter in the request path (spec.filter)");
         }
-        gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource), globalLimits),
-                spec, resource, namespace));
+        List<String> trusted = new ArrayList<>();
+        for (Checked item : spec.list("trustedCidrs")) {
+            String cidr = Cidrs.canonical((String) item.value());
+            if (cidr == null) {
+                error(item, resource, "'" + item.value() + "' is not a CIDR range (expected: an IPv4 or IPv6 address, '/', "
+                        + "and a prefix length of at most 32 or 128)");
+            } else {
+                trusted.add(cidr);
+            }
+        }
+        gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource), globalLimits,
+                trusted), spec, resource, namespace));
     }
 
     private Gateway.Identity identity(Checked identity, String resource) {
@@ -357,6 +419,8 @@ final class ResourceBinder {
             String inline = jwt.string("jwks", null);
             if ((file == null) == (inline == null)) {
                 error(jwt, resource, "give the issuer's keys as exactly one of 'jwksFile' or 'jwks'");
+            } else if (inline != null && Jwks.hasSymmetricKey(inline)) {
+                error(jwt.get("jwks"), resource, Jwks.SYMMETRIC_KEY_REFUSED);
             } else {
                 verified = new Gateway.Jwt(jwt.string("issuer", null), jwt.strings("audiences", List.of()), file, inline,
                         jwt.string("tenantClaim", "sub"), jwt.string("header", "authorization"),

@@ -244,10 +244,10 @@ public final class Mesh implements AutoCloseable {
                     address: 127.0.0.1:%1$d
                     failureMode: %2$s
                     messageTimeout: %3$s
-                    maxRequestBytes: 65536
+                    maxRequestBytes: %12$d
                     streamOverrun: %4$s
                   identity: %5$s
-                ---
+                %13$s---
                 apiVersion: aimesh.io/v1alpha1
                 kind: Tenant
                 metadata: {name: acme}
@@ -302,7 +302,8 @@ public final class Mesh implements AutoCloseable {
                   tokenizer: approximate
                 """.formatted(filterPort.port(), config.failureMode, config.messageTimeout, config.streamOverrun,
                 config.gatewayIdentity, sha256(ACME_KEY), config.acmeTokensPerMinute, sha256(GLOBEX_KEY), sims.get(0).port(),
-                deadSocket.getLocalPort(), DEAD_MODEL);
+                deadSocket.getLocalPort(), DEAD_MODEL, config.maxRequestBytes,
+                config.gatewaySpec.isEmpty() ? "" : config.gatewaySpec.stripTrailing() + "\n");
     }
 
     /** The hex SHA-256 of {@code key}: a Tenant policy names an API key by it ({@code sha256:HEX}). */

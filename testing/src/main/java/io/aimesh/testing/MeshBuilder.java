@@ -21,6 +21,8 @@ public final class MeshBuilder {
     String extraPolicies = "";
     String messageTimeout = "2s";
     String gatewayIdentity = "{trustedHop: true}";
+    long maxRequestBytes = 65536;
+    String gatewaySpec = "";
     private String filterSetting;
 
     MeshBuilder() {
@@ -85,6 +87,21 @@ public final class MeshBuilder {
     public MeshBuilder gatewayIdentity(String identity) {
         this.gatewayIdentity = requireNonNull(identity, "identity");
         return filterSetting("gatewayIdentity");
+    }
+
+    /** The filter's {@code maxRequestBytes} (default: 65,536). Needs {@link #filter}. */
+    public MeshBuilder maxRequestBytes(long bytes) {
+        this.maxRequestBytes = bytes;
+        return filterSetting("maxRequestBytes");
+    }
+
+    /**
+     * More fields of the Gateway's spec, as YAML lines indented by two spaces (e.g.
+     * {@code "  trustedCidrs: [127.0.0.0/8]"}). Needs {@link #filter}.
+     */
+    public MeshBuilder gatewaySpec(String yaml) {
+        this.gatewaySpec = requireNonNull(yaml, "yaml");
+        return filterSetting("gatewaySpec");
     }
 
     /** YAML documents added to the standard policies (in a file of their own, {@code extra.yaml}). */

@@ -63,9 +63,14 @@ public final class ControlPlane implements AutoCloseable {
                 + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());
     }
 
-    /** Starts a control plane: loads the policies once, then serves and watches them. */
+    /**
+     * Starts a control plane: loads the policies once, then serves and watches them.
+     *
+     * @throws IllegalArgumentException when ADS would listen off loopback without mutual TLS
+     */
     public static ControlPlane start(ControlPlaneOptions options) throws IOException {
-        return new ControlPlane(requireNonNull(options, "options"));
+        requireNonNull(options, "options").checkXdsExposure();
+        return new ControlPlane(options);
     }
 
     public int xdsPort() {

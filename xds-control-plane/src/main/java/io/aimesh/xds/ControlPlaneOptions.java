@@ -2,6 +2,8 @@ package io.aimesh.xds;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -9,7 +11,7 @@ import java.time.Duration;
  * How to run a {@link ControlPlane}.
  *
  * @param policies the policy directory
- * @param xdsAddress the IP the ADS gRPC server binds
+ * @param xdsAddress the IP the ADS gRPC server binds: loopback, or any address with {@code xdsTls}
  * @param xdsPort the ADS port; 0 picks a free port
  * @param adminAddress the IP the admin HTTP server binds (loopback unless told otherwise)
  * @param adminPort the admin port; 0 picks a free port
@@ -36,9 +38,13 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
         }
     }
 
-    /** Defaults: ADS on 0.0.0.0:18000, admin on 127.0.0.1:19000, Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s. */
+    /**
+     * Defaults: ADS on 127.0.0.1:18000 (plaintext ADS hands any caller the tenants' key digests and
+     * the Redis URI, so it stays on loopback unless mutual TLS guards it), admin on 127.0.0.1:19000,
+     * Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s.
+     */
     public static ControlPlaneOptions defaults(Path policies) {
-        return new ControlPlaneOptions(policies, "0.0.0.0", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
+        return new ControlPlaneOptions(policies, "127.0.0.1", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
                 Duration.ofMillis(100), Duration.ofSeconds(1), null);
     }
 
@@ -60,6 +66,33 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
     public ControlPlaneOptions withXdsTls(XdsTls tls) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
                 debounceQuiet, debounceMax, tls);
+    }
+
+    /**
+     * Refuses plaintext ADS off loopback. Checked when the control plane starts rather than here, so
+     * that {@code withXds(...).withXdsTls(...)} may be chained in either order.
+     *
+     * @throws IllegalArgumentException when {@code xdsAddress} is not a loopback address and {@code xdsTls} is null
+     */
+    public void checkXdsExposure() {
+        if (xdsTls == null && !isLoopback(xdsAddress)) {
+            throw new IllegalArgumentException("ADS on " + xdsAddress + " without mutual TLS would serve every tenant's key "
+                    + "digests, the Redis URI and the JWKS to anyone who can connect; bind it to loopback "
+                    + "(--xds-address 127.0.0.1) or give --xds-tls-cert, --xds-tls-key and --xds-tls-client-ca");
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        try {
+            for (InetAddress ip : InetAddress.getAllByName(address)) {
+                if (!ip.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (UnknownHostException e) {
+            return false; // not knowing where it binds, refuse rather than guess
+        }
     }
 
     private static void checkPort(String name, int port, int min) {

@@ -8,6 +8,7 @@ import com.google.protobuf.Value;
 import io.aimesh.filter.AiFilterOptions;
 import com.google.rpc.Status;
 import io.aimesh.filter.api.FilterConfig;
+import io.aimesh.internal.Secrets;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -55,7 +56,7 @@ public final class FilterConfigClient implements AutoCloseable {
      */
     public FilterConfigClient(AiFilterOptions options, Consumer<RuntimeConfig> onConfig) throws IOException {
         this.onConfig = requireNonNull(onConfig, "onConfig");
-        Node.Builder node = Node.newBuilder().setId(options.nodeId()).setCluster("aimesh-filter");
+        Node.Builder node = Node.newBuilder().setId(options.nodeId()).setCluster(io.aimesh.filter.api.WireContract.FILTER_NODE_CLUSTER);
         if (options.namespace() != null) {
             node.setMetadata(Struct.newBuilder().putFields("aimesh.io/namespace",
                     Value.newBuilder().setStringValue(options.namespace()).build()));
@@ -122,9 +123,9 @@ public final class FilterConfigClient implements AutoCloseable {
                         response.getVersionInfo());
                 onConfig.accept(config);
                 ackedVersion = response.getVersionInfo();
-                LOG.log(Level.INFO, "filter config " + ackedVersion + " applied: " + config);
+                LOG.log(Level.INFO, "filter config " + ackedVersion + " applied: " + Secrets.redact(String.valueOf(config)));
             } catch (InvalidProtocolBufferException | InvalidConfigException e) {
-                LOG.log(Level.WARNING, "filter config " + response.getVersionInfo() + " rejected: " + e.getMessage());
+                LOG.log(Level.WARNING, "filter config " + response.getVersionInfo() + " rejected: " + Secrets.redact(e.getMessage()));
                 answer.setErrorDetail(Status.newBuilder().setCode(3).setMessage(String.valueOf(e.getMessage())));
             }
             requests.onNext(answer.setVersionInfo(ackedVersion).build());

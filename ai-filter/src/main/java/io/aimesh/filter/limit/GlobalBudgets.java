@@ -1,5 +1,6 @@
 package io.aimesh.filter.limit;
 
+import io.aimesh.internal.Secrets;
 import static java.util.Objects.requireNonNull;
 
 import io.aimesh.filter.batch.Batcher;
@@ -314,7 +315,8 @@ public final class GlobalBudgets implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.ERROR, "global budget tick failed", e);
+            // Not the exception itself: its message or a cause's may quote the Redis URI with its password.
+            LOG.log(Level.ERROR, "global budget tick failed: " + Secrets.redact(String.valueOf(e)));
         }
     }
 
@@ -375,7 +377,7 @@ public final class GlobalBudgets implements AutoCloseable {
             }
             if (redisUp) {
                 LOG.log(Level.WARNING, "Redis is unreachable; budgets fail " + policy.whenDown().name().toLowerCase()
-                        + " until it is back: " + e);
+                        + " until it is back: " + Secrets.redact(String.valueOf(e)));
             }
             disconnect();
             ok = false;

@@ -32,6 +32,15 @@ public final class WireContract {
     public static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, POOL_HEADER, TENANT_HEADER,
             DESTINATION_HEADER, DECISION_HEADER, ROUTE_VERSION_HEADER);
 
+    /**
+     * The largest request body a policy may allow (a Gateway's {@code maxRequestBytes}), 64 MiB. Envoy
+     * buffers up to the policy's value and hands the whole body to the filter in one ext_proc message,
+     * so the filter's gRPC server must accept this much plus the message's framing.
+     */
+    public static final long MAX_REQUEST_BYTES = 64L << 20;
+    /** What an ext_proc message adds to the body it carries: headers, attributes, protobuf framing. */
+    public static final int EXT_PROC_OVERHEAD_BYTES = 1 << 20;
+
     /** Dynamic metadata namespace the filter writes and the route configuration reads. */
     public static final String METADATA_NAMESPACE = "aimesh";
     /** Key in {@link #METADATA_NAMESPACE} where Envoy's json_to_metadata puts the body's model. */
@@ -40,6 +49,11 @@ public final class WireContract {
     public static final String LB_NAMESPACE = "envoy.lb";
     /** The metadata namespace of Envoy's jwt_authn filter, holding verified payloads. */
     public static final String JWT_NAMESPACE = "envoy.filters.http.jwt_authn";
+    /**
+     * The node cluster the ai-filter's xDS client sends; the control plane serves the FilterConfig
+     * (key digests, the Redis URI) only to nodes of this cluster, never to Envoy.
+     */
+    public static final String FILTER_NODE_CLUSTER = "aimesh-filter";
     /** Node metadata key naming the policy namespace (scope) a node belongs to. */
     public static final String SCOPE_KEY = "aimesh.io/namespace";
 

@@ -1,5 +1,6 @@
 package io.aimesh.xds.admin;
 
+import io.aimesh.internal.Secrets;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -31,6 +32,9 @@ public final class AdminPages {
                     .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3
                             .ClientSideWeightedRoundRobin.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation.getDescriptor())
+                    .add(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute.getDescriptor())
+                    .add(com.github.xds.type.v3.TypedStruct.getDescriptor())
                     .build());
 
     private AdminPages() {
@@ -110,9 +114,10 @@ public final class AdminPages {
         }
     }
 
+    /** Every page goes out redacted: a FilterConfig's Redis URI or a NACK may carry a password. */
     private static String write(ObjectNode root) {
         try {
-            return JSON.writeValueAsString(root) + "\n";
+            return Secrets.redact(JSON.writeValueAsString(root)) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

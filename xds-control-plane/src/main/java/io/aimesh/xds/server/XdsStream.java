@@ -1,5 +1,7 @@
 package io.aimesh.xds.server;
 
+import io.aimesh.filter.api.WireContract;
+import io.aimesh.internal.Secrets;
 import io.aimesh.xds.snapshot.ResourceType;
 import io.aimesh.xds.snapshot.XdsResource;
 import io.aimesh.xds.snapshot.XdsSnapshot;
@@ -71,6 +73,14 @@ abstract class XdsStream<Q, R> {
     private Runnable unsubscribe;
     private NodeStatus status;
     private long nonces;
+    /**
+     * Whether the node said it is an ai-filter (node cluster {@link WireContract#FILTER_NODE_CLUSTER}):
+     * only filters get the FilterConfig, which holds the tenants' key digests and the Redis URI. Envoy
+     * never asks for it. The claim is the node's own; over mutual TLS only a node holding a certificate
+     * of the scope can make it at all (SECURITY.md).
+     */
+    private boolean filterNode;
+    private boolean reportedFilterRefusal;
     /** The node's config scope, known from its first request. */
     private String scope = SnapshotHub.DEFAULT_SCOPE;
     /** The scope the client's certificate proves (mutual TLS), or {@code null}: then the node's claim is taken as is. */
@@ -121,6 +131,7 @@ abstract class XdsStream<Q, R> {
                     close();
                     return;
                 }
+                filterNode = WireContract.FILTER_NODE_CLUSTER.equals(node.getCluster());
                 status = new NodeStatus(id, node.getId(), node.getCluster(), protocol, Instant.now(), Map.of(), null);
                 registry.put(status);
                 metrics.streamOpened();
@@ -240,6 +251,16 @@ abstract class XdsStream<Q, R> {
         if (current == null || snapshot() == null) {
             return false;
         }
+        if (type == ResourceType.FILTER && !filterNode) {
+            if (!reportedFilterRefusal) {
+                reportedFilterRefusal = true;
+                metrics.outOfScope(type);
+                LOG.log(Level.WARNING, "node " + status.nodeId() + " (cluster '" + status.cluster() + "') asked for the "
+                        + "ai-filter's config, which goes only to nodes of cluster '" + WireContract.FILTER_NODE_CLUSTER
+                        + "'; it gets none");
+            }
+            return false;
+        }
         return !type.gatedOnClusters() || (clustersSynced() && endpointsSynced());
     }
 
@@ -285,7 +306,9 @@ abstract class XdsStream<Q, R> {
         registry.put(status);
     }
 
-    final void recordNack(ResourceType type, Sent sent, String message) {
+    final void recordNack(ResourceType type, Sent sent, String detail) {
+        // A filter's NACK may quote the config it refused, a Redis URI with its password among it.
+        String message = Secrets.redact(detail);
         metrics.nacked(type);
         LOG.log(Level.WARNING, "node " + status.nodeId() + " rejected " + XdsMetrics.label(type) + " version "
                 + sent.typeVersion() + ": " + message);

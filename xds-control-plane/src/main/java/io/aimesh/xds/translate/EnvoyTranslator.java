@@ -5,7 +5,12 @@ import static java.util.Objects.requireNonNull;
 import com.google.protobuf.Any;
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.UInt32Value;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
 import com.google.protobuf.util.Durations;
+import com.google.protobuf.util.JsonFormat;
+import com.github.xds.type.v3.TypedStruct;
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.policy.Balancing;
 import io.aimesh.policy.Endpoint;
 import io.aimesh.policy.FilterSettings;
@@ -24,6 +29,7 @@ import io.envoyproxy.envoy.config.cluster.v3.LoadBalancingPolicy;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.CidrRange;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -46,6 +52,9 @@ import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.Mutations;
 import io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
@@ -76,25 +85,23 @@ import java.util.Map;
  * body-based routing working with no filter, or with a fail-open filter that is down. A
  * client cannot choose the route by sending {@code x-aimesh-model}: the header is internal
  * only, and Envoy removes it from every request before any filter runs.
+ *
+ * <p>Trust (SECURITY.md): Envoy takes the client's address from the connection alone, trusts no
+ * address as internal unless the Gateway names it in {@code trustedCidrs} (so a client's
+ * {@code x-envoy-*} control headers are dropped), removes every {@link WireContract#INTERNAL_HEADERS}
+ * name in its first filter and drops headers spelled with underscores. Only {@code POST} on the
+ * inference paths reaches a pool; Envoy answers any other method there with 405 itself. The API
+ * key is removed before a request goes upstream.
  */
 public final class EnvoyTranslator {
-    /** The header that carries the request's model; set by clients or, later, by the ai-filter. */
-    public static final String MODEL_HEADER = "x-aimesh-model";
     public static final String LISTENER_NAME = "aimesh_http";
     public static final String ROUTE_CONFIG_NAME = "aimesh_routes";
     /** The cluster of the ai-filter's ext_proc server. */
     public static final String FILTER_CLUSTER = "aimesh_filter";
-    /** Dynamic metadata namespace and key that json_to_metadata fills with the body's model. */
-    static final String METADATA_NAMESPACE = "aimesh";
-    static final String METADATA_MODEL_KEY = "model";
-    /** The endpoint the ai-filter picked, as ip:port; the Gateway API Inference Extension's name. */
-    public static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
-    /** The pool the ai-filter chose for a request (it chooses the version when a pool of the model is a picker pool). */
-    public static final String POOL_HEADER = "x-aimesh-pool";
-    /** The tenant the ai-filter identified, as it tells the model servers. */
-    public static final String TENANT_HEADER = "x-aimesh-tenant";
-    /** Headers only aimesh may set; Envoy removes them from client requests before any filter runs. */
-    static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, DESTINATION_HEADER, POOL_HEADER, TENANT_HEADER);
+    /** The first HTTP filter: removes the internal headers from every request, before any other filter sees it. */
+    static final String STRIP_FILTER = "aimesh.strip_internal_headers";
+    /** Headers that carry a client's credential: the model servers never need it. */
+    static final List<String> CREDENTIAL_HEADERS = List.of("authorization");
     /**
      * Response headers the ai-filter computes at admission: OpenAI's rate-limit headers, and the
      * decision (which rule admitted and routed the request).
@@ -113,6 +120,8 @@ public final class EnvoyTranslator {
                     .setRegex("/v1/(chat/completions|completions|embeddings)").build();
     static final String MODEL_NOT_FOUND = "{\"error\":{\"message\":\"The model does not exist or no route serves it.\","
             + "\"type\":\"invalid_request_error\",\"param\":\"model\",\"code\":\"model_not_found\"}}";
+    static final String METHOD_NOT_ALLOWED = "{\"error\":{\"message\":\"Only POST is allowed on this path.\","
+            + "\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"method_not_allowed\"}}";
 
     private final String listenAddress;
     private final int listenPort;
@@ -164,9 +173,6 @@ public final class EnvoyTranslator {
                     .map(address -> authority(address.getAddress(), address.getPortValue()))
                     .distinct() // two host names may resolve to one address; the filter wants each once
                     .toList());
-            if (filter != null && picked(pool)) {
-                clusters.add(XdsResource.of(pickedClusterName(pool.name()), pickedCluster(pool)));
-            }
         }
         if (filter != null) {
             clusters.add(XdsResource.of(FILTER_CLUSTER, filterCluster(filter)));
@@ -174,7 +180,11 @@ public final class EnvoyTranslator {
         resources.put(ResourceType.CLUSTER, clusters);
         resources.put(ResourceType.ENDPOINT, endpoints);
         Gateway.Identity identity = policies.gateway() == null ? Gateway.Identity.NONE : policies.gateway().identity();
-        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter, identity))));
+        if (identity.jwt() != null) {
+            JwtConfig.checkKeyFile(identity.jwt());
+        }
+        List<String> trustedCidrs = policies.gateway() == null ? List.of() : policies.gateway().trustedCidrs();
+        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter, identity, trustedCidrs))));
         resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies, filter != null))));
         resources.put(ResourceType.FILTER, List.of(XdsResource.of(FilterConfigCompiler.RESOURCE_NAME,
                 FilterConfigCompiler.compile(policies, resolved))));
@@ -188,19 +198,11 @@ public final class EnvoyTranslator {
                 .build();
     }
 
-    /** The cluster of a pool's endpoints that the ai-filter picked: {@code pool_<name>_picked}. */
-    public static String pickedClusterName(String pool) {
-        return clusterName(pool) + "_picked";
-    }
-
-    private static boolean picked(InferencePool pool) {
-        return pool.balancing().mode() == Balancing.Mode.PICKER;
-    }
-
     /**
-     * The pool's endpoints, balanced by Envoy: in turn, or by least requests. A picker pool's is
-     * the fallback for requests the filter did not pick for (it was down and fails open, or had
-     * no healthy endpoint to offer), so it balances by least requests.
+     * The pool's endpoints, balanced by Envoy: in turn, or by least requests. A picker pool's
+     * cluster goes to the endpoint the filter picked ({@link #overrideHost}) and balances by least
+     * requests the requests it did not pick for (it was down and fails open, or had no healthy
+     * endpoint to offer).
      */
     private static Cluster cluster(InferencePool pool) {
         String name = clusterName(pool.name());
@@ -213,7 +215,8 @@ public final class EnvoyTranslator {
         switch (pool.balancing().mode()) {
             // Envoy's round robin is weighted: it honours the EDS weights of eds-weights pools.
             case ROUND_ROBIN, EDS_WEIGHTS -> cluster.setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
-            case LEAST_REQUEST, PICKER -> cluster.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+            case LEAST_REQUEST -> cluster.setLbPolicy(Cluster.LbPolicy.LEAST_REQUEST);
+            case PICKER -> cluster.setLoadBalancingPolicy(overrideHost());
             case ORCA -> cluster.setLoadBalancingPolicy(LoadBalancingPolicy.newBuilder().addPolicies(
                     LoadBalancingPolicy.Policy.newBuilder().setTypedExtensionConfig(TypedExtensionConfig.newBuilder()
                             .setName("envoy.load_balancing_policies.client_side_weighted_round_robin")
@@ -236,22 +239,41 @@ public final class EnvoyTranslator {
                 .build();
     }
 
+    static final String OVERRIDE_HOST_TYPE = "type.googleapis.com/envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost";
+
     /**
-     * Requests whose endpoint the ai-filter picked: Envoy connects to the address in
-     * {@value #DESTINATION_HEADER}, as with the Gateway API Inference Extension's endpoint picker.
-     * Only the filter can set that header (Envoy removes it from client requests, see
-     * {@link #INTERNAL_HEADERS}) and it sets only members of the pool.
+     * Envoy's override-host policy: the endpoint the ai-filter picked, named by
+     * {@link WireContract#DESTINATION_HEADER} or the same key in {@link WireContract#LB_NAMESPACE}
+     * metadata (where the Gateway API Inference Extension's pickers put it), else least requests.
+     * It looks the named address up among the cluster's EDS hosts only: an address that is not a
+     * member is never connected to, the request is balanced over the members instead (Envoy's
+     * {@code OverrideHostLoadBalancer::chooseHost} falls back when {@code findHost} misses). So the
+     * picked path reaches only the pool, whoever set the header; the ORIGINAL_DST cluster it
+     * replaces connected to any address the header named.
+     *
+     * <p>The policy's proto is newer than our Java protos, so it travels as a TypedStruct, which
+     * Envoy converts to the type named by its URL.
      */
-    private static Cluster pickedCluster(InferencePool pool) {
-        return Cluster.newBuilder()
-                .setName(pickedClusterName(pool.name()))
-                .setType(Cluster.DiscoveryType.ORIGINAL_DST)
-                .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-                .setOriginalDstLbConfig(Cluster.OriginalDstLbConfig.newBuilder()
-                        .setUseHttpHeader(true)
-                        .setHttpHeaderName(DESTINATION_HEADER))
-                .setConnectTimeout(Durations.fromNanos(pool.connectTimeout().toNanos()))
-                .setCircuitBreakers(poolCircuitBreakers())
+    private static LoadBalancingPolicy overrideHost() {
+        String json = """
+                {"override_host_sources": [
+                   {"header": "%1$s"},
+                   {"metadata": {"key": "%2$s", "path": [{"key": "%1$s"}]}}],
+                 "fallback_policy": {"policies": [{"typed_extension_config": {
+                   "name": "envoy.load_balancing_policies.least_request",
+                   "typed_config": {"@type": "type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest"}}}]}}
+                """.formatted(WireContract.DESTINATION_HEADER, WireContract.LB_NAMESPACE);
+        Struct.Builder value = Struct.newBuilder();
+        try {
+            JsonFormat.parser().merge(json, value);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("override_host config", e); // a constant: cannot happen
+        }
+        return LoadBalancingPolicy.newBuilder().addPolicies(LoadBalancingPolicy.Policy.newBuilder()
+                        .setTypedExtensionConfig(TypedExtensionConfig.newBuilder()
+                                .setName("envoy.load_balancing_policies.override_host")
+                                .setTypedConfig(Any.pack(TypedStruct.newBuilder()
+                                        .setTypeUrl(OVERRIDE_HOST_TYPE).setValue(value).build()))))
                 .build();
     }
 
@@ -328,13 +350,37 @@ public final class EnvoyTranslator {
                 .build();
     }
 
-    private Listener listener(FilterSettings filter, Gateway.Identity identity) {
+    private Listener listener(FilterSettings filter, Gateway.Identity identity, List<String> trustedCidrs) {
+        HttpConnectionManager.InternalAddressConfig.Builder internal = HttpConnectionManager.InternalAddressConfig.newBuilder()
+                .setUnixSockets(false);
+        for (String cidr : trustedCidrs) {
+            int slash = cidr.indexOf('/');
+            internal.addCidrRanges(CidrRange.newBuilder().setAddressPrefix(cidr.substring(0, slash))
+                    .setPrefixLen(UInt32Value.of(Integer.parseInt(cidr.substring(slash + 1)))));
+        }
         HttpConnectionManager.Builder hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("aimesh")
                 .setCodecType(HttpConnectionManager.CodecType.AUTO)
-                // No address is internal: internal-only headers are removed from every client request.
-                .setInternalAddressConfig(HttpConnectionManager.InternalAddressConfig.getDefaultInstance())
+                // The client is the peer of the connection, never what its x-forwarded-for claims; and
+                // only the Gateway's trusted CIDRs are internal. Envoy removes x-envoy-* control headers
+                // (timeouts, retries, tracing) and internal-only headers from every other request.
+                .setUseRemoteAddress(BoolValue.of(true))
+                .setXffNumTrustedHops(0)
+                .setInternalAddressConfig(internal)
+                // One spelling per path, before routing and before the filter reads it: "//v1/..." and
+                // "/v1/./chat/..." become the inference path and pass the filter like it; an escaped
+                // slash (%2F), which a backend might decode into another path, is refused with 400.
+                .setNormalizePath(BoolValue.of(true))
+                .setMergeSlashes(true)
+                .setPathWithEscapedSlashesAction(HttpConnectionManager.PathWithEscapedSlashesAction.REJECT_REQUEST)
+                // x_aimesh_pool is not x-aimesh-pool to Envoy, but CGI and WSGI backends map '_' to '-'.
+                .setCommonHttpProtocolOptions(io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.newBuilder()
+                        .setHeadersWithUnderscoresAction(
+                                io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction.DROP_HEADER))
                 .setRds(Rds.newBuilder().setConfigSource(ads()).setRouteConfigName(ROUTE_CONFIG_NAME));
+        hcm.addHttpFilters(HttpFilter.newBuilder()
+                .setName(STRIP_FILTER)
+                .setTypedConfig(Any.pack(stripInternalHeaders())));
         if (identity.jwt() != null) {
             hcm.addHttpFilters(HttpFilter.newBuilder()
                     .setName(JwtConfig.FILTER_NAME)
@@ -365,19 +411,36 @@ public final class EnvoyTranslator {
                 .build();
     }
 
+    /**
+     * Removes every internal header from the request, whatever its source address: the route table's
+     * internal-only headers are removed only from requests Envoy counts as external, and a filter that
+     * fails open would pass a client's copy on.
+     */
+    private static HeaderMutation stripInternalHeaders() {
+        Mutations.Builder mutations = Mutations.newBuilder();
+        for (String header : WireContract.INTERNAL_HEADERS) {
+            mutations.addRequestMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
+                    .setRemove(header));
+        }
+        return HeaderMutation.newBuilder().setMutations(mutations).build();
+    }
+
     private static JsonToMetadata modelToMetadata() {
         return JsonToMetadata.newBuilder()
                 .setRequestRules(JsonToMetadata.MatchRules.newBuilder()
                         .addRules(JsonToMetadata.Rule.newBuilder()
                                 .addSelectors(JsonToMetadata.Selector.newBuilder().setKey("model"))
                                 .setOnPresent(JsonToMetadata.KeyValuePair.newBuilder()
-                                        .setMetadataNamespace(METADATA_NAMESPACE)
-                                        .setKey(METADATA_MODEL_KEY))))
+                                        .setMetadataNamespace(WireContract.METADATA_NAMESPACE)
+                                        .setKey(WireContract.METADATA_MODEL_KEY))))
                 .build();
     }
 
     private static RouteConfiguration routes(PolicySet policies, boolean filtered) {
-        VirtualHost.Builder host = VirtualHost.newBuilder().setName("aimesh").addDomains("*");
+        // Removed when the router forwards, after the filter has read the key: a model server, or
+        // whoever reads its logs, never sees a tenant's credential.
+        VirtualHost.Builder host = VirtualHost.newBuilder().setName("aimesh").addDomains("*")
+                .addAllRequestHeadersToRemove(CREDENTIAL_HEADERS);
         Map<String, InferencePool> pools = new HashMap<>();
         policies.pools().forEach(pool -> pools.put(pool.name(), pool));
         for (ModelRoute route : policies.routes()) {
@@ -389,6 +452,22 @@ public final class EnvoyTranslator {
         for (ModelRoute route : policies.routes()) {
             addModelRoutes(host, route, "/body", modelMetadataMatch(route), pools);
         }
+        // Any other method on an inference path is the gateway's to refuse: the filter identifies and
+        // limits POSTs, so nothing else may reach a pool (RFC 9110 section 15.5.6 asks for Allow). The
+        // filter is not asked.
+        host.addRoutes(Route.newBuilder()
+                .setName("method-not-allowed")
+                .setMatch(RouteMatch.newBuilder().setSafeRegex(INFERENCE_PATHS)
+                        .addHeaders(HeaderMatcher.newBuilder().setName(":method")
+                                .setStringMatch(StringMatcher.newBuilder().setExact("POST")).setInvertMatch(true)))
+                .setDirectResponse(DirectResponseAction.newBuilder().setStatus(405)
+                        .setBody(DataSource.newBuilder().setInlineString(METHOD_NOT_ALLOWED)))
+                .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                        .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json")))
+                .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
+                        .setHeader(HeaderValue.newBuilder().setKey("allow").setValue("POST")))
+                .putTypedPerFilterConfig("envoy.filters.http.ext_proc",
+                        Any.pack(ExtProcPerRoute.newBuilder().setDisabled(true).build())));
         host.addRoutes(Route.newBuilder()
                 .setName("model-not-found")
                 .setMatch(RouteMatch.newBuilder().setPrefix("/"))
@@ -398,7 +477,7 @@ public final class EnvoyTranslator {
                         .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json"))));
         RouteConfiguration.Builder config = RouteConfiguration.newBuilder()
                 .setName(ROUTE_CONFIG_NAME)
-                .addAllInternalOnlyHeaders(INTERNAL_HEADERS)
+                .addAllInternalOnlyHeaders(WireContract.INTERNAL_HEADERS)
                 .addVirtualHosts(host);
         if (filtered) {
             // The ai-filter's rate-limit and decision headers, from the metadata its admission answer
@@ -416,18 +495,15 @@ public final class EnvoyTranslator {
 
     /**
      * The routes of a model whose version the ai-filter chose (a pool of it is a picker pool or a
-     * dedicated pool): per version, on the pool header the filter set, to the endpoint it picked
-     * in a picker pool, else balanced by Envoy within the pool. A request the filter set no pool
-     * for (it failed open) falls through to the weighted split, which leaves dedicated pools out.
+     * dedicated pool): per version, on the pool header the filter set, to the pool's cluster (whose
+     * picker pools go to the endpoint the filter picked). A request the filter set no pool for (it
+     * failed open) falls through to the weighted split, which leaves dedicated pools out. Only the
+     * filter can set the pool header: Envoy removes clients' copies first.
      */
     private static void addPoolRoutes(VirtualHost.Builder host, ModelRoute route, Map<String, InferencePool> pools) {
         for (ModelVersion version : route.versions()) {
-            RouteMatch match = modelHeaderMatch(route).toBuilder().addHeaders(exact(POOL_HEADER, version.pool())).build();
-            if (picked(pools.get(version.pool()))) {
-                host.addRoutes(poolRoute(route, version, "/picked",
-                        match.toBuilder().addHeaders(HeaderMatcher.newBuilder().setName(DESTINATION_HEADER).setPresentMatch(true)),
-                        pickedClusterName(version.pool())));
-            }
+            RouteMatch match = modelHeaderMatch(route).toBuilder()
+                    .addHeaders(exact(WireContract.POOL_HEADER, version.pool())).build();
             host.addRoutes(poolRoute(route, version, "", match.toBuilder(), clusterName(version.pool())));
         }
     }
@@ -439,7 +515,7 @@ public final class EnvoyTranslator {
                 .setMatch(match)
                 .setRoute(action(route).setCluster(cluster))
                 .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
-                        .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name())))
+                        .setHeader(HeaderValue.newBuilder().setKey(WireContract.ROUTE_VERSION_HEADER).setValue(version.name())))
                 .build();
     }
 
@@ -467,7 +543,7 @@ public final class EnvoyTranslator {
                         .setName(clusterName(version.pool()))
                         .setWeight(UInt32Value.of(version.weight()))
                         .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
-                                .setHeader(HeaderValue.newBuilder().setKey("x-aimesh-route-version").setValue(version.name()))));
+                                .setHeader(HeaderValue.newBuilder().setKey(WireContract.ROUTE_VERSION_HEADER).setValue(version.name()))));
             }
         }
         if (split.getClustersCount() > 0) {
@@ -478,16 +554,19 @@ public final class EnvoyTranslator {
         }
     }
 
+    /** Every route to a pool matches POST only: the other methods get the 405 route, never a model server. */
     private static RouteMatch modelHeaderMatch(ModelRoute route) {
-        return RouteMatch.newBuilder().setSafeRegex(INFERENCE_PATHS).addHeaders(exact(MODEL_HEADER, route.model())).build();
+        return RouteMatch.newBuilder().setSafeRegex(INFERENCE_PATHS).addHeaders(exact(":method", "POST"))
+                .addHeaders(exact(WireContract.MODEL_HEADER, route.model())).build();
     }
 
     private static RouteMatch modelMetadataMatch(ModelRoute route) {
         return RouteMatch.newBuilder()
                 .setSafeRegex(INFERENCE_PATHS)
+                .addHeaders(exact(":method", "POST"))
                 .addDynamicMetadata(MetadataMatcher.newBuilder()
-                        .setFilter(METADATA_NAMESPACE)
-                        .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(METADATA_MODEL_KEY))
+                        .setFilter(WireContract.METADATA_NAMESPACE)
+                        .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(WireContract.METADATA_MODEL_KEY))
                         .setValue(ValueMatcher.newBuilder().setStringMatch(StringMatcher.newBuilder().setExact(route.model()))))
                 .build();
     }

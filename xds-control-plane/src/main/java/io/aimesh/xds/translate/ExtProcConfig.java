@@ -1,6 +1,7 @@
 package io.aimesh.xds.translate;
 
 import com.google.protobuf.util.Durations;
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.policy.FilterSettings;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
@@ -28,7 +29,7 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
  */
 final class ExtProcConfig {
     /** The dynamic metadata namespace of the filter's answers (the ai-filter writes the same name). */
-    static final String METADATA_NAMESPACE = "aimesh";
+    static final String METADATA_NAMESPACE = WireContract.METADATA_NAMESPACE;
     /** The response attribute that tells the filter the response status. */
     static final String RESPONSE_CODE = "response.code";
 
@@ -41,7 +42,7 @@ final class ExtProcConfig {
                 .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
                         .addUntyped(METADATA_NAMESPACE)
                         // The endpoint the filter picked, where the Inference Extension puts it.
-                        .addUntyped("envoy.lb"));
+                        .addUntyped(WireContract.LB_NAMESPACE));
         if (jwt) {
             metadata.setForwardingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder().addUntyped(JwtConfig.FILTER_NAME));
         }

@@ -1,6 +1,10 @@
 package io.aimesh.xds.translate;
 
 import io.aimesh.policy.Gateway;
+import io.aimesh.policy.Jwks;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.envoyproxy.envoy.config.core.v3.DataSource;
 import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
@@ -29,6 +33,30 @@ final class JwtConfig {
     private static final String PROVIDER = "aimesh";
 
     private JwtConfig() {
+    }
+
+    /**
+     * Refuses a {@code jwksFile} with a symmetric key, as the policy loader refuses an inline one
+     * ({@link Jwks}). Envoy reads the file, so it need not exist where the control plane runs: a file
+     * the control plane cannot read is left to Envoy, and the check is only as good as that copy.
+     */
+    static void checkKeyFile(Gateway.Jwt jwt) throws TranslationException {
+        if (jwt.jwksFile() == null) {
+            return;
+        }
+        Path file = Path.of(jwt.jwksFile());
+        if (!Files.isReadable(file)) {
+            return;
+        }
+        String json;
+        try {
+            json = Files.readString(file);
+        } catch (IOException e) {
+            throw new TranslationException("Gateway identity.jwt.jwksFile: cannot read " + file + ": " + e.getMessage(), e);
+        }
+        if (Jwks.hasSymmetricKey(json)) {
+            throw new TranslationException("Gateway identity.jwt.jwksFile " + file + ": " + Jwks.SYMMETRIC_KEY_REFUSED, null);
+        }
     }
 
     static JwtAuthentication of(Gateway.Jwt jwt) {

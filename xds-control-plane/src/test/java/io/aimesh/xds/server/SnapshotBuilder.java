@@ -65,6 +65,10 @@ final class SnapshotBuilder {
                 .build()));
     }
 
+    SnapshotBuilder filterConfig(io.aimesh.filter.api.FilterConfig config) {
+        return add(ResourceType.FILTER, XdsResource.of("aimesh", config));
+    }
+
     XdsSnapshot build() {
         return XdsSnapshot.of(resources);
     }

@@ -11,9 +11,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
+import com.github.xds.type.v3.TypedStruct;
+import com.google.protobuf.util.JsonFormat;
 import io.aimesh.filter.api.FilterConfig;
 import io.aimesh.filter.api.Model;
 import io.aimesh.filter.api.Pool;
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.policy.LoadResult;
 import io.aimesh.policy.PolicyLoader;
 import io.aimesh.policy.PolicySet;
@@ -27,6 +30,7 @@ import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.config.route.v3.WeightedCluster;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
 import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin;
@@ -110,9 +114,10 @@ final class EnvoyTranslatorTest {
         XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10)));
 
         assertThat(snapshot.resources(ROUTE)).containsOnlyKeys("aimesh_routes");
-        String byHeader = "headers { name: \"x-aimesh-model\" string_match { exact: \"llama-3-8b-instruct\" } }";
-        String byBody = """
-                dynamic_metadata { filter: "aimesh" path { key: "model" }
+        String post = "headers { name: \":method\" string_match { exact: \"POST\" } }";
+        String byHeader = post + " headers { name: \"x-aimesh-model\" string_match { exact: \"llama-3-8b-instruct\" } }";
+        String byBody = post + """
+                 dynamic_metadata { filter: "aimesh" path { key: "model" }
                   value { string_match { exact: "llama-3-8b-instruct" } } }""";
         String override = "headers { name: \"x-aimesh-version\" string_match { exact: \"v2\" } }";
         String split = """
@@ -125,12 +130,15 @@ final class EnvoyTranslatorTest {
         assertThat(snapshot.resource(ROUTE, "aimesh_routes").message()).isEqualTo(parse(RouteConfiguration.newBuilder(), """
                 name: "aimesh_routes"
                 internal_only_headers: "x-aimesh-model"
-                internal_only_headers: "x-gateway-destination-endpoint"
                 internal_only_headers: "x-aimesh-pool"
                 internal_only_headers: "x-aimesh-tenant"
+                internal_only_headers: "x-gateway-destination-endpoint"
+                internal_only_headers: "x-aimesh-decision"
+                internal_only_headers: "x-aimesh-route-version"
                 virtual_hosts {
                   name: "aimesh"
                   domains: "*"
+                  request_headers_to_remove: "authorization"
                   routes {
                     name: "llama/override/x-aimesh-version=v2"
                     match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" } %1$s %3$s }
@@ -152,6 +160,16 @@ final class EnvoyTranslatorTest {
                     route { %4$s timeout { seconds: 30 } %5$s }
                   }
                   routes {
+                    name: "method-not-allowed"
+                    match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" }
+                      headers { name: ":method" string_match { exact: "POST" } invert_match: true } }
+                    direct_response { status: 405 body { inline_string: "%7$s" } }
+                    response_headers_to_add { header { key: "content-type" value: "application/json" } }
+                    response_headers_to_add { header { key: "allow" value: "POST" } }
+                    typed_per_filter_config { key: "envoy.filters.http.ext_proc" value {
+                      [type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute] { disabled: true } } }
+                  }
+                  routes {
                     name: "model-not-found"
                     match { prefix: "/" }
                     direct_response { status: 404 body { inline_string: "%6$s" } }
@@ -159,7 +177,8 @@ final class EnvoyTranslatorTest {
                   }
                 }
                 """.formatted(byHeader, byBody, override, split, RETRY,
-                TextFormat.escapeDoubleQuotesAndBackslashes(EnvoyTranslator.MODEL_NOT_FOUND))));
+                TextFormat.escapeDoubleQuotesAndBackslashes(EnvoyTranslator.MODEL_NOT_FOUND),
+                TextFormat.escapeDoubleQuotesAndBackslashes(EnvoyTranslator.METHOD_NOT_ALLOWED))));
     }
 
     @Test
@@ -169,6 +188,14 @@ final class EnvoyTranslatorTest {
         assertThat(body.at("/error/code").asText()).isEqualTo("model_not_found");
         assertThat(body.at("/error/type").asText()).isEqualTo("invalid_request_error");
         assertThat(body.at("/error/param").asText()).isEqualTo("model");
+    }
+
+    @Test
+    void methodNotAllowedBody_isOpenAiStyleJsonError() throws Exception {
+        JsonNode body = new ObjectMapper().readTree(EnvoyTranslator.METHOD_NOT_ALLOWED);
+
+        assertThat(body.at("/error/code").asText()).isEqualTo("method_not_allowed");
+        assertThat(body.at("/error/type").asText()).isEqualTo("invalid_request_error");
     }
 
     @Test
@@ -203,12 +230,12 @@ final class EnvoyTranslatorTest {
         XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10) + second));
 
         List<String> names = routes(snapshot).stream().map(Route::getName).toList();
-        assertThat(names).containsSubsequence(
-                "llama/override/x-aimesh-version=v2", "llama", "mistral/override/x-debug=1", "mistral", "model-not-found");
+        assertThat(names).containsSubsequence("llama/override/x-aimesh-version=v2", "llama", "mistral/override/x-debug=1",
+                "mistral", "method-not-allowed", "model-not-found");
         assertThat(names).last().isEqualTo("model-not-found");
         Route mistral = routes(snapshot).stream().filter(r -> r.getName().equals("mistral")).findFirst().orElseThrow();
         assertThat(mistral.getMatch().getHeadersList()).extracting(h -> h.getName() + "=" + h.getStringMatch().getExact())
-                .containsExactly("x-aimesh-model=mistral-7b");
+                .containsExactly(":method=POST", "x-aimesh-model=mistral-7b");
         assertThat(mistral.getRoute().hasTimeout()).isTrue();
         assertThat(mistral.getRoute().getTimeout().getSeconds()).as("0s disables the timeout").isZero();
     }
@@ -228,9 +255,72 @@ final class EnvoyTranslatorTest {
         assertThat(hcm.getRds()).isEqualTo(parse(Rds.newBuilder(),
                 "config_source { %s } route_config_name: \"aimesh_routes\"".formatted(ADS)));
         // Without a Gateway there is no ext_proc filter: the body's model is read by json_to_metadata alone.
-        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName)
-                .containsExactly("envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
-        assertThat(hcm.getHttpFilters(1).getTypedConfig().is(Router.class)).isTrue();
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(
+                EnvoyTranslator.STRIP_FILTER, "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
+        assertThat(hcm.getHttpFilters(2).getTypedConfig().is(Router.class)).isTrue();
+    }
+
+    @Test
+    void listener_trustsNoClientAddress_normalizesPaths_andStripsInternalHeadersFirst() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load(POOLS + route(90, 10)));
+
+        HttpConnectionManager hcm = hcm(snapshot);
+        assertThat(hcm.getUseRemoteAddress().getValue()).isTrue();
+        assertThat(hcm.getXffNumTrustedHops()).isZero();
+        assertThat(hcm.hasInternalAddressConfig()).as("an absent config lets Envoy pick its own defaults").isTrue();
+        assertThat(hcm.getInternalAddressConfig().getUnixSockets()).isFalse();
+        assertThat(hcm.getInternalAddressConfig().getCidrRangesList()).isEmpty();
+        assertThat(hcm.getNormalizePath().getValue()).isTrue();
+        assertThat(hcm.getMergeSlashes()).isTrue();
+        assertThat(hcm.getPathWithEscapedSlashesAction())
+                .isEqualTo(HttpConnectionManager.PathWithEscapedSlashesAction.REJECT_REQUEST);
+        assertThat(hcm.getCommonHttpProtocolOptions().getHeadersWithUnderscoresAction())
+                .isEqualTo(io.envoyproxy.envoy.config.core.v3.HttpProtocolOptions.HeadersWithUnderscoresAction.DROP_HEADER);
+        HttpFilter first = hcm.getHttpFilters(0);
+        assertThat(first.getName()).isEqualTo(EnvoyTranslator.STRIP_FILTER);
+        assertThat(first.getTypedConfig().unpack(HeaderMutation.class).getMutations().getRequestMutationsList())
+                .extracting(mutation -> mutation.getRemove()).containsExactlyElementsOf(WireContract.INTERNAL_HEADERS);
+    }
+
+    @Test
+    void trustedCidrs_becomeTheOnlyInternalAddresses() throws Exception {
+        String gateway = """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  trustedCidrs: ["10.1.0.0/16", "fd00:0::/8"]
+                """;
+        HttpConnectionManager hcm = hcm(TRANSLATOR.translate(load(POOLS + route(90, 10) + gateway)));
+
+        assertThat(hcm.getInternalAddressConfig()).isEqualTo(parse(HttpConnectionManager.InternalAddressConfig.newBuilder(), """
+                cidr_ranges { address_prefix: "10.1.0.0" prefix_len { value: 16 } }
+                cidr_ranges { address_prefix: "fd00:0:0:0:0:0:0:0" prefix_len { value: 8 } }"""));
+    }
+
+    @Test
+    void jwksFile_withASymmetricKey_isRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path jwks = java.nio.file.Files.writeString(dir.resolve("jwks.json"),
+                "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}");
+        String gateway = """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: edge}
+                spec:
+                  identity:
+                    jwt: {issuer: https://issuer.example, audiences: [aimesh], jwksFile: %s}
+                """.formatted(jwks);
+
+        assertThatThrownBy(() -> TRANSLATOR.translate(load(POOLS + route(90, 10) + gateway)))
+                .isInstanceOf(TranslationException.class)
+                .hasMessageContaining(jwks.toString()).hasMessageContaining("symmetric key");
+    }
+
+    private static HttpConnectionManager hcm(XdsSnapshot snapshot) throws Exception {
+        Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
+        return listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
     }
 
     @Test
@@ -247,10 +337,10 @@ final class EnvoyTranslatorTest {
 
         Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
         HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
-        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly("envoy.filters.http.ext_proc",
-                "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(EnvoyTranslator.STRIP_FILTER,
+                "envoy.filters.http.ext_proc", "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
         // One message each way fewer than with response headers: the filter answers those at admission.
-        assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(ExternalProcessor.class)).isEqualTo(parse(
+        assertThat(hcm.getHttpFilters(1).getTypedConfig().unpack(ExternalProcessor.class)).isEqualTo(parse(
                 ExternalProcessor.newBuilder(), """
                         grpc_service { envoy_grpc { cluster_name: "aimesh_filter" } }
                         failure_mode_allow: true
@@ -276,7 +366,7 @@ final class EnvoyTranslatorTest {
     }
 
     @Test
-    void pickerPool_getsAnOriginalDstCluster_andRoutesOnThePoolTheFilterChose() throws Exception {
+    void pickerPool_overridesTheHostWithinItsEdsCluster_andRoutesOnThePoolTheFilterChose() throws Exception {
         String policies = """
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -301,41 +391,38 @@ final class EnvoyTranslatorTest {
                 """ + route(90, 10);
         XdsSnapshot snapshot = TRANSLATOR.translate(load(policies));
 
-        assertThat(snapshot.resources(CLUSTER)).containsOnlyKeys("pool_llama-v1", "pool_llama-v1_picked", "pool_llama-v2",
-                "aimesh_filter");
-        assertThat(snapshot.resource(CLUSTER, "pool_llama-v1_picked").message()).isEqualTo(parse(Cluster.newBuilder(), """
-                name: "pool_llama-v1_picked"
-                type: ORIGINAL_DST
-                connect_timeout { nanos: 250000000 }
-                lb_policy: CLUSTER_PROVIDED
-                circuit_breakers { thresholds { max_connections { value: 100000 } max_pending_requests { value: 100000 }
-                  max_requests { value: 100000 } } }
-                original_dst_lb_config { use_http_header: true http_header_name: "x-gateway-destination-endpoint" }"""));
-        // The EDS cluster stays: requests the filter did not pick for (it failed open) are balanced by Envoy.
-        assertThat(((Cluster) snapshot.resource(CLUSTER, "pool_llama-v1").message()).getLbPolicy())
-                .isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
+        // No ORIGINAL_DST cluster: the picked endpoint is looked up among the pool's EDS members only.
+        assertThat(snapshot.resources(CLUSTER)).containsOnlyKeys("pool_llama-v1", "pool_llama-v2", "aimesh_filter");
+        Cluster picker = (Cluster) snapshot.resource(CLUSTER, "pool_llama-v1").message();
+        assertThat(picker.getType()).isEqualTo(Cluster.DiscoveryType.EDS);
+        var policy = picker.getLoadBalancingPolicy().getPolicies(0).getTypedExtensionConfig();
+        assertThat(policy.getName()).isEqualTo("envoy.load_balancing_policies.override_host");
+        TypedStruct override = policy.getTypedConfig().unpack(TypedStruct.class);
+        assertThat(override.getTypeUrl()).isEqualTo(EnvoyTranslator.OVERRIDE_HOST_TYPE);
+        assertThat(JsonFormat.printer().omittingInsignificantWhitespace().print(override.getValue())).isEqualTo(
+                "{\"override_host_sources\":[{\"header\":\"x-gateway-destination-endpoint\"},"
+                        + "{\"metadata\":{\"key\":\"envoy.lb\",\"path\":[{\"key\":\"x-gateway-destination-endpoint\"}]}}],"
+                        + "\"fallback_policy\":{\"policies\":[{\"typed_extension_config\":{"
+                        + "\"name\":\"envoy.load_balancing_policies.least_request\",\"typed_config\":{\"@type\":"
+                        + "\"type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest\"}}}]}}");
         assertThat(((Cluster) snapshot.resource(CLUSTER, "pool_llama-v2").message()).getLbPolicy())
                 .isEqualTo(Cluster.LbPolicy.LEAST_REQUEST);
 
         RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
-        assertThat(routes.getInternalOnlyHeadersList())
-                .containsExactly("x-aimesh-model", "x-gateway-destination-endpoint", "x-aimesh-pool", "x-aimesh-tenant");
+        assertThat(routes.getInternalOnlyHeadersList()).containsExactlyElementsOf(WireContract.INTERNAL_HEADERS);
         List<Route> list = routes.getVirtualHosts(0).getRoutesList();
         assertThat(list.get(0)).isEqualTo(parse(Route.newBuilder(), """
-                name: "llama/pool/v1/picked"
+                name: "llama/pool/v1"
                 match { safe_regex { regex: "/v1/(chat/completions|completions|embeddings)" }
+                  headers { name: ":method" string_match { exact: "POST" } }
                   headers { name: "x-aimesh-model" string_match { exact: "llama-3-8b-instruct" } }
-                  headers { name: "x-aimesh-pool" string_match { exact: "llama-v1" } }
-                  headers { name: "x-gateway-destination-endpoint" present_match: true } }
-                route { cluster: "pool_llama-v1_picked" timeout { seconds: 30 } %s }
+                  headers { name: "x-aimesh-pool" string_match { exact: "llama-v1" } } }
+                route { cluster: "pool_llama-v1" timeout { seconds: 30 } %s }
                 response_headers_to_add { header { key: "x-aimesh-route-version" value: "v1" } }""".formatted(RETRY)));
-        // Picked for, but no endpoint to go to (every scrape failed): balanced by Envoy within the pool.
-        assertThat(list.get(1).getName()).isEqualTo("llama/pool/v1");
-        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v1");
-        assertThat(list.get(2).getMatch().getHeadersList()).extracting(h -> h.getName())
-                .containsExactly("x-aimesh-model", "x-aimesh-pool");
-        assertThat(list.get(2).getRoute().getCluster()).isEqualTo("pool_llama-v2");
-        assertThat(list.get(3).getName()).isEqualTo("llama/override/x-aimesh-version=v2");
+        assertThat(list.get(1).getMatch().getHeadersList()).extracting(h -> h.getName())
+                .containsExactly(":method", "x-aimesh-model", "x-aimesh-pool");
+        assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v2");
+        assertThat(list.get(2).getName()).isEqualTo("llama/override/x-aimesh-version=v2");
 
         FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
         assertThat(filter).isEqualTo(filter.toBuilder().clearPools().clearModels()
@@ -380,7 +467,7 @@ final class EnvoyTranslatorTest {
         RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
         List<Route> list = routes.getVirtualHosts(0).getRoutesList();
         assertThat(list).extracting(Route::getName).containsExactly("llama/pool/v1", "llama/pool/v2", "llama", "llama/body",
-                "model-not-found");
+                "method-not-allowed", "model-not-found");
         assertThat(list.get(1).getRoute().getCluster()).isEqualTo("pool_llama-v2");
         // Envoy's own routes, for a request the filter set no pool for, leave the dedicated pool out: its
         // override and its share of the split.
@@ -410,9 +497,10 @@ final class EnvoyTranslatorTest {
 
         Listener listener = (Listener) snapshot.resource(LISTENER, "aimesh_http").message();
         HttpConnectionManager hcm = listener.getFilterChains(0).getFilters(0).getTypedConfig().unpack(HttpConnectionManager.class);
-        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly("envoy.filters.http.jwt_authn",
-                "envoy.filters.http.ext_proc", "envoy.filters.http.json_to_metadata", "envoy.filters.http.router");
-        assertThat(hcm.getHttpFilters(0).getTypedConfig().unpack(JwtAuthentication.class)).isEqualTo(parse(
+        assertThat(hcm.getHttpFiltersList()).extracting(HttpFilter::getName).containsExactly(EnvoyTranslator.STRIP_FILTER,
+                "envoy.filters.http.jwt_authn", "envoy.filters.http.ext_proc", "envoy.filters.http.json_to_metadata",
+                "envoy.filters.http.router");
+        assertThat(hcm.getHttpFilters(1).getTypedConfig().unpack(JwtAuthentication.class)).isEqualTo(parse(
                 JwtAuthentication.newBuilder(), """
                         providers { key: "aimesh" value {
                           issuer: "https://issuer.example" audiences: "aimesh"
@@ -424,7 +512,7 @@ final class EnvoyTranslatorTest {
                           requires { requires_any {
                             requirements { provider_name: "aimesh" }
                             requirements { allow_missing {} } } } }"""));
-        ExternalProcessor extProc = hcm.getHttpFilters(1).getTypedConfig().unpack(ExternalProcessor.class);
+        ExternalProcessor extProc = hcm.getHttpFilters(2).getTypedConfig().unpack(ExternalProcessor.class);
         assertThat(extProc.getMetadataOptions().getForwardingNamespaces().getUntypedList())
                 .containsExactly("envoy.filters.http.jwt_authn");
         FilterConfig filter = (FilterConfig) snapshot.resource(ResourceType.FILTER, "aimesh").message();
@@ -559,8 +647,14 @@ final class EnvoyTranslatorTest {
         return result.policies();
     }
 
+    /** The Any types the expected texts spell out. */
+    private static final TextFormat.Parser PARSER = TextFormat.Parser.newBuilder()
+            .setTypeRegistry(com.google.protobuf.TypeRegistry.newBuilder()
+                    .add(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExtProcPerRoute.getDescriptor()).build())
+            .build();
+
     private static Message parse(Message.Builder builder, String text) throws TextFormat.ParseException {
-        TextFormat.merge(text, builder);
+        PARSER.merge(text, builder);
         return builder.build();
     }
 }
