@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aimesh.modelsim.ModelSimServer;
 import io.aimesh.testing.Mesh;
+import io.aimesh.testing.TestIssuer;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.util.List;
