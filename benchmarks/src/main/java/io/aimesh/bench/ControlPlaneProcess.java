@@ -1,6 +1,7 @@
 package io.aimesh.bench;
 
 import io.aimesh.testing.Ports;
+import io.aimesh.internal.ChildProcess;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -157,16 +158,7 @@ final class ControlPlaneProcess implements AutoCloseable {
     /** Terminates the process (SIGTERM, then SIGKILL after 10 s) and deletes its log. */
     @Override
     public void close() throws IOException {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        } finally {
-            Files.deleteIfExists(log);
-        }
+        ChildProcess.stop(process);
+        Files.deleteIfExists(log);
     }
 }

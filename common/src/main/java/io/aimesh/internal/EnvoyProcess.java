@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EnvoyProcess implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
     private final Process process;
     private final Path log;
@@ -68,14 +67,14 @@ public final class EnvoyProcess implements AutoCloseable {
                     envoy = new EnvoyProcess(process, log, address);
                 } else if (!process.isAlive() || System.nanoTime() > deadline) {
                     throw new IllegalStateException("Envoy " + (process.isAlive() ? "did not start within " + START_TIMEOUT.toSeconds()
-                            + " s" : "exited with " + process.exitValue()) + "; the end of " + log + ":\n" + tail(log, 30));
+                            + " s" : "exited with " + process.exitValue()) + "; the end of " + log + ":\n" + ChildProcess.tail(log, 30));
                 }
                 TimeUnit.MILLISECONDS.sleep(50);
             }
             return envoy;
         } finally {
             if (envoy == null) {
-                stop(process);
+                ChildProcess.stop(process);
             }
         }
     }
@@ -104,36 +103,12 @@ public final class EnvoyProcess implements AutoCloseable {
 
     /** The last {@code lines} lines of the log, or why there are none: for failure messages. */
     public String logTail(int lines) {
-        return tail(log, lines);
+        return ChildProcess.tail(log, lines);
     }
 
     /** SIGTERM, then SIGKILL after 10 s. Idempotent. */
     @Override
     public void close() {
-        stop(process);
-    }
-
-    private static void stop(Process process) {
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String tail(Path log, int lines) {
-        try {
-            if (!Files.exists(log)) {
-                return "(no " + log + ")";
-            }
-            List<String> all = Files.readAllLines(log);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(cannot read " + log + ": " + e + ")";
-        }
+        ChildProcess.stop(process);
     }
 }

@@ -7,6 +7,7 @@ import io.aimesh.testing.Envoy;
 import io.aimesh.testing.Ports;
 import io.aimesh.xds.ControlPlane;
 import io.aimesh.xds.ControlPlaneOptions;
+import io.aimesh.internal.ChildProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -185,7 +186,7 @@ final class BenchMesh implements AutoCloseable {
         StringBuilder text = new StringBuilder("work directory ").append(workDir);
         envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(envoy.logTail(20)));
         extProcServers.forEach((path, server) -> text.append("\n--- ").append(path.id()).append(" ext_proc server log:\n")
-                .append(tail(server.log(), 20)));
+                .append(ChildProcess.tail(server.log(), 20)));
         return text.toString();
     }
 
@@ -224,32 +225,6 @@ final class BenchMesh implements AutoCloseable {
 
     private static long cpuNanos(ProcessHandle process) {
         return process == null ? 0 : process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-    }
-
-    /** The last {@code lines} lines of a log file, or why there are none. */
-    static String tail(Path log, int lines) {
-        try {
-            if (!Files.exists(log)) {
-                return "(no " + log + ")";
-            }
-            List<String> all = Files.readAllLines(log);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException | UncheckedIOException e) {
-            return "(cannot read " + log + ": " + e + ")";
-        }
-    }
-
-    /** Terminates a child process: SIGTERM, then SIGKILL after 10 s. */
-    static void stop(Process process) {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static void setIfAbsent(String property, String value) {

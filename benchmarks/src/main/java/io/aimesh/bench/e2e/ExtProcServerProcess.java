@@ -1,5 +1,6 @@
 package io.aimesh.bench.e2e;
 
+import io.aimesh.internal.ChildProcess;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
@@ -92,7 +93,7 @@ final class ExtProcServerProcess implements AutoCloseable {
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("the ext_proc server exited with " + process.exitValue() + ":\n"
-                        + BenchMesh.tail(log, 30));
+                        + ChildProcess.tail(log, 30));
             }
             try {
                 if (readyz == null) {
@@ -108,12 +109,12 @@ final class ExtProcServerProcess implements AutoCloseable {
             }
             TimeUnit.MILLISECONDS.sleep(100);
         }
-        throw new IllegalStateException("the ext_proc server was not ready after " + timeout + ":\n" + BenchMesh.tail(log, 30));
+        throw new IllegalStateException("the ext_proc server was not ready after " + timeout + ":\n" + ChildProcess.tail(log, 30));
     }
 
     /** SIGTERM (the server closes), then SIGKILL after 10 s. */
     @Override
     public void close() {
-        BenchMesh.stop(process);
+        ChildProcess.stop(process);
     }
 }
