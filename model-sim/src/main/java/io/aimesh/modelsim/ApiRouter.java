@@ -56,12 +56,13 @@ final class ApiRouter implements HttpHandler {
     public void handle(HttpExchange exchange) {
         inFlight.register();
         try {
-            Map<String, List<String>> headers = new TreeMap<>();
-            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
-            lastRequestHeaders = Collections.unmodifiableMap(headers);
             exchange.getResponseHeaders().set("x-model-sim-instance", instanceName);
             exchange.getResponseHeaders().set("x-model-sim-version", version);
             if (exchange.getRequestURI().getPath().startsWith("/v1/")) {
+                // API requests only: a picker's metrics scrapes would otherwise hide what a proxy forwarded.
+                Map<String, List<String>> headers = new TreeMap<>();
+                exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
+                lastRequestHeaders = Collections.unmodifiableMap(headers);
                 load.arrived();
                 exchange.getResponseHeaders().set(LoadReport.HEADER, load.value());
             }

@@ -113,8 +113,8 @@ public final class ModelSimServer implements AutoCloseable {
     }
 
     /**
-     * The headers of the last request this server received, names in lower case (empty before the
-     * first); lets a test see what a proxy in front forwarded. Thread-safe.
+     * The headers of the last API ({@code /v1/...}) request this server received, names in lower
+     * case (empty before the first); lets a test see what a proxy in front forwarded. Thread-safe.
      */
     public java.util.Map<String, java.util.List<String>> lastRequestHeaders() {
         return router.lastRequestHeaders();

@@ -3,7 +3,6 @@ package io.aimesh.filter.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.sun.net.httpserver.HttpServer;
 import io.aimesh.filter.api.WireContract;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
@@ -21,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -32,9 +30,10 @@ import org.junit.jupiter.api.Test;
  * goes or reach a model server. Requests go over a raw socket so that no client library
  * normalizes the names first.
  *
- * <p>The upstreams are recording HTTP servers: a shared pool, a pool dedicated to another tenant,
- * and a "rogue" server in no pool at all, which a forged picked-endpoint header would aim at. A
- * header "takes effect" when the request lands on the dedicated or rogue server, on another model,
+ * <p>The upstreams are model-sims, which say who served and what headers they got: a shared pool,
+ * a pool dedicated to another tenant, a picker pool, and a "rogue" server in no pool at all, which
+ * a forged picked-endpoint header would aim at. A header "takes effect" when the request is served
+ * by another server than its route's (the dedicated one, another model's, the rogue one),
  * or when any upstream receives an internal header carrying the client's value.
  */
 class InternalHeaderSpellingIT {
@@ -44,10 +43,11 @@ class InternalHeaderSpellingIT {
 
     private final List<AutoCloseable> running = new ArrayList<>();
     private Mesh mesh;
-    private Recorder shared;
-    private Recorder dedicated;
-    private Recorder rogue;
+    private ModelSimServer shared;
+    private ModelSimServer dedicated;
     private ModelSimServer picked;
+    /** Serves the picked model but is in no pool: nothing may reach it. */
+    private ModelSimServer rogue;
 
     @AfterEach
     void stop() throws Exception {
@@ -78,12 +78,10 @@ class InternalHeaderSpellingIT {
     }
 
     private void start(String failureMode) throws IOException {
-        shared = recorder("shared");
-        dedicated = recorder("dedicated");
-        rogue = recorder("rogue");
-        picked = ModelSimServer.start(ModelSimConfig.builder().port(0).model(PICK_MODEL).version("v1").speed(20)
-                .maxSeqs(64).kvTokens(1 << 20).seed(7).build());
-        running.add(picked);
+        shared = sim(REC_MODEL, "shared");
+        dedicated = sim(REC_MODEL, "dedicated");
+        picked = sim(PICK_MODEL, "picked");
+        rogue = sim(PICK_MODEL, "rogue");
         String policies = """
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
@@ -165,40 +163,38 @@ class InternalHeaderSpellingIT {
 
     private void check(List<String> violations, String state, String what, String model,
                        List<List<String>> headers) throws IOException {
-        shared.clear();
-        dedicated.clear();
-        rogue.clear();
         StringBuilder raw = new StringBuilder();
         for (List<String> header : headers) {
             raw.append(header.get(0)).append(": ").append(header.get(1)).append("\r\n");
         }
         Answer answer = send(model, raw.toString());
         String where = state + " | " + what + " -> " + answer.status();
-        if (!dedicated.requests.isEmpty()) {
-            violations.add(where + ": reached the dedicated pool");
+        String servedBy = answer.headers().get("x-model-sim-instance");
+        String expected = model.equals(REC_MODEL) ? shared.instanceName() : picked.instanceName();
+        if (servedBy != null && !servedBy.equals(expected)) {
+            violations.add(where + ": served by " + servedBy + ", not " + expected);
         }
-        if (!rogue.requests.isEmpty()) {
-            violations.add(where + ": reached the rogue address");
+        if (!rogue.lastRequestHeaders().isEmpty()) {
+            violations.add(where + ": the rogue address was reached");
         }
-        if (answer.headers().containsKey("x-model-sim-instance") && model.equals(REC_MODEL)) {
-            violations.add(where + ": routed to another model (" + answer.headers().get("x-model-sim-instance") + ")");
+        ModelSimServer server = servedBy == null ? null
+                : servedBy.equals(shared.instanceName()) ? shared : servedBy.equals(picked.instanceName()) ? picked : null;
+        if (answer.status() != 200 || server == null) {
+            return;
         }
-        for (Recorder recorder : List.of(shared, dedicated, rogue)) {
-            for (Map<String, List<String>> request : recorder.requests) {
-                for (Map.Entry<String, List<String>> header : request.entrySet()) {
-                    String name = normalized(header.getKey());
-                    for (List<String> sent : headers) {
-                        // The filter sets the model header to the body's model itself: that value proves nothing.
-                        boolean filterValue = normalized(sent.get(0)).equals(WireContract.MODEL_HEADER) && sent.get(1).equals(model);
-                        if (!filterValue && name.equals(normalized(sent.get(0))) && header.getValue().contains(sent.get(1))) {
-                            violations.add(where + ": " + recorder.name + " received " + header.getKey() + ": " + sent.get(1));
-                        }
-                    }
+        Map<String, String> filterSets = Map.of(WireContract.MODEL_HEADER, model,
+                WireContract.POOL_HEADER, server == shared ? "rec-shared" : "pick-pool");
+        for (Map.Entry<String, List<String>> header : server.lastRequestHeaders().entrySet()) {
+            String name = normalized(header.getKey());
+            for (List<String> sent : headers) {
+                // The filter itself sets the model and pool headers to the body's model and the pool
+                // that serves it: a client's copy with those same values proves nothing.
+                String ownValue = filterSets.get(normalized(sent.get(0)));
+                boolean filterValue = ownValue != null && ownValue.equals(sent.get(1));
+                if (!filterValue && name.equals(normalized(sent.get(0))) && header.getValue().contains(sent.get(1))) {
+                    violations.add(where + ": " + servedBy + " received " + header.getKey() + ": " + sent.get(1));
                 }
             }
-        }
-        if (answer.status() == 200 && model.equals(REC_MODEL) && shared.requests.isEmpty()) {
-            violations.add(where + ": a 200 that the shared pool did not serve");
         }
     }
 
@@ -247,10 +243,11 @@ class InternalHeaderSpellingIT {
         }
     }
 
-    private Recorder recorder(String name) throws IOException {
-        Recorder recorder = new Recorder(name);
-        running.add(recorder);
-        return recorder;
+    private ModelSimServer sim(String model, String name) throws IOException {
+        ModelSimServer sim = ModelSimServer.start(ModelSimConfig.builder().port(0).model(model).version("v1")
+                .instanceName(name).speed(20).maxSeqs(64).kvTokens(1 << 20).seed(7).build());
+        running.add(sim);
+        return sim;
     }
 
     /** A status line and headers (names lowercased) of an HTTP/1.1 answer read to the end. */
@@ -272,58 +269,6 @@ class InternalHeaderSpellingIT {
                 }
             }
             return new Answer(Integer.parseInt(lines[0].substring(9, 12)), headers);
-        }
-    }
-
-    /**
-     * An OpenAI-compatible upstream that records the headers of every request it gets and answers
-     * a small chat completion with usage (and empty vLLM metrics, for a picker that scrapes it).
-     */
-    private static final class Recorder implements AutoCloseable {
-        final String name;
-        final List<Map<String, List<String>>> requests = new CopyOnWriteArrayList<>();
-        private final HttpServer server;
-
-        Recorder(String name) throws IOException {
-            this.name = name;
-            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            server.createContext("/", exchange -> {
-                byte[] answer;
-                if (exchange.getRequestURI().getPath().equals("/metrics")) {
-                    answer = "vllm:num_requests_running 0\nvllm:num_requests_waiting 0\nvllm:kv_cache_usage_perc 0\n"
-                            .getBytes(StandardCharsets.UTF_8);
-                    exchange.getResponseHeaders().set("content-type", "text/plain");
-                } else {
-                    exchange.getRequestBody().readAllBytes();
-                    Map<String, List<String>> headers = new LinkedHashMap<>();
-                    exchange.getRequestHeaders().forEach((key, values) -> headers.put(key, List.copyOf(values)));
-                    requests.add(headers);
-                    answer = ("{\"id\":\"rec\",\"object\":\"chat.completion\",\"model\":\"" + REC_MODEL + "\","
-                            + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hello\"},"
-                            + "\"finish_reason\":\"stop\"}],"
-                            + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}")
-                            .getBytes(StandardCharsets.UTF_8);
-                    exchange.getResponseHeaders().set("content-type", "application/json");
-                }
-                exchange.sendResponseHeaders(200, answer.length);
-                try (OutputStream body = exchange.getResponseBody()) {
-                    body.write(answer);
-                }
-            });
-            server.start();
-        }
-
-        int port() {
-            return server.getAddress().getPort();
-        }
-
-        void clear() {
-            requests.clear();
-        }
-
-        @Override
-        public void close() {
-            server.stop(0);
         }
     }
 }
