@@ -90,6 +90,13 @@ final class Kinds {
             optional("connectTimeout", new Dur(Duration.ofMillis(1), Duration.ofMinutes(1)), "2s",
                     "How long Envoy waits to connect to an endpoint."),
             optional("balancing", BALANCING, null, "How requests are spread over the endpoints; Envoy's round robin without it."),
+            optional("selector", new MapOf(Str.matching("[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+                            "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.'")), null,
+                    "On Kubernetes: the labels of the pool's pods, as the Gateway API Inference Extension's "
+                            + "InferencePool selects them. `aimesh istio render` makes them the pool's DestinationRule "
+                            + "subset and InferencePool selector; the endpoints then name the pods' Service "
+                            + "(`name.namespace.svc.cluster.local:port`). Without it the endpoints are outside the mesh, "
+                            + "and the render declares them in a ServiceEntry. The control plane's own path ignores it."),
             optional("dedicatedTo", DEDICATED_TO, null,
                     "Reserves the pool for some tenants: no other tenant's request is routed to it, and a request of "
                             + "theirs for a model this pool serves goes to it (or another of their dedicated pools) only. "

@@ -204,7 +204,7 @@ final class ResourceBinder {
             error(dedicatedTo, pool.resource(), "dedicatedTo needs 'tenants' or 'tiers'");
         }
         InferencePool p = pool.value();
-        return new Bound<>(new InferencePool(p.name(), p.endpoints(), p.connectTimeout(), p.balancing(), reserved),
+        return new Bound<>(new InferencePool(p.name(), p.endpoints(), p.connectTimeout(), p.balancing(), reserved, p.selector()),
                 pool.spec(), pool.resource(), pool.namespace());
     }
 
@@ -305,8 +305,13 @@ final class ResourceBinder {
         if (endpoints.isEmpty()) {
             return null;
         }
+        Map<String, String> selector = new java.util.TreeMap<>();
+        Checked labels = spec.get("selector");
+        if (labels != null) {
+            labels.map().forEach((label, value) -> selector.put(label, (String) value.value()));
+        }
         return new InferencePool(name, endpoints, spec.duration("connectTimeout", Duration.ofSeconds(2)), balancing(spec.get("balancing")),
-                Set.of());
+                Set.of(), selector);
     }
 
     private static Balancing balancing(Checked spec) {

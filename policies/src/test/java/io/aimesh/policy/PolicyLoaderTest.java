@@ -203,7 +203,7 @@ class PolicyLoaderTest {
 
         assertThat(result.ok()).isFalse();
         assertThat(result.errors()).extracting(PolicyError::toString).containsExactly(
-                "a.yaml:6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing, dedicatedTo)",
+                "a.yaml:6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing, selector, dedicatedTo)",
                 "b.yaml:7:38: ModelRoute/r spec.versions[0].weight: -1 is out of range (expected: 0..10000)");
     }
 

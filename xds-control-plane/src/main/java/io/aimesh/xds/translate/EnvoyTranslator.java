@@ -254,7 +254,7 @@ public final class EnvoyTranslator {
      * <p>The policy's proto is newer than our Java protos, so it travels as a TypedStruct, which
      * Envoy converts to the type named by its URL.
      */
-    private static LoadBalancingPolicy overrideHost() {
+    static LoadBalancingPolicy overrideHost() {
         String json = """
                 {"override_host_sources": [
                    {"header": "%1$s"},
@@ -329,25 +329,8 @@ public final class EnvoyTranslator {
     }
 
     private static Cluster filterCluster(FilterSettings filter) throws TranslationException {
-        SocketAddress address = SocketAddress.newBuilder()
-                .setAddress(resolve("Gateway filter", filter.address()))
-                .setPortValue(filter.address().port())
-                .build();
-        HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
-                .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-                        .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
-                .build();
-        return Cluster.newBuilder()
-                .setName(FILTER_CLUSTER)
-                .setType(Cluster.DiscoveryType.STATIC)
-                .setConnectTimeout(Durations.fromMillis(250))
-                .putTypedExtensionProtocolOptions("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
-                .setLoadAssignment(ClusterLoadAssignment.newBuilder()
-                        .setClusterName(FILTER_CLUSTER)
-                        .addEndpoints(LocalityLbEndpoints.newBuilder().addLbEndpoints(LbEndpoint.newBuilder()
-                                .setEndpoint(io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                                        .setAddress(Address.newBuilder().setSocketAddress(address))))))
-                .build();
+        Endpoint resolved = new Endpoint(resolve("Gateway filter", filter.address()), filter.address().port());
+        return AiFilterChain.filterCluster(resolved, java.time.Duration.ofMillis(250));
     }
 
     private Listener listener(FilterSettings filter, Gateway.Identity identity, List<String> trustedCidrs) {
@@ -388,23 +371,21 @@ public final class EnvoyTranslator {
         }
         if (filter != null) {
             hcm.addHttpFilters(HttpFilter.newBuilder()
-                    .setName("envoy.filters.http.ext_proc")
+                    .setName(AiFilterChain.EXT_PROC_FILTER)
                     .setTypedConfig(Any.pack(ExtProcConfig.of(filter, identity.jwt() != null))));
         }
         hcm.addHttpFilters(HttpFilter.newBuilder()
-                        .setName("envoy.filters.http.json_to_metadata")
+                        .setName(AiFilterChain.MODEL_TO_METADATA_FILTER)
                         .setTypedConfig(Any.pack(modelToMetadata())))
                 .addHttpFilters(HttpFilter.newBuilder()
                         .setName("envoy.filters.http.router")
                         .setTypedConfig(Any.pack(Router.getDefaultInstance())));
-        // Envoy buffers bodies up to this size; above it, it answers 413 itself, in plain text. Keep
-        // it above the filter's limit, so the filter refuses oversized bodies with OpenAI's error JSON.
-        long bufferLimit = Math.max(1 << 20, filter == null ? 0 : filter.maxRequestBytes() + (64 << 10));
+        int bufferLimit = bufferLimit(filter);
         return Listener.newBuilder()
                 .setName(LISTENER_NAME)
                 .setAddress(Address.newBuilder().setSocketAddress(
                         SocketAddress.newBuilder().setAddress(listenAddress).setPortValue(listenPort)))
-                .setPerConnectionBufferLimitBytes(UInt32Value.of((int) Math.min(Integer.MAX_VALUE, bufferLimit)))
+                .setPerConnectionBufferLimitBytes(UInt32Value.of(bufferLimit))
                 .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
                         .setName("envoy.filters.network.http_connection_manager")
                         .setTypedConfig(Any.pack(hcm.build()))))
@@ -412,11 +393,19 @@ public final class EnvoyTranslator {
     }
 
     /**
+     * Envoy buffers bodies up to this size; above it, it answers 413 itself, in plain text. Kept
+     * above the filter's limit, so the filter refuses oversized bodies with OpenAI's error JSON.
+     */
+    static int bufferLimit(FilterSettings filter) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1 << 20, filter == null ? 0 : filter.maxRequestBytes() + (64 << 10)));
+    }
+
+    /**
      * Removes every internal header from the request, whatever its source address: the route table's
      * internal-only headers are removed only from requests Envoy counts as external, and a filter that
      * fails open would pass a client's copy on.
      */
-    private static HeaderMutation stripInternalHeaders() {
+    static HeaderMutation stripInternalHeaders() {
         Mutations.Builder mutations = Mutations.newBuilder();
         for (String header : WireContract.INTERNAL_HEADERS) {
             mutations.addRequestMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
@@ -425,7 +414,7 @@ public final class EnvoyTranslator {
         return HeaderMutation.newBuilder().setMutations(mutations).build();
     }
 
-    private static JsonToMetadata modelToMetadata() {
+    static JsonToMetadata modelToMetadata() {
         return JsonToMetadata.newBuilder()
                 .setRequestRules(JsonToMetadata.MatchRules.newBuilder()
                         .addRules(JsonToMetadata.Rule.newBuilder()
@@ -466,7 +455,7 @@ public final class EnvoyTranslator {
                         .setHeader(HeaderValue.newBuilder().setKey("content-type").setValue("application/json")))
                 .addResponseHeadersToAdd(HeaderValueOption.newBuilder()
                         .setHeader(HeaderValue.newBuilder().setKey("allow").setValue("POST")))
-                .putTypedPerFilterConfig("envoy.filters.http.ext_proc",
+                .putTypedPerFilterConfig(AiFilterChain.EXT_PROC_FILTER,
                         Any.pack(ExtProcPerRoute.newBuilder().setDisabled(true).build())));
         host.addRoutes(Route.newBuilder()
                 .setName("model-not-found")

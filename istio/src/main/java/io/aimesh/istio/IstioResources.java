@@ -1,0 +1,165 @@
+package io.aimesh.istio;
+
+import io.fabric8.istio.api.networking.v1.DestinationRule;
+import io.fabric8.istio.api.networking.v1.ServiceEntry;
+import io.fabric8.istio.api.networking.v1.VirtualService;
+import io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@link IstioRenderer} made, one list per resource kind, and the YAML files they are written
+ * as: one file per kind ({@code envoyfilter.yaml}, {@code virtualservice.yaml}, …), its resources as
+ * documents separated by {@code ---}, in a stable order so a re-render diffs cleanly. Immutable.
+ *
+ * @param notes what the render left out and why, one line each (for the user, not for Istio)
+ */
+public record IstioResources(List<EnvoyFilter> envoyFilters, List<DestinationRule> destinationRules,
+                             List<VirtualService> virtualServices, List<ServiceEntry> serviceEntries,
+                             List<io.fabric8.istio.api.networking.v1.Gateway> istioGateways,
+                             List<GenericKubernetesResource> inferencePools, List<HTTPRoute> httpRoutes,
+                             List<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> kubernetesGateways,
+                             List<String> notes) {
+    private static final KubernetesSerialization YAML = new KubernetesSerialization();
+
+    public IstioResources {
+        envoyFilters = List.copyOf(envoyFilters);
+        destinationRules = List.copyOf(destinationRules);
+        virtualServices = List.copyOf(virtualServices);
+        serviceEntries = List.copyOf(serviceEntries);
+        istioGateways = List.copyOf(istioGateways);
+        inferencePools = List.copyOf(inferencePools);
+        httpRoutes = List.copyOf(httpRoutes);
+        kubernetesGateways = List.copyOf(kubernetesGateways);
+        notes = List.copyOf(notes);
+    }
+
+    /** File name to YAML, for the kinds that have resources; in a fixed order. */
+    public Map<String, String> files() {
+        Map<String, String> files = new LinkedHashMap<>();
+        put(files, "envoyfilter.yaml", envoyFilters);
+        put(files, "destinationrule.yaml", destinationRules);
+        put(files, "virtualservice.yaml", virtualServices);
+        put(files, "serviceentry.yaml", serviceEntries);
+        put(files, "gateway.yaml", istioGateways);
+        put(files, "inferencepool.yaml", inferencePools);
+        put(files, "httproute.yaml", httpRoutes);
+        put(files, "gateway-api-gateway.yaml", kubernetesGateways);
+        return files;
+    }
+
+    /**
+     * Writes {@link #files()} into {@code dir} (created if missing), replacing files of the same names.
+     *
+     * @return the files written
+     */
+    public List<Path> write(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        List<Path> written = new ArrayList<>();
+        for (Map.Entry<String, String> file : files().entrySet()) {
+            Path path = dir.resolve(file.getKey());
+            Files.writeString(path, file.getValue(), StandardCharsets.UTF_8);
+            written.add(path);
+        }
+        return written;
+    }
+
+    /** Reads back the resources of one rendered file: YAML documents as {@code type}. */
+    public static <T extends KubernetesResource> List<T> read(String yaml, Class<T> type) {
+        List<T> resources = new ArrayList<>();
+        for (String document : yaml.split("(?m)^---\\s*$")) {
+            if (!document.isBlank()) {
+                resources.add(YAML.unmarshal(document, type));
+            }
+        }
+        return resources;
+    }
+
+    private static void put(Map<String, String> files, String name, List<? extends HasMetadata> resources) {
+        if (resources.isEmpty()) {
+            return;
+        }
+        StringBuilder yaml = new StringBuilder("# Rendered by `aimesh istio render` from the aimesh policies; edit those, not this.\n");
+        for (HasMetadata resource : resources) {
+            String document = YAML.asYaml(resource);
+            yaml.append(document.startsWith("---") ? document : "---\n" + document);
+            if (!document.endsWith("\n")) {
+                yaml.append('\n');
+            }
+        }
+        files.put(name, yaml.toString());
+    }
+
+    static final class Builder {
+        private List<EnvoyFilter> envoyFilters = List.of();
+        private List<DestinationRule> destinationRules = List.of();
+        private List<VirtualService> virtualServices = List.of();
+        private List<ServiceEntry> serviceEntries = List.of();
+        private final List<io.fabric8.istio.api.networking.v1.Gateway> istioGateways = new ArrayList<>();
+        private List<GenericKubernetesResource> inferencePools = List.of();
+        private List<HTTPRoute> httpRoutes = List.of();
+        private final List<io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway> kubernetesGateways = new ArrayList<>();
+        private List<String> notes = List.of();
+
+        Builder envoyFilters(List<EnvoyFilter> value) {
+            envoyFilters = value;
+            return this;
+        }
+
+        Builder destinationRules(List<DestinationRule> value) {
+            destinationRules = value;
+            return this;
+        }
+
+        Builder virtualServices(List<VirtualService> value) {
+            virtualServices = value;
+            return this;
+        }
+
+        Builder serviceEntries(List<ServiceEntry> value) {
+            serviceEntries = value;
+            return this;
+        }
+
+        Builder istioGateway(io.fabric8.istio.api.networking.v1.Gateway value) {
+            istioGateways.add(value);
+            return this;
+        }
+
+        Builder inferencePools(List<GenericKubernetesResource> value) {
+            inferencePools = value;
+            return this;
+        }
+
+        Builder httpRoutes(List<HTTPRoute> value) {
+            httpRoutes = value;
+            return this;
+        }
+
+        Builder kubernetesGateway(io.fabric8.kubernetes.api.model.gatewayapi.v1.Gateway value) {
+            kubernetesGateways.add(value);
+            return this;
+        }
+
+        Builder notes(List<String> value) {
+            notes = value;
+            return this;
+        }
+
+        IstioResources build() {
+            return new IstioResources(envoyFilters, destinationRules, virtualServices, serviceEntries, istioGateways,
+                    inferencePools, httpRoutes, kubernetesGateways, notes);
+        }
+    }
+}
