@@ -79,7 +79,7 @@ public record IstioResources(List<EnvoyFilter> envoyFilters, List<DestinationRul
     public static <T extends KubernetesResource> List<T> read(String yaml, Class<T> type) {
         List<T> resources = new ArrayList<>();
         for (String document : yaml.split("(?m)^---\\s*$")) {
-            if (!document.isBlank()) {
+            if (!document.replaceAll("(?m)^#.*$", "").isBlank()) {
                 resources.add(YAML.unmarshal(document, type));
             }
         }
