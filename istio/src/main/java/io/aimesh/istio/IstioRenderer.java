@@ -43,6 +43,7 @@ public final class IstioRenderer {
         if (gateway == null || gateway.filter() == null) {
             problems.add("Gateway: none with spec.filter; the Istio render puts the ai-filter in the proxies and needs its settings");
         }
+        problems.addAll(PoolHosts.problems(policies));
         if (!problems.isEmpty()) {
             throw new RenderException(problems);
         }

@@ -40,12 +40,8 @@ final class PoolHosts {
     private PoolHosts() {
     }
 
-    /**
-     * @throws RenderException listing every pool that cannot be placed (a selector with endpoints that
-     *     are not one Service)
-     */
-    static PoolHosts of(PolicySet policies, String namespace) throws RenderException {
-        PoolHosts hosts = new PoolHosts();
+    /** Every pool that cannot be placed (a selector with endpoints that are not one Service), one line each. */
+    static List<String> problems(PolicySet policies) {
         List<String> errors = new ArrayList<>();
         for (InferencePool pool : policies.pools()) {
             if (!pool.selector().isEmpty()) {
@@ -57,9 +53,12 @@ final class PoolHosts {
                 }
             }
         }
-        if (!errors.isEmpty()) {
-            throw new RenderException(errors);
-        }
+        return errors;
+    }
+
+    /** The places of {@code policies}, which have no {@link #problems}. */
+    static PoolHosts of(PolicySet policies, String namespace) {
+        PoolHosts hosts = new PoolHosts();
         for (ModelRoute route : policies.routes()) {
             Map<String, Target> byVersion = new LinkedHashMap<>();
             List<Endpoint> external = new ArrayList<>();
