@@ -291,19 +291,9 @@ public final class EnvoyTranslator {
             throws TranslationException {
         LocalityLbEndpoints.Builder locality = LocalityLbEndpoints.newBuilder();
         for (Endpoint endpoint : pool.endpoints()) {
-            String ip = resolve(pool, endpoint);
-            SocketAddress address = SocketAddress.newBuilder()
-                    .setAddress(ip)
-                    .setPortValue(endpoint.port())
-                    .build();
-            LbEndpoint.Builder lbEndpoint = LbEndpoint.newBuilder().setEndpoint(
-                    io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
-                            .setAddress(Address.newBuilder().setSocketAddress(address)));
-            int weight = weights.weight(pool.name(), authority(ip, endpoint.port()));
-            if (weight > 0) {
-                lbEndpoint.setLoadBalancingWeight(UInt32Value.of(weight));
+            for (String ip : resolveAll("InferencePool/" + pool.name(), endpoint)) {
+                locality.addLbEndpoints(lbEndpoint(ip, endpoint.port(), weights.weight(pool.name(), authority(ip, endpoint.port()))));
             }
-            locality.addLbEndpoints(lbEndpoint);
         }
         return ClusterLoadAssignment.newBuilder()
                 .setClusterName(clusterName(pool.name()))
@@ -311,21 +301,40 @@ public final class EnvoyTranslator {
                 .build();
     }
 
+    private static LbEndpoint.Builder lbEndpoint(String ip, int port, int weight) {
+        LbEndpoint.Builder lbEndpoint = LbEndpoint.newBuilder().setEndpoint(
+                io.envoyproxy.envoy.config.endpoint.v3.Endpoint.newBuilder()
+                        .setAddress(Address.newBuilder().setSocketAddress(
+                                SocketAddress.newBuilder().setAddress(ip).setPortValue(port))));
+        if (weight > 0) {
+            lbEndpoint.setLoadBalancingWeight(UInt32Value.of(weight));
+        }
+        return lbEndpoint;
+    }
+
     /** {@code ip:port}, an IPv6 address in brackets. */
     public static String authority(String ip, int port) {
         return (ip.contains(":") ? "[" + ip + "]" : ip) + ":" + port;
     }
 
-    private static String resolve(InferencePool pool, Endpoint endpoint) throws TranslationException {
-        return resolve("InferencePool/" + pool.name(), endpoint);
-    }
-
-    private static String resolve(String owner, Endpoint endpoint) throws TranslationException {
+    /**
+     * Every address of the endpoint's host in the family of its first answer: an IP literal is itself,
+     * and a name that stands for several servers (a Kubernetes headless Service, DNS round robin)
+     * becomes one endpoint per address, which the picker can choose among. The family filter keeps
+     * {@code localhost} one endpoint (127.0.0.1, not also ::1 where the server may not listen).
+     */
+    private static List<String> resolveAll(String owner, Endpoint endpoint) throws TranslationException {
         try {
-            return InetAddress.getByName(endpoint.host()).getHostAddress();
+            InetAddress[] all = InetAddress.getAllByName(endpoint.host());
+            Class<?> family = all[0].getClass();
+            return java.util.Arrays.stream(all).filter(family::isInstance).map(InetAddress::getHostAddress).distinct().toList();
         } catch (UnknownHostException e) {
             throw new TranslationException(owner + ": cannot resolve host '" + endpoint.host() + "'", e);
         }
+    }
+
+    private static String resolve(String owner, Endpoint endpoint) throws TranslationException {
+        return resolveAll(owner, endpoint).get(0);
     }
 
     private static Cluster filterCluster(FilterSettings filter) throws TranslationException {

@@ -105,6 +105,36 @@ final class EnvoyTranslatorTest {
                 """));
     }
 
+    /** A headless Service's name is every pod: one endpoint each, for Envoy and the picker; localhost stays one. */
+    @Test
+    void endpoints_areEveryAddressOfANameInItsFirstFamily() throws Exception {
+        XdsSnapshot snapshot = TRANSLATOR.translate(load("""
+                apiVersion: aimesh.io/v1alpha1
+                kind: InferencePool
+                metadata: {name: llama-v1}
+                spec:
+                  endpoints: [llama.models.svc.cluster.local:8000, localhost:9000]
+                """ + """
+                ---
+                apiVersion: aimesh.io/v1alpha1
+                kind: ModelRoute
+                metadata: {name: llama}
+                spec:
+                  model: llama-3-8b-instruct
+                  versions: [{name: v1, pool: llama-v1, weight: 1}]
+                """));
+
+        assertThat(snapshot.resource(ENDPOINT, "pool_llama-v1").message()).isEqualTo(parse(ClusterLoadAssignment.newBuilder(), """
+                cluster_name: "pool_llama-v1"
+                endpoints {
+                  lb_endpoints { endpoint { address { socket_address { address: "10.1.0.1" port_value: 8000 } } } }
+                  lb_endpoints { endpoint { address { socket_address { address: "10.1.0.2" port_value: 8000 } } } }
+                  lb_endpoints { endpoint { address { socket_address { address: "10.1.0.3" port_value: 8000 } } } }
+                  lb_endpoints { endpoint { address { socket_address { address: "127.0.0.1" port_value: 9000 } } } }
+                }
+                """));
+    }
+
     /**
      * Each model is routed twice, in this order: on the {@code x-aimesh-model} header the ai-filter sets, then on
      * the body's model that json_to_metadata extracts; within each, overrides come before the weighted split.
