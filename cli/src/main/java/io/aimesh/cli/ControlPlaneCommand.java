@@ -37,6 +37,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
             description = "The address Envoy's HTTP listener binds (default: ${DEFAULT-VALUE}).")
     String listenerAddress;
 
+    @Option(names = "--endpoint-refresh-ms", defaultValue = "5000", paramLabel = "MS",
+            description = "How often the pools' endpoint names are resolved again (a headless Service follows its pods); "
+                    + "default: ${DEFAULT-VALUE}.")
+    long endpointRefreshMs;
+
     @Option(names = "--xds-tls-cert", paramLabel = "PEM",
             description = "Serve ADS over mutual TLS with this certificate chain (with --xds-tls-key and --xds-tls-client-ca).")
     Path tlsCert;
@@ -51,10 +56,15 @@ final class ControlPlaneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (endpointRefreshMs <= 0) {
+            System.err.println("aimesh control-plane: --endpoint-refresh-ms: " + endpointRefreshMs + " (expected: > 0)");
+            return 2;
+        }
         ControlPlaneOptions options = ControlPlaneOptions.defaults(policies)
                 .withXds(xdsAddress, xdsPort)
                 .withAdmin(adminAddress, adminPort)
-                .withListener(listenerAddress, listenerPort);
+                .withListener(listenerAddress, listenerPort)
+                .withEndpointRefresh(java.time.Duration.ofMillis(endpointRefreshMs));
         if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
             if (tlsCert == null || tlsKey == null || tlsClientCa == null) {
                 System.err.println("aimesh control-plane: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-client-ca");

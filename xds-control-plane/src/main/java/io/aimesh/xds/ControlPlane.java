@@ -35,6 +35,17 @@ public final class ControlPlane implements AutoCloseable {
     private final PolicyWatcher watcher;
     private final Server grpc;
     private final AdminServer admin;
+    /**
+     * Resolves the pools' endpoint names again, as Envoy's STRICT_DNS clusters do: a headless
+     * Service's name follows its ready pods. Java caches a lookup for 30 s by default
+     * ({@code networkaddress.cache.ttl}), which bounds how soon a change is seen.
+     */
+    private final java.util.concurrent.ScheduledExecutorService resolver =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "aimesh-endpoint-refresh");
+                t.setDaemon(true);
+                return t;
+            });
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
         weigher = new LoadWeigher(this::reweigh);
@@ -42,6 +53,8 @@ public final class ControlPlane implements AutoCloseable {
                 new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics, weigher::configure);
         watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
         watcher.reloadNow();
+        long refresh = options.endpointRefresh().toMillis();
+        resolver.scheduleWithFixedDelay(reloader::refresh, refresh, refresh, TimeUnit.MILLISECONDS);
         NettyServerBuilder server = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()));
         if (options.xdsTls() != null) {
             server.sslContext(CertifiedScope.serverContext(options.xdsTls()))
@@ -86,6 +99,10 @@ public final class ControlPlane implements AutoCloseable {
         return hub;
     }
 
+    public XdsMetrics metrics() {
+        return metrics;
+    }
+
     public NodeRegistry nodes() {
         return nodes;
     }
@@ -108,6 +125,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() throws IOException {
         watcher.close();
+        resolver.shutdownNow();
         weigher.close();
         admin.close();
         grpc.shutdownNow();

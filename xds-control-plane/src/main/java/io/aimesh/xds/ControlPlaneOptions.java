@@ -20,10 +20,11 @@ import java.time.Duration;
  * @param debounceQuiet a reload waits until no edit has arrived for this long
  * @param debounceMax but never longer than this after the first edit of a burst
  * @param xdsTls mutual TLS for ADS (the nodes' certificates then prove their scopes), or {@code null} for plaintext
+ * @param endpointRefresh how often the pools' endpoint names are resolved again, {@code > 0}
  */
 public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort, String adminAddress, int adminPort,
                                   String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax,
-                                  XdsTls xdsTls) {
+                                  XdsTls xdsTls, Duration endpointRefresh) {
     public ControlPlaneOptions {
         requireNonNull(policies, "policies");
         requireNonNull(xdsAddress, "xdsAddress");
@@ -36,36 +37,44 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
             throw new IllegalArgumentException("debounce: quiet " + debounceQuiet + ", max " + debounceMax
                     + " (expected: 0 <= quiet <= max)");
         }
+        if (endpointRefresh.isZero() || endpointRefresh.isNegative()) {
+            throw new IllegalArgumentException("endpointRefresh: " + endpointRefresh + " (expected: > 0)");
+        }
     }
 
     /**
      * Defaults: ADS on 127.0.0.1:18000 (plaintext ADS hands any caller the tenants' key digests and
      * the Redis URI, so it stays on loopback unless mutual TLS guards it), admin on 127.0.0.1:19000,
-     * Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s.
+     * Envoy listening on 0.0.0.0:10000, debounce 100 ms / 1 s, endpoint names resolved again every 5 s.
      */
     public static ControlPlaneOptions defaults(Path policies) {
         return new ControlPlaneOptions(policies, "127.0.0.1", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
-                Duration.ofMillis(100), Duration.ofSeconds(1), null);
+                Duration.ofMillis(100), Duration.ofSeconds(1), null, Duration.ofSeconds(5));
     }
 
     public ControlPlaneOptions withXds(String address, int port) {
         return new ControlPlaneOptions(policies, address, port, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
     }
 
     public ControlPlaneOptions withAdmin(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, address, port, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
     }
 
     public ControlPlaneOptions withListener(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, address, port,
-                debounceQuiet, debounceMax, xdsTls);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
     }
 
     public ControlPlaneOptions withXdsTls(XdsTls tls) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, tls);
+                debounceQuiet, debounceMax, tls, endpointRefresh);
+    }
+
+    public ControlPlaneOptions withEndpointRefresh(Duration every) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax, xdsTls, every);
     }
 
     /**

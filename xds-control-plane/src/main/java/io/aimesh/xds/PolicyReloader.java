@@ -21,8 +21,10 @@ import java.util.function.Consumer;
 /**
  * Loads the policy directory, compiles it and publishes the result; a directory that fails
  * to load or compile is reported and changes nothing, so the last good config keeps serving.
- * Also recompiles the last good policies when the EDS weights of {@code eds-weights} pools change.
- * Thread-safe: reloads (the watcher's thread) and reweighs (the weigher's) take turns.
+ * Also recompiles the last good policies when the EDS weights of {@code eds-weights} pools change,
+ * and when asked to {@link #refresh}: endpoint names are resolved at each compile, so a name whose
+ * addresses changed (a headless Service's pods) is served anew, and an unchanged one sends nothing.
+ * Thread-safe: reloads (the watcher's thread), reweighs (the weigher's) and refreshes take turns.
  */
 final class PolicyReloader {
     private static final System.Logger LOG = System.getLogger(PolicyReloader.class.getName());
@@ -102,6 +104,11 @@ final class PolicyReloader {
     /** Serves the current policies with {@code next} as the EDS weights; only the weighted pools' EDS resources change. */
     synchronized void reweigh(EndpointWeights next) {
         weights = next;
+        refresh();
+    }
+
+    /** Compiles the served policies again: publishes only what changed, such as a name's new addresses. */
+    synchronized void refresh() {
         if (serving == null) {
             return;
         }
@@ -112,8 +119,10 @@ final class PolicyReloader {
                 status = status.reserved(hub.currentVersion());
             }
         } catch (TranslationException e) {
-            // The same policies compiled a moment ago; a host that stopped resolving fails here.
-            LOG.log(Level.WARNING, "cannot apply EDS weights: " + e.getMessage());
+            // The same policies compiled before; a host that stopped resolving fails here, and the
+            // last snapshot, with its last addresses, keeps serving.
+            metrics.refreshFailed();
+            LOG.log(Level.WARNING, "cannot recompile the served policies: " + e.getMessage());
         }
     }
 

@@ -34,6 +34,9 @@ public final class XdsMetrics {
     private final Counter scopeDenials = Counter.builder().name("aimesh_xds_scope_denials_total")
             .help("ADS streams refused because the node's claimed scope is not the one its client certificate proves")
             .register(registry);
+    private final Counter refreshFailures = Counter.builder().name("aimesh_endpoint_refresh_failures_total")
+            .help("Recompiles of the served policies that failed (an endpoint name stopped resolving); the last "
+                    + "snapshot keeps serving").register(registry);
     private final Counter snapshots = Counter.builder().name("aimesh_xds_snapshots_published_total")
             .help("Config snapshots published to clients").register(registry);
 
@@ -74,6 +77,16 @@ public final class XdsMetrics {
 
     void snapshotPublished() {
         snapshots.inc();
+    }
+
+    /** Records a recompile of the served policies that failed. */
+    public void refreshFailed() {
+        refreshFailures.inc();
+    }
+
+    /** Recompiles of the served policies that failed, so far. */
+    public long refreshFailures() {
+        return (long) refreshFailures.get();
     }
 
     /** Records a policy reload outcome: {@code applied}, {@code unchanged} or {@code rejected}. */
