@@ -57,7 +57,7 @@ final class Kinds {
                             + "client-side weighted round robin, weighing endpoints by the ORCA load reports they send in "
                             + "the endpoint-load-metrics response header; `eds-weights` is Envoy's weighted round robin on "
                             + "weights the control plane sets from the endpoints' scraped load."),
-            optional("metricsPath", Str.matching("/[!-~&&[^#?]]*", "a path starting with /"), "/metrics",
+            optional("metricsPath", Str.matching("/[!\"$->@-~]*", "a path starting with /"), "/metrics",
                     "Where each endpoint serves its Prometheus metrics (picker, eds-weights)."),
             optional("metricsInterval", new Dur(Duration.ofMillis(10), Duration.ofSeconds(10)), "200ms",
                     "How often they are scraped: by the ai-filter (picker) or the control plane (eds-weights)."),
@@ -204,7 +204,7 @@ final class Kinds {
                             + "charged), `cut` ends it at the limit.")));
 
     /** An issuer or audience as a JWT carries it. */
-    static final Str TOKEN_TEXT = Str.matching("[^\\s]{1,1024}", "1 to 1024 characters, no whitespace");
+    static final Str TOKEN_TEXT = Str.matching("[^\\s]+", 1024, "1 to 1024 characters, no whitespace");
 
     static final Obj JWT = new Obj("JSON Web Tokens that Envoy verifies (its jwt_authn filter) before the ai-filter reads them.",
             List.of(
@@ -212,7 +212,7 @@ final class Kinds {
                             "The `iss` a token must carry."),
                     required("audiences", new ListOf(TOKEN_TEXT, 1),
                             "Accepted `aud` values. Required: a token the same issuer made for another service must not pass."),
-                    optional("jwksFile", Str.matching("/.{1,4095}", "an absolute path"), null,
+                    optional("jwksFile", Str.matching("/.+", 4096, "an absolute path"), null,
                             "The issuer's public keys (a JWKS document), read by Envoy from this file."),
                     optional("jwks", Str.matching("(?s)\\s*\\{.*", "a JSON object"), null,
                             "The issuer's public keys, as an inline JWKS document. One of `jwksFile` or `jwks`."),

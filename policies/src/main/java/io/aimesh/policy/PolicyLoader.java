@@ -10,14 +10,16 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.TreeMap;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
 import org.snakeyaml.engine.v2.nodes.NodeTuple;
@@ -28,32 +30,61 @@ import org.snakeyaml.engine.v2.nodes.ScalarNode;
  * separated by {@code ---}) into a validated {@link PolicySet}. Stateless and thread-safe.
  */
 public final class PolicyLoader {
+    /** The kubelet's link to the current version of a ConfigMap volume (Kubernetes' AtomicWriter). */
+    private static final String KUBELET_DATA = "..data";
+
     private PolicyLoader() {
     }
 
     /**
-     * Loads every {@code *.yaml} and {@code *.yml} file under {@code dir}, in path order.
+     * Loads every {@code *.yaml} and {@code *.yml} file under {@code dir}, in path order, skipping
+     * entries whose name starts with {@code .} (editors' swap files, the kubelet's own entries).
      * File names in errors are relative to {@code dir}.
      *
-     * @throws IOException when the directory cannot be listed or a file cannot be read
+     * <p>A directory laid out by the kubelet for a ConfigMap or Secret volume (its files are
+     * symlinks into {@code ..data}, itself a symlink to a timestamped directory that an update
+     * replaces by renaming a new link over {@code ..data}) is read through {@code ..data},
+     * resolved once: a load that races an update reads the old version or the new one, never a
+     * mix of both.
+     *
+     * @throws IOException when the directory cannot be listed or a file cannot be read (also when
+     *     an update removes the version being read: the next load reads the new one)
      */
     public static LoadResult loadDirectory(Path dir) throws IOException {
         requireNonNull(dir, "dir");
         if (!Files.isDirectory(dir)) {
             throw new IOException(dir + ": not a directory");
         }
+        Map<String, Path> found = new TreeMap<>();
+        collect(dir, "", found);
         Map<String, String> files = new LinkedHashMap<>();
         List<PolicyError> errors = new ArrayList<>();
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.filter(PolicyLoader::isPolicyFile).sorted(Comparator.naturalOrder()).toList()) {
-                String name = dir.relativize(path).toString();
-                String text = decode(name, Files.readAllBytes(path), errors);
-                if (text != null) {
-                    files.put(name, text);
-                }
+        for (Map.Entry<String, Path> file : found.entrySet()) {
+            String text = decode(file.getKey(), Files.readAllBytes(file.getValue()), errors);
+            if (text != null) {
+                files.put(file.getKey(), text);
             }
         }
         return load(files, errors);
+    }
+
+    private static void collect(Path dir, String prefix, Map<String, Path> found) throws IOException {
+        Path data = dir.resolve(KUBELET_DATA);
+        Path listed = Files.isSymbolicLink(data) && Files.isDirectory(data) ? data.toRealPath() : dir;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(listed)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (name.startsWith(".")) {
+                    continue;
+                }
+                // Directory links are not followed (no cycles); file links are, as the kubelet's are.
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    collect(entry, prefix + name + "/", found);
+                } else if ((name.endsWith(".yaml") || name.endsWith(".yml")) && Files.isRegularFile(entry)) {
+                    found.put(prefix + name, entry);
+                }
+            }
+        }
     }
 
     /** Loads policies from in-memory files: file name to YAML text, in the given order. */
@@ -145,10 +176,5 @@ public final class PolicyLoader {
             }
         }
         return null;
-    }
-
-    private static boolean isPolicyFile(Path path) {
-        String name = path.getFileName().toString();
-        return Files.isRegularFile(path) && !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
     }
 }

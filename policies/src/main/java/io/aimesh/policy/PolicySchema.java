@@ -69,8 +69,9 @@ public final class PolicySchema {
             return "{\"type\": \"string\", \"pattern\": \"^[0-9]{1,9}(ms|s|m|h|d)$\"}";
         }
         if (shape instanceof Shape.Str str) {
-            return str.pattern() == null ? "{\"type\": \"string\"}"
-                    : "{\"type\": \"string\", \"pattern\": " + quote("^" + str.pattern().pattern() + "$") + "}";
+            return "{\"type\": \"string\""
+                    + (str.pattern() == null ? "" : ", \"pattern\": " + quote("^" + str.pattern().pattern() + "$"))
+                    + (str.maxLength() == Integer.MAX_VALUE ? "" : ", \"maxLength\": " + str.maxLength()) + "}";
         }
         return "{}";
     }

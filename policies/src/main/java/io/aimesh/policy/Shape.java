@@ -16,18 +16,29 @@ sealed interface Shape {
     /**
      * A string, optionally matching {@code pattern}; {@code hint} explains the pattern to humans.
      * A {@code secret} string is never echoed in errors: a user may paste an API key where its digest belongs.
+     * {@code maxLength} bounds it apart from the pattern, since Kubernetes' and JSON Schema's regular
+     * expression engines (RE2, ECMA 262) refuse or differ on counted repeats over 1000; patterns stay
+     * in the syntax those engines share with Java's.
      */
-    record Str(Pattern pattern, String hint, boolean secret) implements Shape {
+    record Str(Pattern pattern, String hint, boolean secret, int maxLength) implements Shape {
         static Str any() {
-            return new Str(null, null, false);
+            return new Str(null, null, false, Integer.MAX_VALUE);
         }
 
         static Str matching(String regex, String hint) {
-            return new Str(Pattern.compile(regex), hint, false);
+            return new Str(Pattern.compile(regex), hint, false, Integer.MAX_VALUE);
+        }
+
+        static Str matching(String regex, int maxLength, String hint) {
+            return new Str(Pattern.compile(regex), hint, false, maxLength);
         }
 
         static Str secret(String regex, String hint) {
-            return new Str(Pattern.compile(regex), hint, true);
+            return new Str(Pattern.compile(regex), hint, true, Integer.MAX_VALUE);
+        }
+
+        boolean accepts(String text) {
+            return text.length() <= maxLength && (pattern == null || pattern.matcher(text).matches());
         }
 
         @Override

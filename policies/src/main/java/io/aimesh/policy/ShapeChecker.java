@@ -173,7 +173,7 @@ final class ShapeChecker {
             return fail(loc, path, "expected " + shape.describe() + ", got " + describeScalar(scalar) + fixFor(shape, scalar));
         }
         if (shape instanceof Str str) {
-            if (str.pattern() != null && !str.pattern().matcher(text).matches()) {
+            if (!str.accepts(text)) {
                 return fail(loc, path, (str.secret() ? "invalid value, not shown in case it is a secret" : "'" + text + "' is invalid")
                         + " (expected: " + str.hint() + ")");
             }

@@ -29,7 +29,9 @@ public enum GoTool {
     /** Istio's CLI, for {@code istioctl analyze}; the first build takes about 10 minutes on 2 cores. */
     ISTIOCTL("istioctl", "istio.io/istio/istioctl/cmd/istioctl", "v0.0.0-20260827124520-eed52ebb66ad"),
     /** Validates Kubernetes manifests against the API's schemas and CRDs. */
-    KUBECONFORM("kubeconform", "github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0");
+    KUBECONFORM("kubeconform", "github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0"),
+    /** Renders deploy/'s kustomizations as {@code kubectl apply -k} would; v5.8.3 needs a newer Go than 1.26. */
+    KUSTOMIZE("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.2");
 
     private static final long BUILD_MINUTES = 40;
 

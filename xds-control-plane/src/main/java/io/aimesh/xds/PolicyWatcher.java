@@ -7,16 +7,20 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Watches the policy directory and turns a burst of edits into one reload.
@@ -25,6 +29,13 @@ import java.util.stream.Stream;
  * {@code quiet}, but never later than {@code maxDelay} after the first event of the burst,
  * so a directory that never stops changing is still applied. One thread waits for file
  * events; reloads run on a single scheduler thread, one at a time.
+ *
+ * <p>A ConfigMap volume changes without an event on its files: the kubelet writes the new version
+ * into a new {@code ..<timestamp>} directory, links {@code ..data_tmp} to it, renames that link
+ * over {@code ..data} and removes the old directory, so the events are on those dot-entries of
+ * the watched directory itself, and any event there is a reason to reload. Dot-directories are
+ * not watched inside: the loader never reads them by their own names, and each update would
+ * otherwise leave a key registered on a directory about to be removed.
  */
 final class PolicyWatcher implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PolicyWatcher.class.getName());
@@ -75,8 +86,12 @@ final class PolicyWatcher implements AutoCloseable {
                 for (var event : key.pollEvents()) {
                     if (event.context() instanceof Path name && event.kind() == ENTRY_CREATE) {
                         Path created = ((Path) key.watchable()).resolve(name);
-                        if (Files.isDirectory(created)) {
-                            registerTree(created);
+                        if (!hidden(created) && Files.isDirectory(created, LinkOption.NOFOLLOW_LINKS)) {
+                            try {
+                                registerTree(created);
+                            } catch (NoSuchFileException gone) {
+                                // Removed again before it could be watched; that removal is an event of its own.
+                            }
                         }
                     }
                 }
@@ -102,11 +117,20 @@ final class PolicyWatcher implements AutoCloseable {
     }
 
     private void registerTree(Path root) throws IOException {
-        try (Stream<Path> dirs = Files.walk(root)) {
-            for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (!dir.equals(directory) && hidden(dir)) {
+                    return FileVisitResult.SKIP_SUBTREE;
+                }
                 dir.register(watcher, ENTRY_CREATE, ENTRY_MODIFY, ENTRY_DELETE);
+                return FileVisitResult.CONTINUE;
             }
-        }
+        });
+    }
+
+    private static boolean hidden(Path path) {
+        return path.getFileName().toString().startsWith(".");
     }
 
     @Override
