@@ -62,7 +62,7 @@ class CliTest {
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err().lines()).containsExactly(
                 dir.resolve("bad.yaml") + ":5:14: InferencePool/p spec.endpoints: expected at least 1 item(s), got 0",
-                dir.resolve("bad.yaml") + ":6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing, dedicatedTo)",
+                dir.resolve("bad.yaml") + ":6:3: InferencePool/p spec.colour: unknown field 'colour' (expected one of: endpoints, connectTimeout, balancing, selector, dedicatedTo)",
                 "2 error(s) in " + dir);
     }
 
