@@ -13,6 +13,9 @@
 //     the Gateway's port to the Service's targetPort as it does in a cluster;
 //   - no gRPC: what istiod would stream is written as static resources (RDS inlined into the
 //     HTTP connection manager, EDS clusters turned STATIC with the endpoints istiod computed);
+//   - no pilot-agent: the cluster istiod builds for the gateway's own Service is left out, as it is
+//     mesh-internal and so takes its mutual-TLS secrets by SDS from pilot-agent; any other cluster
+//     that needs SDS is an error;
 //   - istiod's own switches for proxies without Istio's extensions are set,
 //     PILOT_ENABLE_METADATA_EXCHANGE=false and PILOT_ENABLE_ALPN_FILTER=false: with them on, a gateway
 //     gets istio.metadata_exchange (an HTTP filter and an upstream filter on every cluster) and
