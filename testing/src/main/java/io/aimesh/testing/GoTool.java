@@ -4,22 +4,29 @@ import static java.util.Objects.requireNonNull;
 
 import io.aimesh.internal.ProjectHome;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
- * The Go tools tests check rendered files with, built from the Go module proxy at test time into
+ * The Go tools tests check rendered files with, built at test time into
  * {@code .aimesh/tools/NAME-VERSION/} (never committed; CI keeps {@code .aimesh/} between runs where
- * it can, and Go's own module and build caches make a rebuild quicker). Each is pinned here, the
- * one place its version is named; {@code $AIMESH_<NAME>} (e.g. {@code AIMESH_ISTIOCTL}) points at a
- * binary of one's own instead.
+ * it can, and Go's own module and build caches make a rebuild quicker): released tools from the Go
+ * module proxy, pinned here, the one place their version is named; and the project's own Go
+ * programs, built from their module directory in the repository, whose version is a digest of
+ * their sources so an edit builds anew. {@code $AIMESH_<NAME>} (e.g. {@code AIMESH_ISTIOCTL})
+ * points at a binary of one's own instead.
  *
  * <p>A tool that cannot be built (no {@code go}, no proxy) is reported loudly on standard error and
  * {@link #locate()} is empty: callers skip with {@link #skipMessage()}, never silently. Builds are
@@ -31,24 +38,49 @@ public enum GoTool {
     /** Validates Kubernetes manifests against the API's schemas and CRDs. */
     KUBECONFORM("kubeconform", "github.com/yannh/kubeconform/cmd/kubeconform", "v0.8.0"),
     /** Renders deploy/'s kustomizations as {@code kubectl apply -k} would; v5.8.3 needs a newer Go than 1.26. */
-    KUSTOMIZE("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.2");
+    KUSTOMIZE("kustomize", "sigs.k8s.io/kustomize/kustomize/v5", "v5.8.2"),
+    /**
+     * Turns rendered Istio resources into the static bootstrap istiod's own config generation gives
+     * a gateway (integration-tests/src/test/go/istiod-bootstrap); the first build compiles much of
+     * istiod, minutes on 2 cores, seconds once Go's build cache holds istioctl's build.
+     */
+    ISTIOD_BOOTSTRAP("istiod-bootstrap", "integration-tests/src/test/go/istiod-bootstrap");
 
     private static final long BUILD_MINUTES = 40;
 
     private final String binary;
+    /** A package path on the module proxy, or the module's directory under the project home. */
     private final String pkg;
-    private final String version;
+    /** The pinned version; {@code null} for a module of the project's own. */
+    private final String pinned;
     private volatile String failure;
 
     GoTool(String binary, String pkg, String version) {
         this.binary = binary;
         this.pkg = pkg;
-        this.version = version;
+        this.pinned = version;
     }
 
-    /** The pinned module version, e.g. {@code v0.8.0}. */
+    /** A Go program of the project's own, in the module directory {@code dir} under the project home. */
+    GoTool(String binary, String dir) {
+        this(binary, dir, null);
+    }
+
+    /**
+     * The pinned module version, e.g. {@code v0.8.0}; for a program of the project's own, {@code src-}
+     * and the start of the SHA-256 of its sources ({@code go.mod}, {@code go.sum}, {@code *.go}).
+     *
+     * @throws UncheckedIOException when the sources cannot be read
+     */
     public String version() {
-        return version;
+        if (pinned != null) {
+            return pinned;
+        }
+        try {
+            return "src-" + sourceDigest(ProjectHome.find().resolve(pkg));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the sources of " + binary, e);
+        }
     }
 
     /**
@@ -60,6 +92,12 @@ public enum GoTool {
         String override = System.getenv("AIMESH_" + name());
         if (override != null && !override.isBlank()) {
             return Optional.of(Path.of(override));
+        }
+        String version;
+        try {
+            version = version();
+        } catch (UncheckedIOException e) {
+            return fail(e.getMessage() + ": " + e.getCause().getMessage());
         }
         Path dir = ProjectHome.cache().resolve("tools").resolve(binary + "-" + version);
         Path built = dir.resolve(binary);
@@ -75,7 +113,7 @@ public enum GoTool {
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock lock = channel.lock()) {
                 if (!Files.isExecutable(built)) {
-                    build(dir);
+                    build(dir, version);
                 }
             }
             return Optional.of(built);
@@ -89,18 +127,29 @@ public enum GoTool {
 
     /** Why {@link #locate()} is empty, for the skip; {@code null} when it is not. */
     public String skipMessage() {
-        return failure == null ? null : "SKIPPED: " + binary + " " + version + " could not be built here: " + failure;
+        return failure == null ? null : "SKIPPED: " + binary + " " + (pinned == null ? "(" + pkg + ")" : pinned)
+                + " could not be built here: " + failure;
     }
 
-    private void build(Path dir) throws IOException, InterruptedException {
+    private void build(Path dir, String version) throws IOException, InterruptedException {
         Path log = dir.resolve("build.log");
-        String target = pkg + "@" + version;
-        System.err.println("aimesh-testing: building " + binary + " (go install " + target + ") into " + dir
+        ProcessBuilder go;
+        String target;
+        if (pinned != null) {
+            target = "go install " + pkg + "@" + version;
+            go = new ProcessBuilder(List.of("go", "install", pkg + "@" + version));
+            go.environment().put("GOBIN", dir.toAbsolutePath().toString());
+        } else {
+            // No -trimpath: it would change every package's key in Go's build cache, so the packages a
+            // released tool's build (istioctl's) left there would all be compiled again
+            target = "go build " + pkg;
+            go = new ProcessBuilder(List.of("go", "build", "-o", dir.resolve(binary).toAbsolutePath().toString(), "."))
+                    .directory(ProjectHome.find().resolve(pkg).toFile());
+        }
+        go.redirectErrorStream(true).redirectOutput(log.toFile());
+        System.err.println("aimesh-testing: building " + binary + " (" + target + ") into " + dir
                 + "; the first build can take minutes");
-        ProcessBuilder go = new ProcessBuilder(List.of("go", "install", target))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        go.environment().put("GOBIN", dir.toAbsolutePath().toString());
+        long started = System.nanoTime();
         Process process;
         try {
             process = go.start();
@@ -109,18 +158,40 @@ public enum GoTool {
         }
         if (!process.waitFor(BUILD_MINUTES, TimeUnit.MINUTES)) {
             process.destroyForcibly();
-            throw new IOException("go install " + target + " did not finish within " + BUILD_MINUTES + " minutes");
+            throw new IOException(target + " did not finish within " + BUILD_MINUTES + " minutes");
         }
         if (process.exitValue() != 0 || !Files.isExecutable(dir.resolve(binary))) {
-            throw new IOException("go install " + target + " failed (exit " + process.exitValue() + "): " + tail(log));
+            throw new IOException(target + " failed (exit " + process.exitValue() + "): " + tail(log));
         }
-        System.err.println("aimesh-testing: built " + dir.resolve(binary));
+        System.err.printf("aimesh-testing: built %s in %d s%n", dir.resolve(binary), (System.nanoTime() - started) / 1_000_000_000);
     }
 
     private Optional<Path> fail(String reason) {
         failure = requireNonNull(reason == null ? "unknown error" : reason);
         System.err.println("\n!!!!!!!! " + skipMessage() + " !!!!!!!!\n");
         return Optional.empty();
+    }
+
+    /** The first 12 hex digits of the SHA-256 over the module's go.mod, go.sum and *.go files, by name. */
+    private static String sourceDigest(Path module) throws IOException {
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        List<Path> sources;
+        try (Stream<Path> files = Files.list(module)) {
+            sources = files.filter(f -> f.getFileName().toString().matches("go\\.(mod|sum)|.*\\.go")).sorted().toList();
+        }
+        if (sources.isEmpty()) {
+            throw new IOException("no Go module in " + module);
+        }
+        for (Path source : sources) {
+            sha256.update(source.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            sha256.update(Files.readAllBytes(source));
+        }
+        return HexFormat.of().formatHex(sha256.digest()).substring(0, 12);
     }
 
     private static String tail(Path log) throws IOException {

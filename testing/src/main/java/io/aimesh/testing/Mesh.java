@@ -24,9 +24,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real mesh for integration tests: model-sims serving {@link #MODEL} (v1, and v2 for a canary),
@@ -165,7 +168,15 @@ public final class Mesh implements AutoCloseable {
 
     /** POSTs a JSON {@code body} to {@code path} on Envoy's listener; {@code apiKey} may be null. */
     public HttpResponse<String> post(String path, String apiKey, String body, Map<String, String> headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listenerPort.port() + path))
+        return post(listenerPort.port(), path, apiKey, body, headers);
+    }
+
+    /**
+     * POSTs a JSON {@code body} to {@code path} on {@code 127.0.0.1:port}, a proxy of the test's own in
+     * front of this mesh's filter and model-sims; {@code apiKey} may be null.
+     */
+    public HttpResponse<String> post(int port, String path, String apiKey, String body, Map<String, String> headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(20))
                 .header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -181,6 +192,23 @@ public final class Mesh implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * How often the filter's picker has picked each endpoint of {@code pool} so far (its metric
+     * {@code aimesh_filter_picks_total}, outcome {@code picked}), by {@code ip:port}. Needs the filter.
+     */
+    public Map<String, Double> picks(String pool) throws IOException, InterruptedException {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + filter.adminPort() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        Pattern picked = Pattern.compile("aimesh_filter_picks_total\\{endpoint=\"([^\"]+)\",outcome=\"picked\",pool=\""
+                + Pattern.quote(pool) + "\"} ([0-9.E]+)");
+        Map<String, Double> picks = new HashMap<>();
+        Matcher matcher = picked.matcher(metrics);
+        while (matcher.find()) {
+            picks.put(matcher.group(1), Double.parseDouble(matcher.group(2)));
+        }
+        return picks;
     }
 
     /** Writes a policy file atomically, as a careful editor or a ConfigMap update does. */

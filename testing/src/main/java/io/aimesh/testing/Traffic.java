@@ -28,6 +28,7 @@ public final class Traffic {
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final int port;
     private final String model;
+    private final String body;
     private final Map<String, LongAdder> byVersion = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> byInstance = new ConcurrentHashMap<>();
     private final LongAdder ok = new LongAdder();
@@ -36,10 +37,22 @@ public final class Traffic {
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicLong sent = new AtomicLong();
 
-    /** Traffic to Envoy's listener on {@code 127.0.0.1:port}, for {@code model}. */
+    /** Traffic to Envoy's listener on {@code 127.0.0.1:port}, for {@code model}, asking for two tokens ({@link #BODY}). */
     public Traffic(int port, String model) {
+        this(port, model, 2);
+    }
+
+    /**
+     * Traffic asking for {@code maxTokens} tokens a request, {@code >= 1}: more make a slow server's
+     * queue show (a picker then sends it less).
+     */
+    public Traffic(int port, String model, int maxTokens) {
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("maxTokens: " + maxTokens + " (expected: >= 1)");
+        }
         this.port = port;
         this.model = model;
+        this.body = BODY.formatted(model).replace("\"max_tokens\":2,", "\"max_tokens\":" + maxTokens + ",");
     }
 
     /** Sends one request; returns the serving version, or records a failure and returns {@code null}. */
@@ -48,7 +61,7 @@ public final class Traffic {
                 .timeout(Duration.ofSeconds(10))
                 .header("content-type", "application/json")
                 .header("x-aimesh-model", model)
-                .POST(HttpRequest.BodyPublishers.ofString(BODY.formatted(model)));
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(request::header);
         sent.incrementAndGet();
         try {

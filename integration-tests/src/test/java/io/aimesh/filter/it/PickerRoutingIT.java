@@ -1,6 +1,7 @@
 package io.aimesh.filter.it;
 
 import io.aimesh.testing.Mesh;
+import io.aimesh.testing.PickerFleet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,8 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,49 +35,26 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PickerRoutingIT {
-    private static final String MODEL = "fleet-model";
+    private static final String MODEL = PickerFleet.MODEL;
     private static final String SINGLE_MODEL = "single-model";
-    private static final Pattern PICKS = Pattern.compile(
-            "aimesh_filter_picks_total\\{endpoint=\"([^\"]+)\",outcome=\"picked\",pool=\"fleet\"} ([0-9.E]+)");
 
-    private static final List<ModelSimServer> fleet = new ArrayList<>();
-    private static ModelSimServer outsider;
+    private static PickerFleet fleet;
     /** One sequence at a time: its queue saturates two pools, one that queues and one that rejects. */
     private static ModelSimServer single;
     private static Mesh mesh;
 
     @BeforeAll
     static void start() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            boolean slow = i == 2;
-            fleet.add(ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("v1")
-                    .speed(slow ? 2 : 20).maxSeqs(slow ? 1 : 64).kvTokens(1 << 20).seed(i + 11).build()));
-        }
-        outsider = ModelSimServer.start(ModelSimConfig.builder().port(0).model(MODEL).version("outside").speed(20)
-                .maxSeqs(64).kvTokens(1 << 20).seed(99).build());
+        fleet = PickerFleet.start(11);
         single = ModelSimServer.start(ModelSimConfig.builder().port(0).model(SINGLE_MODEL).version("single").speed(8)
                 .maxSeqs(1).kvTokens(1 << 20).seed(98).build());
-        mesh = Mesh.builder().filter("closed").defaultMaxTokens(64).extraPolicies("""
-                apiVersion: aimesh.io/v1alpha1
-                kind: InferencePool
-                metadata: {name: fleet}
-                spec:
-                  endpoints: ["%s", "%s", "%s"]
-                  balancing: {mode: picker, metricsInterval: 50ms, maxQueue: 3, scorers: {prefixAffinity: 0}}
-                ---
-                apiVersion: aimesh.io/v1alpha1
-                kind: ModelRoute
-                metadata: {name: fleet}
-                spec:
-                  model: %s
-                  versions: [{name: v1, pool: fleet, weight: 1}]
-                  tokenizer: approximate
+        mesh = Mesh.builder().filter("closed").defaultMaxTokens(64).extraPolicies(fleet.policies() + """
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: InferencePool
                 metadata: {name: single-queue}
                 spec:
-                  endpoints: ["%5$s"]
+                  endpoints: ["%1$s"]
                   balancing: {mode: picker, metricsInterval: 20ms, maxQueue: 1, whenSaturated: queue, queueSize: 50,
                               queueTimeout: 60s}
                 ---
@@ -86,19 +62,18 @@ class PickerRoutingIT {
                 kind: InferencePool
                 metadata: {name: single-reject}
                 spec:
-                  endpoints: ["%5$s"]
+                  endpoints: ["%1$s"]
                   balancing: {mode: picker, metricsInterval: 20ms, maxQueue: 1, retryAfter: 2s}
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: ModelRoute
                 metadata: {name: single}
                 spec:
-                  model: %6$s
+                  model: %2$s
                   versions: [{name: queue, pool: single-queue, weight: 1}, {name: reject, pool: single-reject, weight: 0}]
                   overrides: [{header: x-aimesh-version, value: reject, version: reject}]
                   tokenizer: approximate
-                """.formatted(fleet.get(0).instanceName(), fleet.get(1).instanceName(), fleet.get(2).instanceName(), MODEL,
-                single.instanceName(), SINGLE_MODEL)).start();
+                """.formatted(single.instanceName(), SINGLE_MODEL)).start();
     }
 
     @AfterAll
@@ -106,11 +81,8 @@ class PickerRoutingIT {
         if (mesh != null) {
             mesh.close();
         }
-        for (ModelSimServer sim : fleet) {
-            sim.close();
-        }
-        if (outsider != null) {
-            outsider.close();
+        if (fleet != null) {
+            fleet.close();
         }
         if (single != null) {
             single.close();
@@ -120,14 +92,14 @@ class PickerRoutingIT {
     @Test
     @Order(1)
     void everyRequest_landsOnTheEndpointTheFilterPicked() throws Exception {
-        Map<String, Double> before = picks();
+        Map<String, Double> before = mesh.picks("fleet");
         Map<String, Integer> served = new HashMap<>();
         for (int i = 0; i < 60; i++) {
             HttpResponse<String> response = send(Map.of());
             assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
             served.merge(response.headers().firstValue("x-model-sim-instance").orElseThrow(), 1, Integer::sum);
         }
-        Map<String, Double> after = picks();
+        Map<String, Double> after = mesh.picks("fleet");
         Map<String, Integer> picked = new HashMap<>();
         after.forEach((endpoint, count) -> {
             int delta = (int) (count - before.getOrDefault(endpoint, 0.0));
@@ -136,7 +108,7 @@ class PickerRoutingIT {
             }
         });
         assertThat(served).isEqualTo(picked);
-        assertThat(served.keySet()).allMatch(instance -> fleet.stream().anyMatch(sim -> sim.instanceName().equals(instance)));
+        assertThat(served.keySet()).allMatch(fleet::isMember);
     }
 
     @Test
@@ -148,7 +120,7 @@ class PickerRoutingIT {
         Map<String, Integer> served = concurrently(8, 30, Map.of());
         int total = served.values().stream().mapToInt(Integer::intValue).sum();
         assertThat(total).isEqualTo(240);
-        assertThat(served.getOrDefault(fleet.get(2).instanceName(), 0)).as("slow endpoint's share of %s", served)
+        assertThat(served.getOrDefault(fleet.slow().instanceName(), 0)).as("slow endpoint's share of %s", served)
                 .isLessThan(total / 5);
     }
 
@@ -156,15 +128,15 @@ class PickerRoutingIT {
     @Order(3)
     void spoofedDestinationHeader_isIgnored() throws Exception {
         Map<String, Integer> served = concurrently(2, 20,
-                Map.of("x-gateway-destination-endpoint", outsider.instanceName(), "x-aimesh-pool", "fleet"));
-        assertThat(served).doesNotContainKey(outsider.instanceName());
+                Map.of("x-gateway-destination-endpoint", fleet.outsider().instanceName(), "x-aimesh-pool", "fleet"));
+        assertThat(served).doesNotContainKey(fleet.outsider().instanceName());
         assertThat(served.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(40);
     }
 
     @Test
     @Order(4)
     void deadEndpoint_isAvoidedWithinABoundedTime_andReadmittedAfterRecovery() throws Exception {
-        ModelSimServer victim = fleet.get(1);
+        ModelSimServer victim = fleet.sims().get(1);
         int port = victim.port();
         victim.close();
         // Ejected after 3 failed scrapes 50 ms apart (each failing at once: connection refused); until
@@ -187,7 +159,7 @@ class PickerRoutingIT {
         }
         ModelSimServer revived = ModelSimServer.start(ModelSimConfig.builder().port(port).model(MODEL).version("v1")
                 .speed(20).maxSeqs(64).kvTokens(1 << 20).seed(12).build());
-        fleet.set(1, revived);
+        fleet.sims().set(1, revived);
         // One successful scrape brings it back; it then gets its share again.
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() ->
                 concurrently(4, 5, Map.of()).containsKey(revived.instanceName()));
@@ -274,16 +246,5 @@ class PickerRoutingIT {
         String body = "{\"model\":\"" + MODEL + "\",\"max_tokens\":16,"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Say something about GPUs.\"}]}";
         return mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, body, headers);
-    }
-
-    private static Map<String, Double> picks() throws Exception {
-        String metrics = mesh.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter().adminPort()
-                + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Map<String, Double> picks = new HashMap<>();
-        Matcher matcher = PICKS.matcher(metrics);
-        while (matcher.find()) {
-            picks.put(matcher.group(1), Double.parseDouble(matcher.group(2)));
-        }
-        return picks;
     }
 }
