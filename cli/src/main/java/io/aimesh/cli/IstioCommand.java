@@ -6,7 +6,6 @@ import io.aimesh.istio.RenderException;
 import io.aimesh.istio.RenderOptions;
 import io.aimesh.policy.Endpoint;
 import io.aimesh.policy.LoadResult;
-import io.aimesh.policy.PolicyError;
 import io.aimesh.policy.PolicyLoader;
 import io.aimesh.policy.PolicySet;
 import java.nio.file.Path;
@@ -74,10 +73,7 @@ final class IstioCommand {
             }
             LoadResult result = PolicyLoader.loadDirectory(policies);
             if (!result.ok()) {
-                for (PolicyError error : result.errors()) {
-                    System.err.println(policies.resolve(error.location().file())
-                            + error.toString().substring(error.location().file().length()));
-                }
+                ValidateCommand.printErrors(policies, result);
                 System.err.println(result.errors().size() + " error(s) in " + policies + "; nothing rendered");
                 return 1;
             }

@@ -19,13 +19,18 @@ final class ValidateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         LoadResult result = PolicyLoader.loadDirectory(directory);
         if (!result.ok()) {
-            for (PolicyError error : result.errors()) {
-                System.err.println(directory.resolve(error.location().file()) + error.toString().substring(error.location().file().length()));
-            }
+            printErrors(directory, result);
             System.err.println(result.errors().size() + " error(s) in " + directory);
             return 1;
         }
         System.out.println("policies OK: " + result.policies());
         return 0;
+    }
+
+    /** Each error of a failed load on standard error, its file named by its path under {@code directory}. */
+    static void printErrors(Path directory, LoadResult result) {
+        for (PolicyError error : result.errors()) {
+            System.err.println(directory.resolve(error.location().file()) + error.toString().substring(error.location().file().length()));
+        }
     }
 }
