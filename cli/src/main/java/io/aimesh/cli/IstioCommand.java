@@ -49,6 +49,11 @@ final class IstioCommand {
                         + "use namespaces. Default: ${DEFAULT-VALUE}.")
         String namespace;
 
+        @Option(names = "--gateway-namespace", paramLabel = "NS", defaultValue = RenderOptions.DEFAULT_GATEWAY_NAMESPACE,
+                description = "Gateway mode: the namespace of the gateway pods, where the EnvoyFilter goes (an EnvoyFilter "
+                        + "applies in its own namespace only). Default: ${DEFAULT-VALUE}.")
+        String gatewayNamespace;
+
         @Option(names = "--ecds", description = "Deliver the ai-filter's settings by ECDS (an EXTENSION_CONFIG patch of their "
                 + "own): a later change of them re-sends that extension, not the listeners.")
         boolean ecds;
@@ -66,7 +71,7 @@ final class IstioCommand {
             RenderOptions options;
             try {
                 options = new RenderOptions(mode(), aiFilter == null ? null : endpoint(aiFilter), labels(), namespace, ecds,
-                        inferenceExtension);
+                        gatewayNamespace, inferenceExtension);
             } catch (IllegalArgumentException e) {
                 System.err.println("istio render: " + e.getMessage());
                 return 2;

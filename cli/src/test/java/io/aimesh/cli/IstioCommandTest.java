@@ -32,6 +32,18 @@ class IstioCommandTest {
     }
 
     @Test
+    void render_putsAGatewaysEnvoyFilterBesideTheGatewayPods(@TempDir Path out) throws Exception {
+        CliTest.Run run = CliTest.run("istio", "render", "--policies", "../policies/examples", "--namespace", "models",
+                "--gateway-namespace", "edge", "--out", out.toString());
+
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(IstioResources.read(Files.readString(out.resolve("envoyfilter.yaml")), EnvoyFilter.class))
+                .extracting(f -> f.getMetadata().getNamespace()).containsOnly("edge");
+        assertThat(Files.readString(out.resolve("virtualservice.yaml"))).contains("namespace: \"models\"")
+                .contains("models/aimesh-gateway");
+    }
+
+    @Test
     void render_refusesABadFlagAndBrokenPoliciesWithoutWriting(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out");
         CliTest.Run mode = CliTest.run("istio", "render", "--policies", "../policies/examples", "--mode", "ambient",

@@ -92,14 +92,17 @@ class IstioEnvoyFilterIT {
 
     /**
      * Runs istiod's config generation on the rendered resources for a gateway pod labelled
-     * {@code istio=ingressgateway} in the resources' namespace (an EnvoyFilter applies in its own
-     * namespace only); the bootstrap it wrote.
+     * {@code istio=ingressgateway} in {@code istio-system}, where Istio's default gateway runs, while the
+     * routes are in {@code default}: the render must put the EnvoyFilter beside the pod, since it applies
+     * in its own namespace only (rendered beside the routes, the gateway routed a client's
+     * {@code x-aimesh-model} with no ai-filter). The bootstrap it wrote.
      */
     private static Path generate(Path program, Path rendered, Path work) throws IOException, InterruptedException {
         Path bootstrap = work.resolve("bootstrap.json");
         Path log = work.resolve("istiod-bootstrap.log");
         Process process = new ProcessBuilder(program.toString(), "-config", rendered.toString(),
-                "-port", Integer.toString(gatewayPort.port()), "-out", bootstrap.toString())
+                "-port", Integer.toString(gatewayPort.port()), "-out", bootstrap.toString(),
+                "-namespace", RenderOptions.DEFAULT_GATEWAY_NAMESPACE)
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         boolean done = process.waitFor(60, TimeUnit.SECONDS);
         if (!done) {

@@ -150,7 +150,7 @@ final class EnvoyFilterPatches {
             spec.setWorkloadSelector(selector);
         }
         EnvoyFilter resource = new EnvoyFilter();
-        resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(options.namespace())
+        resource.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(options.envoyFilterNamespace())
                 .withLabels(IstioRenderer.LABELS).build());
         resource.setSpec(spec);
         return resource;

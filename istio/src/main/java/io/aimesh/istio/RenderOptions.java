@@ -18,14 +18,26 @@ import java.util.TreeMap;
  * @param namespace the namespace of the rendered resources, a DNS-1123 label
  * @param ecds whether the filter's settings travel by ECDS: an {@code EXTENSION_CONFIG} patch of its own,
  *     so a later change of them re-sends that extension and no listener
+ * @param gatewayNamespace gateway mode with an Istio Gateway: the namespace of the gateway pods, where the
+ *     EnvoyFilter must be (an EnvoyFilter applies to workloads of its own namespace only, or of every namespace
+ *     from Istio's root namespace, while a Gateway selects gateway pods in any namespace: an EnvoyFilter beside
+ *     the routes would leave the gateway routing by model with no ai-filter and no header stripping)
  * @param inferenceExtension gateway mode only: route with the Gateway API Inference Extension (a Gateway API
  *     Gateway, HTTPRoutes and InferencePools whose endpoint picker is the ai-filter) instead of an Istio
  *     Gateway, VirtualServices and DestinationRules
  */
 public record RenderOptions(Mode mode, Endpoint aiFilter, Map<String, String> selector, String namespace, boolean ecds,
-                            boolean inferenceExtension) {
+                            String gatewayNamespace, boolean inferenceExtension) {
     /** The namespace when none is given. */
     public static final String DEFAULT_NAMESPACE = "default";
+    /** Where Istio installs its default ingress gateway. */
+    public static final String DEFAULT_GATEWAY_NAMESPACE = "istio-system";
+
+    /** With the gateway pods in {@link #DEFAULT_GATEWAY_NAMESPACE}. */
+    public RenderOptions(Mode mode, Endpoint aiFilter, Map<String, String> selector, String namespace, boolean ecds,
+                         boolean inferenceExtension) {
+        this(mode, aiFilter, selector, namespace, ecds, DEFAULT_GATEWAY_NAMESPACE, inferenceExtension);
+    }
 
     public RenderOptions {
         requireNonNull(mode, "mode");
@@ -33,6 +45,10 @@ public record RenderOptions(Mode mode, Endpoint aiFilter, Map<String, String> se
         requireNonNull(namespace, "namespace");
         if (!namespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
             throw new IllegalArgumentException("namespace: '" + namespace + "' (expected: a DNS-1123 label)");
+        }
+        requireNonNull(gatewayNamespace, "gatewayNamespace");
+        if (!gatewayNamespace.matches("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")) {
+            throw new IllegalArgumentException("gatewayNamespace: '" + gatewayNamespace + "' (expected: a DNS-1123 label)");
         }
         if (inferenceExtension && mode != Mode.GATEWAY) {
             throw new IllegalArgumentException("the Inference Extension routes gateways only (expected: mode GATEWAY)");
@@ -45,6 +61,14 @@ public record RenderOptions(Mode mode, Endpoint aiFilter, Map<String, String> se
         SIDECAR,
         /** In the selected Istio gateway ({@code GATEWAY}), which also routes by model. */
         GATEWAY
+    }
+
+    /**
+     * The namespace of the EnvoyFilters: the workloads' in sidecar mode; the gateway pods' for an Istio
+     * Gateway; for the Inference Extension the Gateway API Gateway's, whose pods Istio deploys beside it.
+     */
+    String envoyFilterNamespace() {
+        return mode == Mode.GATEWAY && !inferenceExtension ? gatewayNamespace : namespace;
     }
 
     /** The gateway pods' labels when none are given: Istio's default ingress gateway. */
