@@ -60,31 +60,28 @@ public final class IstioRenderer {
             }
         }
         PoolHosts hosts = PoolHosts.of(policies, options.namespace());
-        IstioResources.Builder out = new IstioResources.Builder();
         List<PoolHosts.Target> picked = new ArrayList<>();
         if (options.mode() == RenderOptions.Mode.GATEWAY && !options.inferenceExtension()) {
             hosts.byHost().values().forEach(targets -> targets.stream()
                     .filter(t -> t.pool().balancing().mode() == Balancing.Mode.PICKER).forEach(picked::add));
         }
+        List<io.fabric8.istio.api.networking.v1alpha3.EnvoyFilter> envoyFilters;
         try {
-            out.envoyFilters(EnvoyFilterPatches.render(gateway, options, picked));
+            envoyFilters = EnvoyFilterPatches.render(gateway, options, picked);
         } catch (TranslationException e) {
             throw new RenderException(List.of("Gateway/" + gateway.name() + ": " + e.getMessage()));
         }
         if (options.inferenceExtension()) {
             InferenceExtension extension = new InferenceExtension(policies, options, gateway.filter());
-            out.inferencePools(extension.inferencePools()).httpRoutes(extension.httpRoutes())
-                    .kubernetesGateway(extension.gateway());
+            var pools = extension.inferencePools();
+            var routes = extension.httpRoutes();
             notes.addAll(extension.skipped());
-            return out.notes(notes).build();
+            return new IstioResources(envoyFilters, List.of(), List.of(), List.of(), List.of(), pools, routes,
+                    List.of(extension.gateway()), notes);
         }
         MeshRouting routing = new MeshRouting(policies, options, hosts);
-        out.destinationRules(routing.destinationRules())
-                .virtualServices(routing.virtualServices())
-                .serviceEntries(routing.serviceEntries());
-        if (options.mode() == RenderOptions.Mode.GATEWAY) {
-            out.istioGateway(routing.gateway());
-        }
-        return out.notes(notes).build();
+        return new IstioResources(envoyFilters, routing.destinationRules(), routing.virtualServices(), routing.serviceEntries(),
+                options.mode() == RenderOptions.Mode.GATEWAY ? List.of(routing.gateway()) : List.of(), List.of(), List.of(),
+                List.of(), notes);
     }
 }

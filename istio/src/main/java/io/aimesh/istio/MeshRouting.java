@@ -218,11 +218,7 @@ final class MeshRouting {
         http.setName(name);
         http.setMatch(List.of(match));
         http.setRoute(destinations);
-        if (!route.timeout().isZero()) {
-            http.setTimeout(duration(route.timeout()));
-        } else {
-            http.setTimeout("0s");
-        }
+        http.setTimeout(duration(route.timeout())); // 0s, as on the control plane's path, disables it
         // Retrying is safe only where the model server cannot have started the request.
         HTTPRetry retry = new HTTPRetry();
         retry.setAttempts(2);

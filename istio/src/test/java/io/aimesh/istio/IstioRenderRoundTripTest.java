@@ -86,8 +86,8 @@ class IstioRenderRoundTripTest {
             assertThat(filter.getMetadata().getNamespace()).isEqualTo(
                     options.mode() == RenderOptions.Mode.GATEWAY && !options.inferenceExtension() ? "istio-system" : "models");
             assertThat(filter.getSpec().getPriority()).isEqualTo(EnvoyFilterPatches.PRIORITY);
-            assertThat(filter.getSpec().getWorkloadSelector().getLabels()).isEqualTo(options.gatewaySelector().isEmpty()
-                    ? Map.of() : options.mode() == RenderOptions.Mode.GATEWAY ? options.gatewaySelector() : options.selector());
+            assertThat(filter.getSpec().getWorkloadSelector().getLabels()).isEqualTo(
+                    options.mode() == RenderOptions.Mode.GATEWAY ? options.gatewaySelector() : options.selector());
         }
         List<EnvoyFilterEnvoyConfigObjectPatch> patches = filters.get(0).getSpec().getConfigPatches();
         List<EnvoyFilterEnvoyConfigObjectPatch> httpFilters = patches.stream()

@@ -95,13 +95,9 @@ public final class AiFilterChain {
             mutations.addRequestMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
                     .setRemove(header));
         }
-        for (String header : FILTER_RESPONSE_HEADERS) {
+        for (io.envoyproxy.envoy.config.core.v3.HeaderValueOption header : EnvoyTranslator.filterResponseHeaders()) {
             mutations.addResponseMutations(io.envoyproxy.envoy.config.common.mutation_rules.v3.HeaderMutation.newBuilder()
-                    .setAppend(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
-                            .setHeader(io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder().setKey(header)
-                                    .setValue("%DYNAMIC_METADATA(" + ExtProcConfig.METADATA_NAMESPACE + ":" + header + ")%"))
-                            .setAppendAction(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.HeaderAppendAction
-                                    .OVERWRITE_IF_EXISTS_OR_ADD)));
+                    .setAppend(header));
         }
         return HeaderMutation.newBuilder().setMutations(mutations).build();
     }

@@ -478,17 +478,22 @@ public final class EnvoyTranslator {
                 .addAllInternalOnlyHeaders(WireContract.INTERNAL_HEADERS)
                 .addVirtualHosts(host);
         if (filtered) {
-            // The ai-filter's rate-limit and decision headers, from the metadata its admission answer
-            // set (see ExtProcConfig). A request without them (no tenant limits, no filter answer) has
-            // empty values, which Envoy does not add.
-            for (String name : FILTER_RESPONSE_HEADERS) {
-                config.addResponseHeadersToAdd(HeaderValueOption.newBuilder()
-                        .setHeader(HeaderValue.newBuilder().setKey(name)
-                                .setValue("%DYNAMIC_METADATA(" + ExtProcConfig.METADATA_NAMESPACE + ":" + name + ")%"))
-                        .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));
-            }
+            config.addAllResponseHeadersToAdd(filterResponseHeaders());
         }
         return config.build();
+    }
+
+    /**
+     * The ai-filter's rate-limit and decision headers, from the metadata its admission answer set (see
+     * ExtProcConfig). A request without them (no tenant limits, no filter answer) has empty values,
+     * which Envoy does not add.
+     */
+    static List<HeaderValueOption> filterResponseHeaders() {
+        return FILTER_RESPONSE_HEADERS.stream().map(name -> HeaderValueOption.newBuilder()
+                .setHeader(HeaderValue.newBuilder().setKey(name)
+                        .setValue("%DYNAMIC_METADATA(" + ExtProcConfig.METADATA_NAMESPACE + ":" + name + ")%"))
+                .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)
+                .build()).toList();
     }
 
     /**

@@ -114,15 +114,13 @@ final class EnvoyTranslatorTest {
                 metadata: {name: llama-v1}
                 spec:
                   endpoints: [llama.models.svc.cluster.local:8000, localhost:9000]
-                """ + """
                 ---
                 apiVersion: aimesh.io/v1alpha1
-                kind: ModelRoute
-                metadata: {name: llama}
+                kind: InferencePool
+                metadata: {name: llama-v2}
                 spec:
-                  model: llama-3-8b-instruct
-                  versions: [{name: v1, pool: llama-v1, weight: 1}]
-                """));
+                  endpoints: ["10.0.1.1:9000"]
+                """ + route(1, 0)));
 
         assertThat(snapshot.resource(ENDPOINT, "pool_llama-v1").message()).isEqualTo(parse(ClusterLoadAssignment.newBuilder(), """
                 cluster_name: "pool_llama-v1"
