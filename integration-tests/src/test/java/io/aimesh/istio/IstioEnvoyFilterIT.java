@@ -179,8 +179,10 @@ class IstioEnvoyFilterIT {
         // v2's count is Binomial(n, 0.2): sd = sqrt(n p (1-p)) ≈ 12.6 for n = 1000. A band of 4.9 sd fails a
         // correct split about once in a million runs, yet catches 80/20 served as 73/27.
         double sd = Math.sqrt(n * 0.2 * 0.8);
-        System.out.printf("FIGURE istio-gateway canary v1 %d v2 %d of %d (expected v2 %.0f ± %.1f)%n",
-                traffic.count("v1"), traffic.count("v2"), n, n * 0.2, 4.9 * sd);
+        // The control plane's own Envoy, same mesh and load, in the same run: the peer the figure stands beside.
+        Traffic ads = new Traffic(mesh.listenerPort(), Mesh.MODEL).send(n, 8, GLOBEX);
+        System.out.printf("FIGURE istio-gateway canary v1 %d v2 %d of %d; ads-path v1 %d v2 %d (expected v2 %.0f ± %.1f)%n",
+                traffic.count("v1"), traffic.count("v2"), n, ads.count("v1"), ads.count("v2"), n * 0.2, 4.9 * sd);
         assertThat((double) traffic.count("v2")).isBetween(n * 0.2 - 4.9 * sd, n * 0.2 + 4.9 * sd);
         assertThat(traffic.count("v1") + traffic.count("v2")).isEqualTo(n);
         assertThat(traffic.byInstance()).hasSize(4);
@@ -248,7 +250,9 @@ class IstioEnvoyFilterIT {
         Map<String, Long> served = fleetTraffic(240, 8, Map.of());
 
         long total = served.values().stream().mapToLong(Long::longValue).sum();
-        System.out.printf("FIGURE istio-gateway picker served %s (slow: %s)%n", served, fleet.slow().instanceName());
+        Map<String, Long> ads = new Traffic(mesh.listenerPort(), PickerFleet.MODEL, 16).send(240, 8, GLOBEX).byInstance();
+        System.out.printf("FIGURE istio-gateway picker served %s; ads-path %s (slow: %s; round robin: 80 each)%n", served, ads,
+                fleet.slow().instanceName());
         assertThat(total).isEqualTo(240);
         assertThat(served.getOrDefault(fleet.slow().instanceName(), 0L)).as("slow endpoint's share of %s", served)
                 .isLessThan(total / 5);
