@@ -172,7 +172,7 @@ final class MeshRouting {
 
     private List<HTTPRoute> routes(ModelRoute route, boolean modelHeader) {
         List<HTTPRoute> http = new ArrayList<>();
-        if (modelHeader && routedByFilter(route)) {
+        if (modelHeader && policies.filterRouted(route)) {
             for (ModelVersion version : route.versions()) {
                 Map<String, StringMatch> headers = modelMatch(route, true);
                 headers.put(WireContract.POOL_HEADER, exact(version.pool()));
@@ -203,11 +203,6 @@ final class MeshRouting {
     }
 
     /** A route whose version the ai-filter chooses: one of its pools is a picker pool or dedicated. */
-    private boolean routedByFilter(ModelRoute route) {
-        return route.versions().stream().map(v -> policies.pool(v.pool()))
-                .anyMatch(p -> p.dedicated() || p.balancing().mode() == Balancing.Mode.PICKER);
-    }
-
     private HTTPRoute route(String name, ModelRoute route, Map<String, StringMatch> headers, List<HTTPRouteDestination> destinations) {
         HTTPMatchRequest match = inferenceMatch();
         match.setMethod(exact("POST"));

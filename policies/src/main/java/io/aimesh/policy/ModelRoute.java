@@ -17,10 +17,13 @@ import java.util.List;
  * @param tokenizer the encoding prompt tokens are counted with, e.g. {@code cl100k_base}, or {@code approximate}
  * @param defaultMaxTokens output tokens reserved for a request without max_tokens, {@code > 0}
  * @param coalesce how the ai-filter coalesces this model's embeddings requests, or {@code null} for not at all
+ * @param stickiness what keeps a client on one version while the weights stand, or {@code null} for a fresh draw per request
+ * @param mirror the version that gets a discarded copy of some requests, or {@code null} for none
+ * @param rollout the automated rollout of a canary version, or {@code null} for none
  */
 public record ModelRoute(String name, String model, List<ModelVersion> versions,
                          List<HeaderOverride> overrides, Duration timeout, String tokenizer, int defaultMaxTokens,
-                         Coalesce coalesce) {
+                         Coalesce coalesce, Stickiness stickiness, Mirror mirror, Rollout rollout) {
     /**
      * Embeddings requests gathered into shared backend calls by the ai-filter.
      *
@@ -28,6 +31,40 @@ public record ModelRoute(String name, String model, List<ModelVersion> versions,
      * @param maxInFlight the most backend calls in flight per filter replica; while they are, new requests gather
      */
     public record Coalesce(int maxBatch, int maxInFlight) {
+    }
+
+    /**
+     * The key that keeps a client on one version: the same key gets the same version while the
+     * weights stand, and when they move only the keys that must move do.
+     *
+     * @param by where the key comes from
+     * @param name the header name ({@link By#HEADER}) or the dotted claim path ({@link By#JWT_CLAIM}); {@code null} for {@link By#TENANT}
+     */
+    public record Stickiness(By by, String name) {
+        /** Where a stickiness key comes from. */
+        public enum By { TENANT, HEADER, JWT_CLAIM }
+
+        public Stickiness {
+            requireNonNull(by, "by");
+            if ((by == By.TENANT) != (name == null)) {
+                throw new IllegalArgumentException("name: " + name + " (expected: null exactly when by is TENANT)");
+            }
+        }
+    }
+
+    /**
+     * A copy of {@code percent} % of the route's requests goes to {@code version}; its answer is discarded.
+     *
+     * @param version the name of a {@link ModelVersion} of the route
+     * @param percent 1 to 100
+     */
+    public record Mirror(String version, int percent) {
+        public Mirror {
+            requireNonNull(version, "version");
+            if (percent < 1 || percent > 100) {
+                throw new IllegalArgumentException("percent: " + percent + " (expected: 1..100)");
+            }
+        }
     }
 
     public ModelRoute {

@@ -89,6 +89,25 @@ public final class PolicySet {
         return pools.get(name);
     }
 
+    /**
+     * Whether the ai-filter chooses {@code route}'s version (Envoy then routes on the pool it names):
+     * when a pool of it is a picker pool (the filter picks the endpoint too) or a dedicated pool (only
+     * the filter knows the tenant), when it is sticky (only the filter knows the key), or when a
+     * rollout watches it (the filter must know each request's version to measure it).
+     */
+    public boolean filterRouted(ModelRoute route) {
+        if (route.stickiness() != null || route.rollout() != null) {
+            return true;
+        }
+        for (ModelVersion version : route.versions()) {
+            InferencePool pool = pool(version.pool());
+            if (pool.balancing().mode() == Balancing.Mode.PICKER || pool.dedicated()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public String toString() {
         return pools.size() + " InferencePool, " + routes.size() + " ModelRoute, " + tenants.size() + " Tenant"

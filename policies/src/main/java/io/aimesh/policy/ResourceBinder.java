@@ -360,7 +360,8 @@ final class ResourceBinder {
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
-                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce"))), spec, resource, namespace));
+                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")), null, null, null),
+                spec, resource, namespace));
     }
 
     private static ModelRoute.Coalesce coalesce(Checked coalesce) {

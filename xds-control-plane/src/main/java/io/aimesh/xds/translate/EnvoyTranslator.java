@@ -442,7 +442,7 @@ public final class EnvoyTranslator {
         Map<String, InferencePool> pools = new HashMap<>();
         policies.pools().forEach(pool -> pools.put(pool.name(), pool));
         for (ModelRoute route : policies.routes()) {
-            if (filtered && FilterConfigCompiler.filterRouted(route, policies)) {
+            if (filtered && policies.filterRouted(route)) {
                 addPoolRoutes(host, route, pools);
             }
             addModelRoutes(host, route, "", modelHeaderMatch(route), pools);

@@ -52,7 +52,7 @@ final class FilterConfigCompiler {
                     .setName(route.model())
                     .setTokenizer(route.tokenizer())
                     .setDefaultMaxTokens(route.defaultMaxTokens());
-            if (filterRouted(route, policies)) {
+            if (policies.filterRouted(route)) {
                 for (ModelVersion version : route.versions()) {
                     model.addVersions(Version.newBuilder().setName(version.name()).setPool(version.pool())
                             .setWeight(version.weight())
@@ -109,20 +109,6 @@ final class FilterConfigCompiler {
                     .setTimeoutMs((int) global.timeout().toMillis()));
         }
         return config.setSettings(settings).build();
-    }
-
-    /**
-     * Whether the ai-filter chooses the route's version: when a pool of it is a picker pool (the
-     * filter then picks the endpoint too) or a dedicated pool (only the filter knows the tenant).
-     */
-    static boolean filterRouted(ModelRoute route, PolicySet policies) {
-        for (ModelVersion version : route.versions()) {
-            InferencePool pool = policies.pool(version.pool());
-            if (pool.balancing().mode() == Balancing.Mode.PICKER || pool.dedicated()) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static Pool pool(InferencePool pool, List<String> endpoints) {
