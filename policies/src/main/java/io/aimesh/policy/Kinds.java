@@ -121,6 +121,44 @@ final class Kinds {
                     "The most backend calls in flight per ai-filter replica; while they are, new requests gather "
                             + "into the next call.")));
 
+    static final Obj ROLLOUT_STEP = new Obj("One step of a rollout: the canary's share, held until its minimums are met.",
+            List.of(
+                    required("weight", new Int(1, 100), "The canary's percent of the route's traffic; the baseline gets the rest."),
+                    optional("minDuration", new Dur(Duration.ZERO, Duration.ofDays(7)), "60s",
+                            "The least time the step is held before it may pass."),
+                    optional("minRequests", new Int(0, 100_000_000), "100",
+                            "The least canary requests the step sees before it may pass.")));
+
+    static final Str FACTOR = Str.matching("[0-9]{1,3}(\\.[0-9]{1,3})?x", "a factor of the baseline, like 1.3x");
+    static final Str RATE_MARGIN = Str.matching("\\+[0-9]{1,2}(\\.[0-9]{1,3})?%", "percentage points over the baseline, like +1%");
+    static final Str DRIFT = Str.matching("[0-9]{1,3}(\\.[0-9]{1,3})?%", "a percent either way, like 20%");
+
+    static final Obj ROLLOUT_RULES = new Obj("What the canary must hold, against the baseline on the same live traffic.",
+            List.of(
+                    optional("ttftP50", FACTOR, null, "Median time to first token at most this times the baseline's."),
+                    optional("ttftP99", FACTOR, null, "99th percentile time to first token at most this times the baseline's."),
+                    optional("tpotP50", FACTOR, null, "Median time per output token (streams) at most this times the baseline's."),
+                    optional("tpotP99", FACTOR, null, "99th percentile time per output token at most this times the baseline's."),
+                    optional("errorRate", RATE_MARGIN, null, "Share of 5xx answers and resets at most this over the baseline's."),
+                    optional("overloadRate", RATE_MARGIN, null,
+                            "Share of overload refusals (429 from the model server, or the filter's own) at most this over the baseline's."),
+                    optional("outputLengthDrift", DRIFT, null,
+                            "Mean output tokens within this of the baseline's, either way.")));
+
+    static final Obj ROLLOUT_ANALYSIS = new Obj("When and on what the rules judge.", List.of(
+            optional("minSamples", new Int(1, 1_000_000), "5",
+                    "Canary requests in the window before a rule may fail it; a step passes only on its minRequests."),
+            optional("window", new Dur(Duration.ofSeconds(1), Duration.ofHours(1)), "30s",
+                    "How far back a failure is looked for; a step passes on everything since it began."),
+            optional("rules", ROLLOUT_RULES, "{errorRate: +1%, ttftP99: 1.5x}", "The rules; all must hold.")));
+
+    static final Obj ROLLOUT = new Obj("Raises the canary's weight step by step, judged on live numbers; rolls back at once on a failed rule.",
+            List.of(
+                    required("baseline", NAME, "The version the canary is compared with; it gives up the weight."),
+                    required("canary", NAME, "The version rolled out."),
+                    required("steps", new ListOf(ROLLOUT_STEP, 1), "The canary's weights, increasing; after the last, it gets 100."),
+                    optional("analysis", ROLLOUT_ANALYSIS, null, "The rules and their window.")));
+
     static final Obj MODEL_ROUTE_SPEC = new Obj("Routes one model name across its versions.", List.of(
             required("model", MODEL_NAME, "The model name as clients send it in the request's `model` field."),
             required("versions", new ListOf(MODEL_VERSION, 1), "The versions and their weights."),
@@ -135,7 +173,11 @@ final class Kinds {
             optional("coalesce", COALESCE, null,
                     "Has the ai-filter gather concurrent `/v1/embeddings` requests of this model (string inputs, "
                             + "tenants without a dedicated pool) into one call to a model server of a shared version, "
-                            + "and answer each client with its own slice. Needs a Gateway with spec.filter.")));
+                            + "and answer each client with its own slice. Needs a Gateway with spec.filter."),
+            optional("rollout", ROLLOUT, null,
+                    "Rolls the canary version out automatically: while it runs, the rollout sets the weights (the "
+                            + "baseline and canary share 100, other versions get 0 and stay reachable by override). "
+                            + "Needs a Gateway with spec.filter: the ai-filter measures each version.")));
 
     static final Obj HEADER_MATCH = new Obj("A header set by a trusted gateway in front of Envoy.", List.of(
             required("name", HEADER_NAME, "The header name."),

@@ -107,6 +107,10 @@ final class ResourceBinder {
                 error(route.spec().get("coalesce"), route.resource(),
                         "coalesce needs the ai-filter in the request path (a Gateway with spec.filter)");
             }
+            if (route.value().rollout() != null && (gateway == null || gateway.value().filter() == null)) {
+                error(route.spec().get("rollout"), route.resource(),
+                        "rollout needs the ai-filter in the request path (a Gateway with spec.filter): it measures each version");
+            }
         }
         Set<String> routed = new HashSet<>(models.keySet());
         routed.addAll(invalidModels);
@@ -360,8 +364,67 @@ final class ResourceBinder {
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
-                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")), null, null, null),
+                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")), null, null,
+                rollout(spec.get("rollout"), versionNames.keySet(), resource)),
                 spec, resource, namespace));
+    }
+
+    private Rollout rollout(Checked rollout, Set<String> versions, String resource) {
+        if (rollout == null) {
+            return null;
+        }
+        String baseline = rollout.string("baseline", null);
+        String canary = rollout.string("canary", null);
+        for (String field : List.of("baseline", "canary")) {
+            String version = rollout.string(field, null);
+            if (!versions.contains(version)) {
+                error(rollout.get(field), resource, "unknown version '" + version + "'" + known(" (versions: ", versions));
+            }
+        }
+        if (baseline.equals(canary)) {
+            error(rollout.get("canary"), resource, "the canary is the baseline ('" + canary + "'; expected: two versions)");
+        }
+        List<Rollout.Step> steps = new ArrayList<>();
+        int previous = 0;
+        for (Checked step : rollout.list("steps")) {
+            int weight = (int) step.integer("weight", 1);
+            if (weight <= previous) {
+                error(step.get("weight"), resource, "weight " + weight + " after " + previous + " (expected: steps of increasing weight)");
+            }
+            previous = weight;
+            steps.add(new Rollout.Step(weight, step.duration("minDuration", Duration.ofSeconds(60)),
+                    step.integer("minRequests", 100)));
+        }
+        Checked analysis = rollout.get("analysis");
+        Checked rules = analysis == null ? null : analysis.get("rules");
+        List<Rollout.Rule> parsed = new ArrayList<>();
+        if (rules == null) {
+            parsed.add(new Rollout.Rule(Rollout.Metric.TTFT_P99, 1.5));
+            parsed.add(new Rollout.Rule(Rollout.Metric.ERROR_RATE, 0.01));
+        } else {
+            for (Rollout.Metric metric : Rollout.Metric.values()) {
+                String limit = rules.string(metric.field(), null);
+                if (limit != null) {
+                    parsed.add(new Rollout.Rule(metric, ruleLimit(limit)));
+                }
+            }
+            if (parsed.isEmpty()) {
+                error(rules, resource, "no rules (expected: at least one of ttftP50, ttftP99, tpotP50, tpotP99, errorRate, "
+                        + "overloadRate, outputLengthDrift)");
+            }
+        }
+        return new Rollout(baseline, canary, steps, new Rollout.Analysis(
+                analysis == null ? 5 : analysis.integer("minSamples", 5),
+                analysis == null ? Duration.ofSeconds(30) : analysis.duration("window", Duration.ofSeconds(30)), parsed));
+    }
+
+    /** {@code 1.3x} is 1.3; {@code +1%} and {@code 1%} are 0.01 (the shapes have checked the form). */
+    private static double ruleLimit(String limit) {
+        if (limit.endsWith("x")) {
+            return Double.parseDouble(limit.substring(0, limit.length() - 1));
+        }
+        String number = limit.substring(limit.startsWith("+") ? 1 : 0, limit.length() - 1);
+        return Double.parseDouble(number) / 100;
     }
 
     private static ModelRoute.Coalesce coalesce(Checked coalesce) {
