@@ -9,6 +9,7 @@ import io.aimesh.internal.Secrets;
 import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.RateLimitServer;
 import io.aimesh.filter.extproc.FilterContext;
+import io.aimesh.filter.report.VersionReporter;
 import io.aimesh.filter.extproc.FilterMetrics;
 import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.TokenLimiter;
@@ -42,6 +43,7 @@ public final class AiFilter implements AutoCloseable {
     private final PoolPickers pickers = new PoolPickers();
     private final FilterContext context;
     private final FilterConfigClient configClient;
+    private final VersionReporter reporter;
     private final Server grpc;
     private final AdminServer admin;
 
@@ -72,6 +74,8 @@ public final class AiFilter implements AutoCloseable {
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> config.get() != null, Map.of("/config", this::configPage));
         configClient = new FilterConfigClient(options, this::apply);
+        // A quarter second: a rollout's rules can fail on the next report after a canary turns bad.
+        reporter = new VersionReporter(context.versions(), configClient.channel(), options.namespace(), 250);
         LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
     }
@@ -127,6 +131,7 @@ public final class AiFilter implements AutoCloseable {
 
     @Override
     public void close() {
+        reporter.close();
         configClient.close();
         pickers.close();
         GlobalBudgets shared = global.getAndSet(null);

@@ -42,6 +42,11 @@ final class ControlPlaneCommand implements Callable<Integer> {
                     + "default: ${DEFAULT-VALUE}.")
     long endpointRefreshMs;
 
+    @Option(names = "--rollout-state", paramLabel = "FILE",
+            description = "Keep the rollouts' state in this file, so a restart goes on where it was; without it the "
+                    + "state is in memory only.")
+    Path rolloutState;
+
     @Option(names = "--xds-tls-cert", paramLabel = "PEM",
             description = "Serve ADS over mutual TLS with this certificate chain (with --xds-tls-key and --xds-tls-client-ca).")
     Path tlsCert;
@@ -64,7 +69,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
                 .withXds(xdsAddress, xdsPort)
                 .withAdmin(adminAddress, adminPort)
                 .withListener(listenerAddress, listenerPort)
-                .withEndpointRefresh(java.time.Duration.ofMillis(endpointRefreshMs));
+                .withEndpointRefresh(java.time.Duration.ofMillis(endpointRefreshMs))
+                .withRolloutState(rolloutState);
         if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
             if (tlsCert == null || tlsKey == null || tlsClientCa == null) {
                 System.err.println("aimesh control-plane: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-client-ca");

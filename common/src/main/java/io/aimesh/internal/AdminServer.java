@@ -58,6 +58,46 @@ public final class AdminServer implements AutoCloseable {
         server.start();
     }
 
+    /** An admin endpoint's answer: a status and a JSON body. */
+    public record Reply(int status, String json) {
+    }
+
+    /**
+     * Serves {@code prefix} and every path under it with {@code handler}, given the method and the
+     * decoded path. GET and HEAD read. POST acts, and only with a JSON content type: a web page of
+     * another origin cannot send one without the browser asking first, so a page an operator
+     * happens to open cannot command the control plane on loopback. Other methods get 405.
+     */
+    public void route(String prefix, java.util.function.BiFunction<String, String, Reply> handler) {
+        server.createContext(prefix, exchange -> {
+            try (exchange) {
+                String method = exchange.getRequestMethod();
+                Reply reply;
+                if (method.equals("POST") && !String.valueOf(exchange.getRequestHeaders().getFirst("content-type"))
+                        .toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+                    reply = new Reply(415, "{\"error\": \"an action needs content-type: application/json\"}\n");
+                } else if (method.equals("GET") || method.equals("HEAD") || method.equals("POST")) {
+                    reply = handler.apply(method.equals("HEAD") ? "GET" : method, exchange.getRequestURI().getPath());
+                } else {
+                    reply = new Reply(405, "{\"error\": \"method not allowed\"}\n");
+                }
+                byte[] bytes = reply.json().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("content-type", "application/json");
+                if (method.equals("HEAD")) {
+                    exchange.sendResponseHeaders(reply.status(), -1);
+                    return;
+                }
+                exchange.sendResponseHeaders(reply.status(), bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "admin endpoint " + exchange.getRequestURI() + " failed", e);
+                throw e;
+            }
+        });
+    }
+
     public int port() {
         return server.getAddress().getPort();
     }

@@ -41,6 +41,10 @@ final class ApiRouter implements HttpHandler {
     /** One party per exchange in flight plus one for the closer, which arrives in awaitInFlight. */
     private final Phaser inFlight = new Phaser(1);
 
+    CompletionHandler completions() {
+        return completions;
+    }
+
     ApiRouter(String instanceName, String version, String model, int contextTokens, CompletionHandler completions,
             EmbeddingHandler embeddings, VllmMetrics metrics, LoadReport load) {
         this.embeddings = embeddings;

@@ -32,7 +32,8 @@ final class CompletionHandler {
     private final String model;
     private final InferenceEngine engine;
     private final OutcomeSampler sampler;
-    private final long extraLatencyNanos;
+    /** Changed at run time by {@link ModelSimServer#injectFaults}. */
+    private volatile long extraLatencyNanos;
     private final CountDownLatch shutdown;
 
     /** @param shutdown counted down when the server closes; ends extra-latency waits early */
@@ -170,6 +171,12 @@ final class CompletionHandler {
             }
         }
         return null;
+    }
+
+    /** From now on, {@code failRate} of requests fail with 500 and every one waits {@code extraLatencyNanos} first. */
+    void injectFaults(double failRate, long extraLatencyNanos) {
+        sampler.failRate(failRate);
+        this.extraLatencyNanos = extraLatencyNanos;
     }
 
     /** Waits the configured extra latency; returns false if the server closed meanwhile. */

@@ -107,6 +107,21 @@ public final class ModelSimServer implements AutoCloseable {
         return new ModelSimServer(http, engine, router, executor, shutdown, instanceName);
     }
 
+    /**
+     * Changes the server's faults while it runs, as the {@code --fail-rate} and
+     * {@code --extra-latency-ms} flags set them at start: a version that turns bad mid-rollout.
+     *
+     * @param failRate probability in {@code [0, 1]} that a completion request fails with 500
+     * @param extraLatencyMs delay added before each completion request is queued, {@code >= 0}
+     */
+    public void injectFaults(double failRate, int extraLatencyMs) {
+        if (!(failRate >= 0 && failRate <= 1) || extraLatencyMs < 0) {
+            throw new IllegalArgumentException("faults: failRate " + failRate + ", extraLatencyMs " + extraLatencyMs
+                    + " (expected: 0..1 and >= 0)");
+        }
+        router.completions().injectFaults(failRate, TimeUnit.MILLISECONDS.toNanos(extraLatencyMs));
+    }
+
     /** The bound TCP port; the one chosen by the OS when the config asked for port 0. */
     public int port() {
         return port;

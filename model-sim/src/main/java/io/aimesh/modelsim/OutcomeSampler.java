@@ -28,12 +28,17 @@ final class OutcomeSampler {
     record Outcome(boolean fail, int naturalTokens, long textSeed) {}
 
     private final SplittableRandom random;
-    private final double failRate;
+    /** Changed at run time by {@link ModelSimServer#injectFaults}. */
+    private double failRate;
 
     /** @param failRate probability in {@code [0, 1]} that an outcome fails */
     OutcomeSampler(long seed, double failRate) {
         this.random = new SplittableRandom(seed);
         this.failRate = failRate;
+    }
+
+    synchronized void failRate(double rate) {
+        failRate = rate;
     }
 
     synchronized Outcome next() {

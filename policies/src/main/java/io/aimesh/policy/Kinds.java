@@ -146,7 +146,7 @@ final class Kinds {
                             "Mean output tokens within this of the baseline's, either way.")));
 
     static final Obj ROLLOUT_ANALYSIS = new Obj("When and on what the rules judge.", List.of(
-            optional("minSamples", new Int(1, 1_000_000), "5",
+            optional("minSamples", new Int(1, 1_000_000), "3",
                     "Canary requests in the window before a rule may fail it; a step passes only on its minRequests."),
             optional("window", new Dur(Duration.ofSeconds(1), Duration.ofHours(1)), "30s",
                     "How far back a failure is looked for; a step passes on everything since it began."),

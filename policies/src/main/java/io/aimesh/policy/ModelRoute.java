@@ -82,6 +82,17 @@ public record ModelRoute(String name, String model, List<ModelVersion> versions,
         }
     }
 
+    /**
+     * This route with other weights: each version's weight from {@code weights} (by version name),
+     * 0 for a version not in it. Used by a running rollout, which owns the weights.
+     */
+    public ModelRoute withWeights(java.util.Map<String, Integer> weights) {
+        List<ModelVersion> weighted = versions.stream()
+                .map(v -> new ModelVersion(v.name(), v.pool(), weights.getOrDefault(v.name(), 0))).toList();
+        return new ModelRoute(name, model, weighted, overrides, timeout, tokenizer, defaultMaxTokens, coalesce, stickiness,
+                mirror, rollout);
+    }
+
     /** Returns the version called {@code name}, or {@code null}. */
     public ModelVersion version(String versionName) {
         for (ModelVersion v : versions) {

@@ -84,6 +84,22 @@ public final class PolicySet {
         return gateway;
     }
 
+    /** This set with {@code route} in place of the route of the same name, which must exist. */
+    public PolicySet withRoute(ModelRoute route) {
+        if (!routes.containsKey(route.name())) {
+            throw new IllegalArgumentException("route: " + route.name() + " (expected: a route of this set)");
+        }
+        Map<String, ModelRoute> replaced = new LinkedHashMap<>(routes);
+        replaced.put(route.name(), route);
+        return new PolicySet(List.copyOf(pools.values()), List.copyOf(replaced.values()), List.copyOf(tenants.values()),
+                gateways, namespaces);
+    }
+
+    /** The namespace of {@code route}, a route of this set. */
+    public String namespaceOf(ModelRoute route) {
+        return namespaces.getOrDefault(Kinds.MODEL_ROUTE + "/" + route.name(), DEFAULT_NAMESPACE);
+    }
+
     /** Returns the pool called {@code name}, or {@code null}. */
     public InferencePool pool(String name) {
         return pools.get(name);

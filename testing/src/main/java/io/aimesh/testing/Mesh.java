@@ -129,8 +129,14 @@ public final class Mesh implements AutoCloseable {
         controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies)
                 .withXds("127.0.0.1", port)
                 .withAdmin("127.0.0.1", 0)
-                .withListener("127.0.0.1", listenerPort.port()));
+                .withListener("127.0.0.1", listenerPort.port())
+                .withRolloutState(rolloutState()));
         xdsPort = controlPlane.xdsPort();
+    }
+
+    /** Where the control plane keeps its rollouts' state, beside the policy directory: a restart finds it. */
+    public Path rolloutState() {
+        return policies.getParent().resolve("rollouts.json");
     }
 
     /** Closes the control plane if it runs and starts it again on the same xDS port. */

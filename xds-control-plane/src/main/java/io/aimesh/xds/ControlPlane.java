@@ -9,7 +9,10 @@ import io.aimesh.xds.server.CertifiedScope;
 import io.grpc.ServerInterceptors;
 import io.aimesh.xds.server.NodeRegistry;
 import io.aimesh.xds.server.SnapshotHub;
+import io.aimesh.xds.server.VersionStatsService;
 import io.aimesh.xds.server.XdsMetrics;
+import io.aimesh.xds.admin.RolloutPages;
+import io.aimesh.xds.rollout.RolloutController;
 import io.aimesh.xds.translate.EndpointWeights;
 import io.aimesh.xds.translate.EnvoyTranslator;
 import io.grpc.Server;
@@ -31,6 +34,7 @@ public final class ControlPlane implements AutoCloseable {
     private final NodeRegistry nodes = new NodeRegistry();
     private final SnapshotHub hub = new SnapshotHub(metrics);
     private final LoadWeigher weigher;
+    private final RolloutController rollouts;
     private final PolicyReloader reloader;
     private final PolicyWatcher watcher;
     private final Server grpc;
@@ -49,8 +53,16 @@ public final class ControlPlane implements AutoCloseable {
 
     private ControlPlane(ControlPlaneOptions options) throws IOException {
         weigher = new LoadWeigher(this::reweigh);
+        rollouts = RolloutController.start(options.rolloutState(), metrics.registry(), this::recompile);
+        if (options.rolloutState() == null) {
+            LOG.log(Level.INFO, "rollout state is kept in memory only (no --rollout-state): a restart starts rollouts over");
+        }
         reloader = new PolicyReloader(options.policies(),
-                new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics, weigher::configure);
+                new EnvoyTranslator(options.listenerAddress(), options.listenerPort()), hub, metrics, rollouts::apply,
+                policies -> {
+                    weigher.configure(policies);
+                    rollouts.configure(policies);
+                });
         watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
         watcher.reloadNow();
         long refresh = options.endpointRefresh().toMillis();
@@ -58,9 +70,11 @@ public final class ControlPlane implements AutoCloseable {
         NettyServerBuilder server = NettyServerBuilder.forAddress(new InetSocketAddress(options.xdsAddress(), options.xdsPort()));
         if (options.xdsTls() != null) {
             server.sslContext(CertifiedScope.serverContext(options.xdsTls()))
-                    .addService(ServerInterceptors.intercept(new AdsService(hub, nodes, metrics), new CertifiedScope()));
+                    .addService(ServerInterceptors.intercept(new AdsService(hub, nodes, metrics), new CertifiedScope()))
+                    .addService(ServerInterceptors.intercept(VersionStatsService.of(rollouts::report), new CertifiedScope()));
         } else {
-            server.addService(new AdsService(hub, nodes, metrics));
+            server.addService(new AdsService(hub, nodes, metrics))
+                    .addService(VersionStatsService.of(rollouts::report));
         }
         grpc = server
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)
@@ -69,8 +83,9 @@ public final class ControlPlane implements AutoCloseable {
                 .start();
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> hub.currentVersion() != null,
-                Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage()),
+                Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage(), rollouts.statuses()),
                         "/nodes", () -> AdminPages.nodes(nodes.nodes(), policyPage())));
+        admin.route("/rollouts", (method, path) -> RolloutPages.handle(rollouts, method, path));
         LOG.log(Level.INFO, "control plane up: ADS" + (options.xdsTls() == null ? "" : " (mutual TLS)") + " on "
                 + options.xdsAddress() + ":" + grpc.getPort()
                 + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());
@@ -107,8 +122,18 @@ public final class ControlPlane implements AutoCloseable {
         return nodes;
     }
 
+    /** The rollouts of the served policies. */
+    public RolloutController rollouts() {
+        return rollouts;
+    }
+
     public PolicyStatus policyStatus() {
         return reloader.status();
+    }
+
+    /** Rollouts ask for it when their weights move, always after the constructor (see RolloutController). */
+    private void recompile() {
+        reloader.refresh();
     }
 
     /** The weigher's first tick comes a period after the constructor, when the reloader exists. */
@@ -125,6 +150,7 @@ public final class ControlPlane implements AutoCloseable {
     @Override
     public void close() throws IOException {
         watcher.close();
+        rollouts.close();
         resolver.shutdownNow();
         weigher.close();
         admin.close();

@@ -21,10 +21,11 @@ import java.time.Duration;
  * @param debounceMax but never longer than this after the first edit of a burst
  * @param xdsTls mutual TLS for ADS (the nodes' certificates then prove their scopes), or {@code null} for plaintext
  * @param endpointRefresh how often the pools' endpoint names are resolved again, {@code > 0}
+ * @param rolloutState the file that keeps the rollouts' state across restarts, or {@code null} to keep it in memory only
  */
 public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort, String adminAddress, int adminPort,
                                   String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax,
-                                  XdsTls xdsTls, Duration endpointRefresh) {
+                                  XdsTls xdsTls, Duration endpointRefresh, Path rolloutState) {
     public ControlPlaneOptions {
         requireNonNull(policies, "policies");
         requireNonNull(xdsAddress, "xdsAddress");
@@ -49,32 +50,37 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
      */
     public static ControlPlaneOptions defaults(Path policies) {
         return new ControlPlaneOptions(policies, "127.0.0.1", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
-                Duration.ofMillis(100), Duration.ofSeconds(1), null, Duration.ofSeconds(5));
+                Duration.ofMillis(100), Duration.ofSeconds(1), null, Duration.ofSeconds(5), null);
     }
 
     public ControlPlaneOptions withXds(String address, int port) {
         return new ControlPlaneOptions(policies, address, port, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
     }
 
     public ControlPlaneOptions withAdmin(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, address, port, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
     }
 
     public ControlPlaneOptions withListener(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, address, port,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
     }
 
     public ControlPlaneOptions withXdsTls(XdsTls tls) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, tls, endpointRefresh);
+                debounceQuiet, debounceMax, tls, endpointRefresh, rolloutState);
     }
 
     public ControlPlaneOptions withEndpointRefresh(Duration every) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, every);
+                debounceQuiet, debounceMax, xdsTls, every, rolloutState);
+    }
+
+    public ControlPlaneOptions withRolloutState(Path file) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, file);
     }
 
     /**

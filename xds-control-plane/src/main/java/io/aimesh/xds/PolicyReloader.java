@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -34,15 +35,21 @@ final class PolicyReloader {
     private final SnapshotHub hub;
     private final XdsMetrics metrics;
     private final Consumer<PolicySet> onApplied;
+    private final BiFunction<String, PolicySet, PolicySet> adjust;
     private volatile PolicyStatus status = PolicyStatus.initial();
     /** The policies being served, or null before the first good load. Guarded by this. */
     private PolicySet serving;
     /** Guarded by this. */
     private EndpointWeights weights = EndpointWeights.NONE;
 
-    /** @param onApplied told of every policy set that was loaded and compiled, served or unchanged */
+    /**
+     * @param adjust what each namespace's policies become before they compile (the running
+     *     rollouts' weights in place of the routes' own)
+     * @param onApplied told of every policy set that was loaded and compiled, served or unchanged
+     */
     PolicyReloader(Path directory, EnvoyTranslator translator, SnapshotHub hub, XdsMetrics metrics,
-                   Consumer<PolicySet> onApplied) {
+                   BiFunction<String, PolicySet, PolicySet> adjust, Consumer<PolicySet> onApplied) {
+        this.adjust = adjust;
         this.directory = directory;
         this.translator = translator;
         this.hub = hub;
@@ -90,7 +97,7 @@ final class PolicyReloader {
     private Map<String, XdsSnapshot> translate(PolicySet policies) throws TranslationException {
         Map<String, XdsSnapshot> scopes = new TreeMap<>();
         for (String namespace : policies.namespaces()) {
-            scopes.put(namespace, translator.translate(policies.scope(namespace), weights));
+            scopes.put(namespace, translator.translate(adjust.apply(namespace, policies.scope(namespace)), weights));
         }
         return scopes;
     }

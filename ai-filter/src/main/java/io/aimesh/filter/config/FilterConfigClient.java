@@ -83,6 +83,11 @@ public final class FilterConfigClient implements AutoCloseable {
         scheduler.execute(this::open);
     }
 
+    /** The channel to the control plane, for other calls beside the config stream. */
+    public io.grpc.Channel channel() {
+        return channel;
+    }
+
     private void open() {
         if (closed) {
             return;

@@ -6,6 +6,7 @@ import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.Denial;
 import io.aimesh.filter.limit.RateLimitHeaders;
 import io.aimesh.filter.limit.Reservation;
+import io.aimesh.filter.report.VersionRecorder;
 import io.aimesh.picker.Endpoint;
 import io.aimesh.picker.InFlight;
 import io.aimesh.picker.PoolPicker;
@@ -37,6 +38,10 @@ final class Exchange {
     /** The first bytes of a failed (non-2xx) answer's body, to tell Envoy's own refusals apart. */
     private ByteString failureHead = ByteString.EMPTY;
     private boolean firstByteSeen;
+    /** System.nanoTime() of the first response byte, when {@link #firstByteSeen}. */
+    private long firstByteAt;
+    /** Whether the response body is an event stream. */
+    private boolean eventStream;
     /** Whether a reservation is outstanding. */
     private boolean reserved;
     /** Whether the request's usage has been accounted (once, whichever way the stream ends). */
@@ -155,6 +160,7 @@ final class Exchange {
      * charged wherever it appears. Only a successful stream has its usage event hidden.
      */
     void responseStarted(boolean sse) {
+        eventStream = sse;
         reader = new ResponseReader(sse, succeeded(status) && rewrittenBody != null && request.stream());
     }
 
@@ -167,7 +173,8 @@ final class Exchange {
     ByteString onResponseBody(ByteString chunk, boolean endOfStream, long startNanos) {
         if (!firstByteSeen && !chunk.isEmpty()) {
             firstByteSeen = true;
-            long nanos = System.nanoTime() - startNanos;
+            firstByteAt = System.nanoTime();
+            long nanos = firstByteAt - startNanos;
             context.metrics().firstToken(model, nanos);
             if (inFlight != null) {
                 inFlight.firstToken(nanos);
@@ -198,6 +205,23 @@ final class Exchange {
     private static final ByteString OVERRUN_END = ByteString.copyFromUtf8("data: {\"error\":{\"message\":"
             + "\"Rate limit reached: the token budget ran out during this stream.\",\"type\":\"tokens\","
             + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}\n\ndata: [DONE]\n\n");
+
+    /**
+     * Tells {@code recorder} how the request sent to {@code version} went: its status ({@code reset}:
+     * the stream ended before the response did), time to first byte from {@code startNanos}, and for
+     * a stream of two tokens or more the time per output token after the first.
+     */
+    void measured(VersionRecorder recorder, String version, long startNanos, boolean reset) {
+        long now = System.nanoTime();
+        long output = -1;
+        if (reader != null && reader.usage() != null) {
+            output = reader.usage().completionTokens();
+        } else if (reader != null && reader.streamedTokens() > 0) {
+            output = reader.streamedTokens();
+        }
+        long tpot = eventStream && firstByteSeen && output >= 2 ? (now - firstByteAt) / (output - 1) : -1;
+        recorder.ended(model, version, reset ? 0 : status, firstByteSeen ? firstByteAt - startNanos : -1, tpot, output);
+    }
 
     /** The request failed before a model produced anything: refund the whole reservation. */
     void release() {

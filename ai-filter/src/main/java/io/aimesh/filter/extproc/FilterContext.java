@@ -14,6 +14,7 @@ import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.LimitRule;
 import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.filter.report.VersionRecorder;
 import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
 
@@ -28,6 +29,7 @@ public final class FilterContext {
     private final PoolPickers pickers;
     private final WaitingRoom waitingRoom = new WaitingRoom(System::nanoTime);
     private final EmbeddingCoalescer coalescer = new EmbeddingCoalescer();
+    private final VersionRecorder versions = new VersionRecorder();
     private final Supplier<GlobalBudgets> global;
 
     /**
@@ -54,6 +56,11 @@ public final class FilterContext {
 
     EmbeddingCoalescer coalescer() {
         return coalescer;
+    }
+
+    /** What requests to the versions the filter chose measured, for the control plane's rollouts. */
+    public VersionRecorder versions() {
+        return versions;
     }
 
     /** Stops the waiting room's timer; requests still waiting are not answered (their streams close with the server). */

@@ -45,6 +45,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     /** Whether a response body message has come (the first carries the status). */
     private boolean responseSeen;
     private boolean finished;
+    /** Whether the request went to a version the filter chose and its end is still to be measured. */
+    private boolean measuring;
 
     RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
         this.responses = responses;
@@ -172,6 +174,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     void forward(String pool, Endpoint endpoint) {
         context.metrics().outcome(Outcome.ADMITTED, state.modelName(), state.tenantName());
         ProcessingResponse response = ForwardStage.forward(state, pool, endpoint, pick == null ? 0 : pick.waitedNanos());
+        measuring = state.version != null;
         if (LOG.isLoggable(Level.DEBUG)) { // one line per admitted request: too many for INFO
             LOG.log(Level.DEBUG, "decision=" + ForwardStage.decision(state, pool, pick == null ? 0 : pick.waitedNanos())
                     + " request_id=" + state.requestId);
@@ -189,6 +192,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         long retryAfter = info == null ? 1 : info.retryAfterSeconds();
         ErrorReply reply = ErrorReply.overloaded(state.model.name(), retryAfter, reason, pool, state.tenantName(), state.priority);
         context.metrics().outcome(Outcome.SHED, state.modelName(), state.tenantName());
+        if (state.version != null) {
+            context.versions().shed(state.model.name(), state.version.name());
+        }
         LOG.log(Level.INFO, "decision=" + reply.decision() + " status=429 request_id=" + state.requestId
                 + " retry_after_s=" + retryAfter);
         finish(ProcessingResponses.immediate(reply, Long.toString(retryAfter), List.of()));
@@ -223,6 +229,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     private void done() {
         if (state.exchange != null) {
+            measure(false);
             state.exchange.settle();
         }
         context.metrics().finished(state.modelName(), System.nanoTime() - state.startNanos);
@@ -260,7 +267,16 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         if (state.exchange != null) {
+            measure(true);
             state.exchange.settle();
+        }
+    }
+
+    /** Records the end of a request to a version the filter chose, once; {@code reset}: before the response ended. */
+    private void measure(boolean reset) {
+        if (measuring) {
+            measuring = false;
+            state.exchange.measured(context.versions(), state.version.name(), state.startNanos, reset);
         }
     }
 }

@@ -46,9 +46,10 @@ public final class AdminPages {
      *
      * @param scopes the served snapshot of each scope, empty before the first valid policy load
      */
-    public static String configDump(Map<String, XdsSnapshot> scopes, Map<String, Object> policy) {
+    public static String configDump(Map<String, XdsSnapshot> scopes, Map<String, Object> policy, List<?> rollouts) {
         ObjectNode root = JSON.createObjectNode();
         root.set("policy", JSON.valueToTree(policy));
+        root.set("rollouts", JSON.valueToTree(rollouts));
         ObjectNode groups = root.putObject("groups");
         scopes.forEach((scope, snapshot) -> {
             ObjectNode group = groups.putObject(scope.isEmpty() ? "default" : scope);

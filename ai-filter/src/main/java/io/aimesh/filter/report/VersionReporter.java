@@ -1,0 +1,90 @@
+package io.aimesh.filter.report;
+
+import static java.util.Objects.requireNonNull;
+
+import io.aimesh.filter.api.VersionSample;
+import io.aimesh.filter.api.VersionStatsReport;
+import io.aimesh.filter.api.VersionStatsRpc;
+import io.grpc.Channel;
+import io.grpc.CallOptions;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Sends what the {@link VersionRecorder} measured to the control plane every period, on the
+ * channel of the filter's config stream. At most one report is outstanding: a report that failed
+ * is sent again as it was (same sequence, so the control plane can drop it if the first copy did
+ * arrive), and what is measured meanwhile waits in the recorder for the next one. Nothing is lost
+ * while the control plane is away, and nothing is counted twice.
+ *
+ * <p>Threading: one scheduler thread does all the sending.
+ */
+public final class VersionReporter implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(VersionReporter.class.getName());
+
+    private final VersionRecorder recorder;
+    private final Channel channel;
+    private final String namespace;
+    private final String replica = UUID.randomUUID().toString();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "aimesh-version-reports");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Confined to the scheduler. */
+    private long sequence;
+    /** Confined to the scheduler: the report not yet acknowledged, or null. */
+    private VersionStatsReport pending;
+    private boolean failing;
+
+    /**
+     * @param namespace the filter's config scope, or {@code null} for the default one
+     * @param periodMillis how often to report, {@code > 0}
+     */
+    public VersionReporter(VersionRecorder recorder, Channel channel, String namespace, long periodMillis) {
+        this.recorder = requireNonNull(recorder, "recorder");
+        this.channel = requireNonNull(channel, "channel");
+        this.namespace = namespace == null ? "" : namespace;
+        if (periodMillis <= 0) {
+            throw new IllegalArgumentException("periodMillis: " + periodMillis + " (expected: > 0)");
+        }
+        scheduler.scheduleWithFixedDelay(this::report, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void report() {
+        if (pending == null) {
+            List<VersionSample> samples = recorder.drain();
+            if (samples.isEmpty()) {
+                return;
+            }
+            pending = VersionStatsReport.newBuilder().setReplica(replica).setSequence(++sequence).setNamespace(namespace)
+                    .addAllVersions(samples).build();
+        }
+        try {
+            ClientCalls.blockingUnaryCall(channel, VersionStatsRpc.REPORT,
+                    CallOptions.DEFAULT.withDeadlineAfter(2, TimeUnit.SECONDS), pending);
+            pending = null;
+            if (failing) {
+                failing = false;
+                LOG.log(Level.INFO, "version reports reach the control plane again");
+            }
+        } catch (StatusRuntimeException e) {
+            if (!failing) {
+                failing = true;
+                LOG.log(Level.WARNING, "cannot report version numbers to the control plane (" + e.getStatus()
+                        + "); keeping them for the next try");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+    }
+}
