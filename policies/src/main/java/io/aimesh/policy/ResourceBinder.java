@@ -414,7 +414,7 @@ final class ResourceBinder {
             }
         }
         return new Rollout(baseline, canary, steps, new Rollout.Analysis(
-                analysis == null ? 3 : analysis.integer("minSamples", 3),
+                analysis == null ? 2 : analysis.integer("minSamples", 2),
                 analysis == null ? Duration.ofSeconds(30) : analysis.duration("window", Duration.ofSeconds(30)), parsed));
     }
 

@@ -51,7 +51,7 @@ class RolloutPolicyTest {
         assertThat(rollout.steps()).containsExactly(new Rollout.Step(10, Duration.ofSeconds(5), 20),
                 new Rollout.Step(50, Duration.ofSeconds(60), 100));
         assertThat(rollout.analysis().window()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(rollout.analysis().minSamples()).isEqualTo(3);
+        assertThat(rollout.analysis().minSamples()).isEqualTo(2);
         assertThat(rollout.analysis().rules()).containsExactly(new Rollout.Rule(Rollout.Metric.TTFT_P99, 1.3),
                 new Rollout.Rule(Rollout.Metric.ERROR_RATE, 0.01), new Rollout.Rule(Rollout.Metric.OUTPUT_LENGTH_DRIFT, 0.25));
         assertThat(result.policies().filterRouted(result.policies().routes().get(0))).isTrue();

@@ -134,9 +134,9 @@ public final class Mesh implements AutoCloseable {
         xdsPort = controlPlane.xdsPort();
     }
 
-    /** Where the control plane keeps its rollouts' state, beside the policy directory: a restart finds it. */
+    /** Where the control plane keeps its rollouts' state, beside this mesh's policy directory: a restart finds it. */
     public Path rolloutState() {
-        return policies.getParent().resolve("rollouts.json");
+        return policies.resolveSibling(policies.getFileName() + "-rollouts.json");
     }
 
     /** Closes the control plane if it runs and starts it again on the same xDS port. */
@@ -397,6 +397,7 @@ public final class Mesh implements AutoCloseable {
         if (controlPlane != null) {
             controlPlane.close();
         }
+        Files.deleteIfExists(rolloutState());
         for (ModelSimServer sim : sims) {
             sim.close();
         }

@@ -19,7 +19,7 @@ import java.util.Locale;
  * The canary fails when that chance is below {@link #ALPHA} divided by the number of suffixes
  * tried (Bonferroni, about eight for a 30 s window), so a canary that keeps to the bound fails
  * an evaluation with probability below {@code ALPHA}. A suffix needs the analysis' minSamples
- * (default 3) requests. Scanning suffixes finds the onset of a fault without diluting it in the
+ * (default 2) requests. Scanning suffixes finds the onset of a fault without diluting it in the
  * good history before it: three failures in three requests fail a {@code +1%} rule at once
  * (p ≈ 1e-6), however many good requests came before.
  *
