@@ -83,6 +83,31 @@ class ScopedMutualTlsIT {
         }
     }
 
+    @Test
+    void aFilterReportsVersionNumbersForItsOwnScopeOnly() throws Exception {
+        XdsTls teamA = certificates.issue("filter-a", "uri:spiffe://cluster.local/ns/team-a/sa/filter");
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress("localhost", controlPlane.xdsPort())
+                .sslContext(io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.forClient()
+                        .keyManager(teamA.certificateChain().toFile(), teamA.privateKey().toFile())
+                        .trustManager(teamA.trustedCa().toFile()).build())
+                .build();
+        try {
+            io.aimesh.filter.api.VersionStatsReport.Builder report = io.aimesh.filter.api.VersionStatsReport.newBuilder()
+                    .setReplica("r").setSequence(1);
+            io.grpc.stub.ClientCalls.blockingUnaryCall(channel, io.aimesh.filter.api.VersionStatsRpc.REPORT,
+                    io.grpc.CallOptions.DEFAULT, report.setNamespace("team-a").build());
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel,
+                            io.aimesh.filter.api.VersionStatsRpc.REPORT, io.grpc.CallOptions.DEFAULT,
+                            report.setNamespace("team-b").setSequence(2).build()))
+                    .isInstanceOf(io.grpc.StatusRuntimeException.class)
+                    .hasMessageContaining("PERMISSION_DENIED").hasMessageContaining("scope 'team-a'");
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
     private static double metric(String name) throws Exception {
         String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + controlPlane.adminPort() + "/metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
