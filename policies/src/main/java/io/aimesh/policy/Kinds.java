@@ -148,7 +148,7 @@ final class Kinds {
     static final Obj ROLLOUT_ANALYSIS = new Obj("When and on what the rules judge.", List.of(
             optional("minSamples", new Int(1, 1_000_000), "2",
                     "Canary requests a rule needs before it may fail the canary; the test of significance decides when, so 2 is enough (two failures in two requests fail a +1% rule only when the baseline fails under 0.1%). A step passes only on its minRequests."),
-            optional("window", new Dur(Duration.ofSeconds(1), Duration.ofHours(1)), "30s",
+            optional("window", new Dur(Duration.ofSeconds(1), Duration.ofHours(1)), "2m",
                     "How far back a failure is looked for; a step passes on everything since it began."),
             optional("rules", ROLLOUT_RULES, "{errorRate: +1%, ttftP99: 1.5x}", "The rules; all must hold.")));
 

@@ -415,7 +415,7 @@ final class ResourceBinder {
         }
         return new Rollout(baseline, canary, steps, new Rollout.Analysis(
                 analysis == null ? 2 : analysis.integer("minSamples", 2),
-                analysis == null ? Duration.ofSeconds(30) : analysis.duration("window", Duration.ofSeconds(30)), parsed));
+                analysis == null ? Duration.ofMinutes(2) : analysis.duration("window", Duration.ofMinutes(2)), parsed));
     }
 
     /** {@code 1.3x} is 1.3; {@code +1%} and {@code 1%} are 0.01 (the shapes have checked the form). */

@@ -17,6 +17,12 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class VersionRecorder {
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, Cell>> models = new ConcurrentHashMap<>();
+    private volatile Runnable onBadNews = () -> { };
+
+    /** Told of each error or overload as it is recorded (the reporter then reports at once); any thread. */
+    public void onBadNews(Runnable listener) {
+        this.onBadNews = java.util.Objects.requireNonNull(listener, "listener");
+    }
 
     /**
      * A request sent to {@code version} ended.
@@ -29,10 +35,13 @@ public final class VersionRecorder {
     public void ended(String model, String version, int status, long ttftNanos, long tpotNanos, long outputTokens) {
         Cell cell = cell(model, version);
         cell.requests.incrementAndGet();
+        boolean bad = true;
         if (status == 0 || status >= 500) {
             cell.errors.incrementAndGet();
         } else if (status == 429) {
             cell.overloads.incrementAndGet();
+        } else {
+            bad = false;
         }
         if (ttftNanos >= 0) {
             cell.ttft.incrementAndGet(LatencyBuckets.index(ttftNanos / 1_000));
@@ -44,11 +53,15 @@ public final class VersionRecorder {
             cell.outputTokens.addAndGet(outputTokens);
             cell.outputMeasured.incrementAndGet();
         }
+        if (bad) {
+            onBadNews.run();
+        }
     }
 
     /** A request for {@code version} was refused by the filter because its pool was saturated. */
     public void shed(String model, String version) {
         cell(model, version).overloads.incrementAndGet();
+        onBadNews.run();
     }
 
     /** Takes out everything recorded since the last drain; versions with nothing new are left out. */

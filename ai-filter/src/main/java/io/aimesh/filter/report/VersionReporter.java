@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * channel of the filter's config stream. At most one report is outstanding: a report that failed
  * is sent again as it was (same sequence, so the control plane can drop it if the first copy did
  * arrive), and what is measured meanwhile waits in the recorder for the next one. Nothing is lost
- * while the control plane is away, and nothing is counted twice.
+ * while the control plane is away, and nothing is counted twice. An error or overload is reported
+ * at once rather than at the next period: the control plane judges such news as it arrives, and a
+ * failing canary then serves a quarter second less.
  *
  * <p>Threading: one scheduler thread does all the sending.
  */
@@ -42,6 +44,8 @@ public final class VersionReporter implements AutoCloseable {
     /** Confined to the scheduler: the report not yet acknowledged, or null. */
     private VersionStatsReport pending;
     private boolean failing;
+    /** Whether a report for bad news is already queued: a burst of errors sends one. */
+    private final java.util.concurrent.atomic.AtomicBoolean nudged = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param namespace the filter's config scope, or {@code null} for the default one
@@ -55,6 +59,20 @@ public final class VersionReporter implements AutoCloseable {
             throw new IllegalArgumentException("periodMillis: " + periodMillis + " (expected: > 0)");
         }
         scheduler.scheduleWithFixedDelay(this::report, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        recorder.onBadNews(this::reportSoon);
+    }
+
+    private void reportSoon() {
+        if (nudged.compareAndSet(false, true)) {
+            try {
+                scheduler.execute(() -> {
+                    nudged.set(false);
+                    report();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                nudged.set(false); // closed
+            }
+        }
     }
 
     private void report() {

@@ -10,12 +10,14 @@ import java.util.Arrays;
  * of the replicas' own percentiles is not. Not thread-safe.
  */
 final class LatencyHistogram {
-    private final long[] counts = new long[LatencyBuckets.COUNT];
+    /** Allocated at the first sample: most of a window's slots hold none of some version. */
+    private long[] counts;
     private long total;
 
     void add(Histogram histogram) {
         histogram.getCountsMap().forEach((index, count) -> {
-            if (index >= 0 && index < counts.length && count > 0) {
+            if (index >= 0 && index < LatencyBuckets.COUNT && count > 0) {
+                counts();
                 counts[index] += count;
                 total += count;
             }
@@ -23,6 +25,10 @@ final class LatencyHistogram {
     }
 
     void add(LatencyHistogram other) {
+        if (other.total == 0) {
+            return;
+        }
+        counts();
         for (int i = 0; i < counts.length; i++) {
             counts[i] += other.counts[i];
         }
@@ -31,7 +37,7 @@ final class LatencyHistogram {
 
     /** Adds one value, in microseconds (for tests and simulations). */
     void record(long micros) {
-        counts[LatencyBuckets.index(micros)]++;
+        counts()[LatencyBuckets.index(micros)]++;
         total++;
     }
 
@@ -62,6 +68,9 @@ final class LatencyHistogram {
     long countAbove(double micros) {
         int from = LatencyBuckets.index((long) Math.ceil(micros)) + 1;
         long above = 0;
+        if (total == 0) {
+            return 0;
+        }
         for (int i = from; i < counts.length; i++) {
             above += counts[i];
         }
@@ -69,7 +78,16 @@ final class LatencyHistogram {
     }
 
     void clear() {
-        Arrays.fill(counts, 0);
+        if (counts != null) {
+            Arrays.fill(counts, 0);
+        }
         total = 0;
+    }
+
+    private long[] counts() {
+        if (counts == null) {
+            counts = new long[LatencyBuckets.COUNT];
+        }
+        return counts;
     }
 }

@@ -15,6 +15,7 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +46,9 @@ import java.util.function.LongSupplier;
  */
 public final class RolloutController implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(RolloutController.class.getName());
-    static final long SLOT_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** How often a rollout is judged, in milliseconds: the filters report as often. */
+    public static final long SLOT_MILLIS = 250;
+    static final long SLOT_NANOS = TimeUnit.MILLISECONDS.toNanos(SLOT_MILLIS);
     /** Replicas whose last report sequence is remembered, to drop retried reports. */
     private static final int MAX_REPLICAS = 10_000;
 
@@ -152,6 +155,15 @@ public final class RolloutController implements AutoCloseable {
                 Clock.systemUTC());
         controller.executor.scheduleAtFixedRate(controller::tick, SLOT_NANOS, SLOT_NANOS, TimeUnit.NANOSECONDS);
         return controller;
+    }
+
+    /**
+     * A controller on its caller's clocks that schedules nothing, its state in memory: the caller
+     * calls {@link #evaluate} once per slot ({@link #SLOT_MILLIS}). For simulations and benchmarks,
+     * which replay a request stream faster than real time through the same judging.
+     */
+    public static RolloutController driven(LongSupplier nanos, Clock clock) throws IOException {
+        return new RolloutController(new RolloutStore(null), new PrometheusRegistry(), () -> { }, nanos, clock);
     }
 
     /** The rollout key of a route of {@code namespace}. */
@@ -276,11 +288,20 @@ public final class RolloutController implements AutoCloseable {
         }
         sequences.put(report.getReplica(), report.getSequence());
         reports.labelValues("counted").inc();
+        java.util.Set<Run> touched = new java.util.HashSet<>();
         for (VersionSample sample : report.getVersionsList()) {
             Run run = runs.get(key(report.getNamespace(), sample.getModel()));
             if (run != null) {
                 run.take(sample);
+                touched.add(run);
             }
+        }
+        boolean moved = false;
+        for (Run run : touched) {
+            moved |= run.judgeNow();
+        }
+        if (moved) {
+            changed();
         }
     }
 
@@ -418,11 +439,7 @@ public final class RolloutController implements AutoCloseable {
             VersionNumbers[] closed = slots.peekLast();
             stepBaseline.add(closed[0]);
             stepCanary.add(closed[1]);
-            RolloutJudge.Finding failure = RolloutJudge.failure(spec.analysis(), List.copyOf(slots));
-            if (failure != null) {
-                end(Phase.ROLLED_BACK, failure.toString());
-                LOG.log(Level.WARNING, "rollout " + key + " of " + spec.canary() + " rolled back at step " + (step + 1)
-                        + ": " + reason);
+            if (judgeFailure(List.copyOf(slots))) {
                 return true;
             }
             if (phase == Phase.PAUSED) {
@@ -454,6 +471,31 @@ public final class RolloutController implements AutoCloseable {
                 LOG.log(Level.INFO, "rollout " + key + " of " + spec.canary() + " promoted");
             }
             return true;
+        }
+
+        /** Rolls back when a rule fails on {@code window}; returns whether it did. */
+        boolean judgeFailure(List<VersionNumbers[]> window) {
+            RolloutJudge.Finding failure = RolloutJudge.failure(spec.analysis(), window);
+            if (failure == null) {
+                return false;
+            }
+            end(Phase.ROLLED_BACK, failure.toString());
+            LOG.log(Level.WARNING, "rollout " + key + " of " + spec.canary() + " rolled back at step " + (step + 1) + ": "
+                    + reason);
+            return true;
+        }
+
+        /**
+         * Bad news in a report (canary errors or overload refusals) is judged at once, on the window
+         * with the open slot, rather than at the slot's end: a quarter second fewer bad answers.
+         */
+        boolean judgeNow() {
+            if (phase.ended() || current[1].errors + current[1].overloads == 0) {
+                return false;
+            }
+            List<VersionNumbers[]> window = new ArrayList<>(slots);
+            window.add(current);
+            return judgeFailure(window);
         }
 
         void act(Action action) {
@@ -527,16 +569,16 @@ public final class RolloutController implements AutoCloseable {
         }
     }
 
-    /** For tests: runs one evaluation now, on the controller's thread. */
-    void tickNow() {
+    /** Closes the current slot and judges every rollout now, as the schedule does each slot; waits until done. */
+    public void evaluate() {
         call(() -> {
             tick();
             return null;
         });
     }
 
-    /** For tests: takes in a report and waits until it is counted. */
-    void reportAndWait(VersionStatsReport report) {
+    /** As {@link #report}, but waits until the report is counted. */
+    public void reportAndWait(VersionStatsReport report) {
         call(() -> {
             reportNow(report);
             return null;

@@ -17,7 +17,7 @@ import java.util.Locale;
  * whole window: a fault's onset is within a factor of two of one of them. Chernoff's bound on the binomial tail,
  * {@code P(X >= k) <= exp(-n KL(k/n || p))}, gives it in constant time and never understates it.
  * The canary fails when that chance is below {@link #ALPHA} divided by the number of suffixes
- * tried (Bonferroni, about eight for a 30 s window), so a canary that keeps to the bound fails
+ * tried (Bonferroni, about ten for the default 2 minute window), so a canary that keeps to the bound fails
  * an evaluation with probability below {@code ALPHA}. A suffix needs the analysis' minSamples
  * (default 2) requests. Scanning suffixes finds the onset of a fault without diluting it in the
  * good history before it: three failures in three requests fail a {@code +1%} rule at once
@@ -33,7 +33,7 @@ import java.util.Locale;
  */
 final class RolloutJudge {
     /** The most a healthy canary may fail one evaluation, over all suffixes and rules' tests. */
-    static final double ALPHA = 1e-3;
+    static final double ALPHA = 2e-3;
     /** Answers of each version before the mean output length is compared: its noise is large. */
     static final long DRIFT_SAMPLES = 200;
 

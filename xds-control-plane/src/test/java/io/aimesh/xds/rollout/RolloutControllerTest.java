@@ -114,7 +114,7 @@ class RolloutControllerTest {
         runHealthy(1);
 
         report(100, 0, 3, 3, 100_000); // three failures in a row
-        controller.tickNow();
+        controller.evaluate();
 
         RolloutStatus status = controller.status("m");
         assertThat(status.state()).isEqualTo("rolled-back");
@@ -189,7 +189,7 @@ class RolloutControllerTest {
         VersionStatsReport report = sample(0, 0, 5, 0, 100_000, "v3");
         controller.reportAndWait(report);
         controller.reportAndWait(report);
-        controller.tickNow();
+        controller.evaluate();
         assertThat(controller.status("m").stepCanaryRequests()).isEqualTo(5);
     }
 
@@ -213,7 +213,7 @@ class RolloutControllerTest {
     private void runHealthy(int seconds) {
         for (int i = 0; i < seconds * 4; i++) {
             report(10, 0, 2, 0, 100_000);
-            controller.tickNow();
+            controller.evaluate();
         }
     }
 
