@@ -92,6 +92,22 @@ class DeployManifestsIT {
     }
 
     @Test
+    void rolloutsComponent_runsOneReplicaWithItsStateOnAVolume() throws Exception {
+        Path dir = Files.createDirectories(work.resolve("with-rollouts"));
+        Files.writeString(dir.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [%s]
+                components: [%s]
+                """.formatted(dir.relativize(ROOT.resolve("deploy/overlays/istio")),
+                dir.relativize(ROOT.resolve("deploy/components/rollouts"))));
+        Path rendered = render(dir.toString());
+        assertValid(rendered);
+        assertThat(Files.readString(rendered)).contains("--rollout-state=/var/lib/aimesh/rollouts.json")
+                .contains("claimName: aimesh-rollout-state").contains("type: Recreate").contains("replicas: 1");
+    }
+
+    @Test
     void sidecarExample_validates() throws Exception {
         assertValid(ROOT.resolve("deploy/examples/filter-sidecar.yaml"));
     }
