@@ -109,7 +109,8 @@ final class Kinds {
 
     static final Obj HEADER_OVERRIDE = new Obj("Forces a version when a request header has a value.", List.of(
             required("header", HEADER_NAME, "The header to look at. Not one Envoy or aimesh own (the internal `x-aimesh-model`, "
-                    + "`x-aimesh-pool`, `x-aimesh-tenant`, `x-aimesh-decision`, `x-aimesh-route-version`; `x-gateway-*`, "
+                    + "`x-aimesh-pool`, `x-aimesh-tenant`, `x-aimesh-decision`, `x-aimesh-route-version`, `x-aimesh-shadow`; "
+                    + "`x-gateway-*`, "
                     + "`x-envoy-*`), a pseudo-header, `authorization`, the JWT header or a tenant identity header, nor "
                     + "a name with `_`: those are removed, dropped or carry credentials."),
             required("value", Str.any(), "The exact value that triggers the override."),
@@ -120,6 +121,20 @@ final class Kinds {
             optional("maxInFlight", new Int(1, 1_024), "2",
                     "The most backend calls in flight per ai-filter replica; while they are, new requests gather "
                             + "into the next call.")));
+
+    static final Obj STICKINESS = new Obj("What keeps a client on one version while the weights stand.", List.of(
+            required("by", new OneOf(List.of("tenant", "header", "jwtClaim")),
+                    "Where the key comes from: the request's tenant, a request header, or a claim of the verified JWT."),
+            optional("name", Str.matching("[^\\s]{1,256}", "1 to 256 characters, no whitespace"), null,
+                    "The header name (`by: header`; the rules of override headers apply) or the claim, as a dotted "
+                            + "path or a whole claim name (`by: jwtClaim`); none for `by: tenant`.")));
+
+    static final Obj MIRROR = new Obj("Sends a discarded copy of some requests to a version.", List.of(
+            required("version", NAME, "The version that gets the copies; its answers are read for metrics and dropped."),
+            required("percent", new Int(1, 100), "The share of the route's requests copied."),
+            optional("maxInFlight", new Int(1, 10_000), "16",
+                    "The most copies in flight per ai-filter replica; beyond it, and whenever the version's pool is "
+                            + "saturated, copies are shed (counted, never queued).")));
 
     static final Obj ROLLOUT_STEP = new Obj("One step of a rollout: the canary's share, held until its minimums are met.",
             List.of(
@@ -174,6 +189,15 @@ final class Kinds {
                     "Has the ai-filter gather concurrent `/v1/embeddings` requests of this model (string inputs, "
                             + "tenants without a dedicated pool) into one call to a model server of a shared version, "
                             + "and answer each client with its own slice. Needs a Gateway with spec.filter."),
+            optional("stickiness", STICKINESS, null,
+                    "Keeps each key (tenant, header value or JWT claim) on one version while the weights stand; when "
+                            + "they move, only the keys that must move do, and only towards versions that gained weight. "
+                            + "Overrides still win; a request without the key gets a fresh draw. Needs a Gateway with "
+                            + "spec.filter."),
+            optional("mirror", MIRROR, null,
+                    "Shadow traffic: the ai-filter sends a copy of `percent` % of the requests to `version` and "
+                            + "discards its answer. The client sees only the primary answer; the copy's tokens are "
+                            + "counted as shadow in metrics, never charged to a budget. Needs a Gateway with spec.filter."),
             optional("rollout", ROLLOUT, null,
                     "Rolls the canary version out automatically: while it runs, the rollout sets the weights (the "
                             + "baseline and canary share 100, other versions get 0 and stay reachable by override). "

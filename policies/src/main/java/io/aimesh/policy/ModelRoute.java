@@ -57,12 +57,16 @@ public record ModelRoute(String name, String model, List<ModelVersion> versions,
      *
      * @param version the name of a {@link ModelVersion} of the route
      * @param percent 1 to 100
+     * @param maxInFlight the most copies in flight per filter replica, {@code >= 1}
      */
-    public record Mirror(String version, int percent) {
+    public record Mirror(String version, int percent, int maxInFlight) {
         public Mirror {
             requireNonNull(version, "version");
             if (percent < 1 || percent > 100) {
                 throw new IllegalArgumentException("percent: " + percent + " (expected: 1..100)");
+            }
+            if (maxInFlight < 1) {
+                throw new IllegalArgumentException("maxInFlight: " + maxInFlight + " (expected: >= 1)");
             }
         }
     }

@@ -108,11 +108,12 @@ public final class PolicySet {
     /**
      * Whether the ai-filter chooses {@code route}'s version (Envoy then routes on the pool it names):
      * when a pool of it is a picker pool (the filter picks the endpoint too) or a dedicated pool (only
-     * the filter knows the tenant), when it is sticky (only the filter knows the key), or when a
-     * rollout watches it (the filter must know each request's version to measure it).
+     * the filter knows the tenant), when it is sticky (only the filter knows the key), when a
+     * rollout watches it (the filter must know each request's version to measure it), or when it is
+     * mirrored (a copy never goes to the version that serves the request itself).
      */
     public boolean filterRouted(ModelRoute route) {
-        if (route.stickiness() != null || route.rollout() != null) {
+        if (route.stickiness() != null || route.rollout() != null || route.mirror() != null) {
             return true;
         }
         for (ModelVersion version : route.versions()) {

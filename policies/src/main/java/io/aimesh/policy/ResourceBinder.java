@@ -111,6 +111,19 @@ final class ResourceBinder {
                 error(route.spec().get("rollout"), route.resource(),
                         "rollout needs the ai-filter in the request path (a Gateway with spec.filter): it measures each version");
             }
+            if (route.value().mirror() != null && (gateway == null || gateway.value().filter() == null)) {
+                error(route.spec().get("mirror"), route.resource(),
+                        "mirror needs the ai-filter in the request path (a Gateway with spec.filter): it sends the copies");
+            }
+            ModelRoute.Stickiness sticky = route.value().stickiness();
+            if (sticky != null && (gateway == null || gateway.value().filter() == null)) {
+                error(route.spec().get("stickiness"), route.resource(),
+                        "stickiness needs the ai-filter in the request path (a Gateway with spec.filter): it reads the key");
+            } else if (sticky != null && sticky.by() == ModelRoute.Stickiness.By.JWT_CLAIM
+                    && gateway.value().identity().jwt() == null) {
+                error(route.spec().get("stickiness").get("by"), route.resource(),
+                        "'by: jwtClaim' needs verified JWTs (the Gateway's identity.jwt)");
+            }
         }
         Set<String> routed = new HashSet<>(models.keySet());
         routed.addAll(invalidModels);
@@ -259,6 +272,14 @@ final class ResourceBinder {
                     error(override.get("header"), route.resource(), "'" + header + "' cannot select a version: " + reason);
                 }
             }
+            ModelRoute.Stickiness sticky = route.value().stickiness();
+            if (sticky != null && sticky.by() == ModelRoute.Stickiness.By.HEADER) {
+                String reason = reservedHeader(sticky.name(), identityHeaders);
+                if (reason != null) {
+                    error(route.spec().get("stickiness").get("name"), route.resource(),
+                            "'" + sticky.name() + "' cannot be a stickiness key: " + reason);
+                }
+            }
         }
     }
 
@@ -364,9 +385,47 @@ final class ResourceBinder {
         }
         routes.add(new Bound<>(new ModelRoute(name, spec.string("model", null), versions, overrides,
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
-                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")), null, null,
+                (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")),
+                stickiness(spec.get("stickiness"), resource), mirror(spec.get("mirror"), versionNames.keySet(), resource),
                 rollout(spec.get("rollout"), versionNames.keySet(), resource)),
                 spec, resource, namespace));
+    }
+
+    private ModelRoute.Stickiness stickiness(Checked stickiness, String resource) {
+        if (stickiness == null) {
+            return null;
+        }
+        ModelRoute.Stickiness.By by = switch (stickiness.string("by", "tenant")) {
+            case "header" -> ModelRoute.Stickiness.By.HEADER;
+            case "jwtClaim" -> ModelRoute.Stickiness.By.JWT_CLAIM;
+            default -> ModelRoute.Stickiness.By.TENANT;
+        };
+        String name = stickiness.string("name", null);
+        if (by == ModelRoute.Stickiness.By.TENANT && name != null) {
+            error(stickiness.get("name"), resource, "'by: tenant' takes no name (the key is the tenant's name)");
+            return null;
+        }
+        if (by != ModelRoute.Stickiness.By.TENANT && name == null) {
+            error(stickiness.get("by"), resource, "'by: " + stickiness.string("by", "") + "' needs a name (the "
+                    + (by == ModelRoute.Stickiness.By.HEADER ? "header" : "claim") + " that holds the key)");
+            return null;
+        }
+        if (by == ModelRoute.Stickiness.By.HEADER && !name.matches("[a-z0-9!#$%&'*+.^_`|~-]+")) {
+            error(stickiness.get("name"), resource, "'" + name + "' is not a lower-case HTTP header name");
+            return null;
+        }
+        return new ModelRoute.Stickiness(by, name);
+    }
+
+    private ModelRoute.Mirror mirror(Checked mirror, Set<String> versions, String resource) {
+        if (mirror == null) {
+            return null;
+        }
+        String version = mirror.string("version", null);
+        if (!versions.contains(version)) {
+            error(mirror.get("version"), resource, "unknown version '" + version + "'" + known(" (versions: ", versions));
+        }
+        return new ModelRoute.Mirror(version, (int) mirror.integer("percent", 1), (int) mirror.integer("maxInFlight", 16));
     }
 
     private Rollout rollout(Checked rollout, Set<String> versions, String resource) {

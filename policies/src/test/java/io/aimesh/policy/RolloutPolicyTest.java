@@ -8,29 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RolloutPolicyTest {
-    private static final String BASE = """
-            apiVersion: aimesh.io/v1alpha1
-            kind: Gateway
-            metadata: {name: g}
-            spec: {filter: {address: "127.0.0.1:9001"}}
-            ---
-            apiVersion: aimesh.io/v1alpha1
-            kind: InferencePool
-            metadata: {name: p1}
-            spec: {endpoints: ["10.0.0.1:8000"]}
-            ---
-            apiVersion: aimesh.io/v1alpha1
-            kind: InferencePool
-            metadata: {name: p2}
-            spec: {endpoints: ["10.0.0.2:8000"]}
-            ---
-            apiVersion: aimesh.io/v1alpha1
-            kind: ModelRoute
-            metadata: {name: r}
-            spec:
-              model: m
-              versions: [{name: v1, pool: p1, weight: 100}, {name: v2, pool: p2, weight: 0}]
-            """;
+    private static final String BASE = TwoVersionRoute.POLICIES;
 
     @Test
     void readsStepsRulesAndDefaults() {
