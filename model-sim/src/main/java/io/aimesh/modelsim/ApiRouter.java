@@ -38,6 +38,9 @@ final class ApiRouter implements HttpHandler {
     private final byte[] models;
     /** The headers of the last request, names in lower case; for tests that check what a proxy forwards. */
     private volatile Map<String, List<String>> lastRequestHeaders = Map.of();
+    /** API requests received, and of them those marked as shadow copies ({@code x-aimesh-shadow: true}). */
+    private final java.util.concurrent.atomic.LongAdder apiRequests = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder shadowRequests = new java.util.concurrent.atomic.LongAdder();
     /** One party per exchange in flight plus one for the closer, which arrives in awaitInFlight. */
     private final Phaser inFlight = new Phaser(1);
 
@@ -67,6 +70,10 @@ final class ApiRouter implements HttpHandler {
                 Map<String, List<String>> headers = new TreeMap<>();
                 exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT), List.copyOf(values)));
                 lastRequestHeaders = Collections.unmodifiableMap(headers);
+                apiRequests.increment();
+                if (List.of("true").equals(headers.get("x-aimesh-shadow"))) {
+                    shadowRequests.increment();
+                }
                 load.arrived();
                 exchange.getResponseHeaders().set(LoadReport.HEADER, load.value());
             }
@@ -86,6 +93,14 @@ final class ApiRouter implements HttpHandler {
 
     Map<String, List<String>> lastRequestHeaders() {
         return lastRequestHeaders;
+    }
+
+    long apiRequests() {
+        return apiRequests.sum();
+    }
+
+    long shadowRequests() {
+        return shadowRequests.sum();
     }
 
     /** Waits up to {@code timeoutNanos} for the exchanges in flight to end; call once, when closing. */

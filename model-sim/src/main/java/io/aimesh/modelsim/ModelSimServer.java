@@ -135,6 +135,16 @@ public final class ModelSimServer implements AutoCloseable {
         return router.lastRequestHeaders();
     }
 
+    /** How many API ({@code /v1/...}) requests this server has received. Thread-safe. */
+    public long apiRequests() {
+        return router.apiRequests();
+    }
+
+    /** How many of them were shadow copies, marked {@code x-aimesh-shadow: true}. Thread-safe. */
+    public long shadowRequests() {
+        return router.shadowRequests();
+    }
+
     /** The value of the {@code x-model-sim-instance} header, never null. */
     public String instanceName() {
         return instanceName;

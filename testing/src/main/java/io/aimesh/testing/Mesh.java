@@ -217,6 +217,18 @@ public final class Mesh implements AutoCloseable {
         return picks;
     }
 
+    /**
+     * The sum of the filter's metric series that start with {@code prefix} (a name and the first
+     * labels, in the exposition's alphabetical order, e.g. {@code name{model="llama",outcome="ok"}),
+     * 0 when there is none. Needs the filter.
+     */
+    public double filterMetric(String prefix) throws IOException, InterruptedException {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + filter.adminPort() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        return metrics.lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
     /** Writes a policy file atomically, as a careful editor or a ConfigMap update does. */
     public void writePolicy(String name, String yaml) throws IOException {
         Path tmp = Files.createTempFile(policies.getParent(), ".policy-", ".tmp");

@@ -35,7 +35,7 @@ public final class RuntimeConfig {
      * are empty when Envoy splits by weight.
      */
     public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens, List<VersionInfo> versions,
-                            List<OverrideInfo> overrides, CoalesceInfo coalesce) {
+                            List<OverrideInfo> overrides, CoalesceInfo coalesce, StickinessInfo stickiness, MirrorInfo mirror) {
         public ModelInfo {
             versions = List.copyOf(versions);
             overrides = List.copyOf(overrides);
@@ -77,6 +77,19 @@ public final class RuntimeConfig {
          * @param tenant the request's tenant, or {@code null}
          */
         public Choice choose(java.util.function.Function<String, String> header, double draw, String tenant) {
+            return choose(header, draw, tenant, null);
+        }
+
+        /**
+         * As {@link #choose(java.util.function.Function, double, String)}, but a request with a
+         * stickiness key is placed by {@link StickyDraw} on the key instead of by {@code draw}: the
+         * same key gets the same version while the weights stand ({@link RouteRule#STICKY}, or
+         * {@link RouteRule#DEDICATED} among dedicated versions).
+         *
+         * @param stickyKey the request's stickiness key, or {@code null} to use {@code draw}
+         */
+        public Choice choose(java.util.function.Function<String, String> header, double draw, String tenant,
+                             String stickyKey) {
             boolean dedicated = dedicatedTo(tenant);
             boolean anyEligibleVersion = false;
             for (OverrideInfo override : overrides) {
@@ -103,7 +116,10 @@ public final class RuntimeConfig {
             } else if (total == 0) {
                 return new Choice(null, RouteRule.ALL_WEIGHTS_ZERO, null);
             }
-            RouteRule rule = dedicated ? RouteRule.DEDICATED : RouteRule.WEIGHT;
+            RouteRule rule = dedicated ? RouteRule.DEDICATED : stickyKey != null ? RouteRule.STICKY : RouteRule.WEIGHT;
+            if (stickyKey != null) {
+                return new Choice(sticky(stickyKey, tenant, dedicated, equal), rule, null);
+            }
             long point = (long) (draw * total);
             VersionInfo last = null;
             for (VersionInfo version : versions) {
@@ -117,6 +133,60 @@ public final class RuntimeConfig {
                 }
             }
             return new Choice(last, rule, null);
+        }
+
+        /** The eligible version of positive weight (or any eligible one, when {@code equal}) that {@code key} falls on. */
+        private VersionInfo sticky(String key, String tenant, boolean dedicated, boolean equal) {
+            long keyHash = StickyDraw.hash(key);
+            VersionInfo best = null;
+            double bestScore = Double.POSITIVE_INFINITY;
+            for (VersionInfo version : versions) {
+                int weight = equal ? 1 : version.weight();
+                if (version.eligible(tenant, dedicated) && weight > 0) {
+                    double score = StickyDraw.score(keyHash, version.name(), weight);
+                    if (score < bestScore) {
+                        bestScore = score;
+                        best = version;
+                    }
+                }
+            }
+            return best;
+        }
+
+        /** The version {@link #mirror} copies to, when a request of {@code tenant} that went to {@code primary} gets a copy. */
+        public VersionInfo mirrorFor(VersionInfo primary, String tenant) {
+            if (mirror == null || mirror.version() == primary) {
+                return null;
+            }
+            return mirror.version().eligible(tenant, dedicatedTo(tenant)) ? mirror.version() : null;
+        }
+    }
+
+    /**
+     * Where a model's stickiness key comes from: the tenant's name, a client header, or a claim of
+     * the verified JWT payload (a whole claim name, else the dotted {@code path}).
+     */
+    public record StickinessInfo(Source source, String name, List<String> path) {
+        /** Where the key comes from. */
+        public enum Source { TENANT, HEADER, JWT_CLAIM }
+
+        public StickinessInfo {
+            java.util.Objects.requireNonNull(source, "source");
+            path = List.copyOf(path);
+        }
+    }
+
+    /**
+     * Shadow traffic: a copy of {@code percent} % of a model's requests goes to {@code version},
+     * at most {@code maxInFlight} at once per replica, to one of {@code endpoints} (ip:port) in turn,
+     * or, when they are empty, to the endpoint picked in the version's picker pool; a copy still
+     * unanswered after {@code timeout} is given up ({@link Duration#ZERO}: never).
+     */
+    public record MirrorInfo(VersionInfo version, int percent, int maxInFlight, List<String> endpoints, Duration timeout) {
+        public MirrorInfo {
+            java.util.Objects.requireNonNull(version, "version");
+            java.util.Objects.requireNonNull(timeout, "timeout");
+            endpoints = List.copyOf(endpoints);
         }
     }
 
@@ -339,8 +409,32 @@ public final class RuntimeConfig {
                     c.getTargetsList().stream().map(io.aimesh.filter.api.CoalesceTarget::getEndpoint).toList(),
                     c.getTargetsList().stream().map(t -> Math.max(1, t.getWeight())).toList());
         }
+        StickinessInfo stickiness = null;
+        if (model.hasStickiness()) {
+            io.aimesh.filter.api.Stickiness sticky = model.getStickiness();
+            StickinessInfo.Source source = switch (sticky.getBy()) {
+                case BY_HEADER -> StickinessInfo.Source.HEADER;
+                case BY_JWT_CLAIM -> StickinessInfo.Source.JWT_CLAIM;
+                default -> StickinessInfo.Source.TENANT;
+            };
+            if (source != StickinessInfo.Source.TENANT && sticky.getName().isEmpty()) {
+                throw new InvalidConfigException("model " + model.getName() + ": stickiness " + sticky.getBy() + " without a name");
+            }
+            stickiness = new StickinessInfo(source, sticky.getName(), List.of(sticky.getName().split("\\.")));
+        }
+        MirrorInfo mirror = null;
+        if (model.hasMirror()) {
+            io.aimesh.filter.api.Mirror m = model.getMirror();
+            VersionInfo target = versions.get(m.getVersion());
+            if (target == null) {
+                throw new InvalidConfigException("model " + model.getName() + ": mirror names unknown version '"
+                        + m.getVersion() + "'");
+            }
+            mirror = new MirrorInfo(target, Math.min(100, Math.max(1, m.getPercent())), Math.max(1, m.getMaxInFlight()),
+                    m.getEndpointsList(), Duration.ofMillis(m.getTimeoutMs()));
+        }
         return new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()), Math.max(1, model.getDefaultMaxTokens()),
-                List.copyOf(versions.values()), overrides, coalesce);
+                List.copyOf(versions.values()), overrides, coalesce, stickiness, mirror);
     }
 
     private static PoolInfo pool(Pool pool) throws InvalidConfigException {

@@ -30,6 +30,7 @@ public final class FilterContext {
     private final WaitingRoom waitingRoom = new WaitingRoom(System::nanoTime);
     private final EmbeddingCoalescer coalescer = new EmbeddingCoalescer();
     private final VersionRecorder versions = new VersionRecorder();
+    private final ShadowSender shadows;
     private final Supplier<GlobalBudgets> global;
 
     /**
@@ -44,6 +45,7 @@ public final class FilterContext {
         this.limiter = requireNonNull(limiter, "limiter");
         this.metrics = requireNonNull(metrics, "metrics");
         this.pickers = requireNonNull(pickers, "pickers");
+        this.shadows = new ShadowSender(metrics);
     }
 
     PoolPickers pickers() {
@@ -56,6 +58,10 @@ public final class FilterContext {
 
     EmbeddingCoalescer coalescer() {
         return coalescer;
+    }
+
+    ShadowSender shadows() {
+        return shadows;
     }
 
     /** What requests to the versions the filter chose measured, for the control plane's rollouts. */

@@ -40,6 +40,17 @@ public final class FilterMetrics {
             .help("Endpoint picks in picker pools, by pool, endpoint (ip:port) and outcome: picked, saturated, none_healthy,"
                     + " queued (every endpoint saturated, the request waits; its final pick is counted too)")
             .labelNames("pool", "endpoint", "outcome").register(registry);
+    private final Counter shadowRequests = Counter.builder().name("aimesh_filter_shadow_requests_total")
+            .help("Shadow copies (ModelRoute mirror) by model, mirrored version and outcome: ok, error (non-2xx or failed),"
+                    + " shed_in_flight (maxInFlight copies out), shed_saturated (the version's pool saturated or queueing)")
+            .labelNames("model", "version", "outcome").register(registry);
+    private final Counter shadowTokens = Counter.builder().name("aimesh_filter_shadow_tokens_total")
+            .help("Tokens shadow copies used, by type (input, output), model and mirrored version; charged to no budget")
+            .labelNames("type", "model", "version").register(registry);
+    private final Histogram shadowDuration = Histogram.builder().name("aimesh_filter_shadow_duration_seconds")
+            .help("Time from sending a shadow copy to the end of its answer, by model and mirrored version")
+            .labelNames("model", "version").classicOnly()
+            .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
 
@@ -75,6 +86,19 @@ public final class FilterMetrics {
 
     void queued(String pool) {
         picks.labelValues(pool, "", "queued").inc();
+    }
+
+    void shadow(String model, String version, String outcome) {
+        shadowRequests.labelValues(model, version, outcome).inc();
+    }
+
+    void shadowUsage(String model, String version, long input, long output) {
+        shadowTokens.labelValues("input", model, version).inc(input);
+        shadowTokens.labelValues("output", model, version).inc(output);
+    }
+
+    void shadowFinished(String model, String version, long nanos) {
+        observe(shadowDuration.labelValues(model, version), nanos);
     }
 
     void reserved() {

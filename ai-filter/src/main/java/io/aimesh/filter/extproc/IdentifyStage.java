@@ -69,6 +69,9 @@ final class IdentifyStage {
         String route = query < 0 ? state.path : state.path.substring(0, query);
         state.inference = method.equals("POST") && (route.equals("/v1/chat/completions") || route.equals("/v1/completions")
                 || route.equals("/v1/embeddings"));
+        if (state.inference && !config.jwtClaimPath().isEmpty()) {
+            state.jwtPayload = jwtPayload(request); // for the tenant, and a stickiness claim
+        }
         if (state.inference && config.identityRequired()) {
             ErrorReply refusal = identifyTenant(request, state, authorization, byHeader);
             if (refusal != null) {
@@ -81,9 +84,9 @@ final class IdentifyStage {
     private static ErrorReply identifyTenant(ProcessingRequest request, RequestState state, String authorization,
                                              TenantInfo byHeader) {
         RuntimeConfig config = state.config;
-        if (!config.jwtClaimPath().isEmpty() && jwtPayload(request) != null) {
+        if (!config.jwtClaimPath().isEmpty() && state.jwtPayload != null) {
             // A verified token decides alone: a token naming no tenant is not rescued by a key or header.
-            String claim = jwtClaim(request, config.jwtClaimName(), config.jwtClaimPath());
+            String claim = jwtClaim(state.jwtPayload, config.jwtClaimName(), config.jwtClaimPath());
             state.tenant = claim == null ? null : config.tenantByJwtClaim(claim);
             return state.tenant == null ? ErrorReply.unknownJwtTenant() : null;
         }
@@ -107,12 +110,11 @@ final class IdentifyStage {
     }
 
     /**
-     * The tenant claim of the verified payload: the claim called {@code name} (a URL-like name may
+     * A claim of the verified {@code payload}: the claim called {@code name} (a URL-like name may
      * contain dots), else the value at the dotted {@code path}; {@code null} when there is no
-     * verified token or the claim is missing or not a string or number.
+     * verified token ({@code payload} is null) or the claim is missing or not a string or number.
      */
-    static String jwtClaim(ProcessingRequest request, String name, List<String> path) {
-        Struct payload = jwtPayload(request);
+    static String jwtClaim(Struct payload, String name, List<String> path) {
         if (payload == null) {
             return null;
         }

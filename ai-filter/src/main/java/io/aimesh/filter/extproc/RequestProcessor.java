@@ -99,6 +99,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         ByteString bytes = body.getBody();
+        state.body = bytes;
         ErrorReply refusal = ParseStage.parse(context, state, bytes);
         if (refusal == null) {
             refusal = AuthorizeStage.authorize(state);
@@ -180,6 +181,27 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
                     + " request_id=" + state.requestId);
         }
         responses.onNext(response);
+        mirror();
+    }
+
+    /**
+     * Sends a shadow copy of the forwarded request, when its model mirrors one in {@code percent}
+     * to a version the request did not go to and its tenant may reach. After the answer to Envoy:
+     * the copy never delays the request.
+     */
+    private void mirror() {
+        RuntimeConfig.MirrorInfo mirror = state.model.mirror();
+        if (mirror == null || state.model.mirrorFor(state.version, state.tenantName()) == null
+                || java.util.concurrent.ThreadLocalRandom.current().nextInt(100) >= mirror.percent()) {
+            return;
+        }
+        ByteString rewritten = state.exchange.rewrittenBody();
+        String pool = mirror.version().pool();
+        ShadowSender.Copy copy = new ShadowSender.Copy(state.model.name(), state.path,
+                (rewritten != null ? rewritten : state.body).toByteArray(), state.tenantName(),
+                String.join("\n", state.parsed.promptTexts()));
+        PoolPicker picker = mirror.endpoints().isEmpty() ? context.pickers().get(pool) : null;
+        context.shadows().send(copy, mirror, picker, picker == null ? 0 : context.waitingRoom().waiting(pool));
     }
 
     /**

@@ -23,10 +23,14 @@ final class RequestState {
     String path = "";
     String contentType;
     String requestId = "";
+    /** The JWT payload Envoy verified, or {@code null} (no token, or the config verifies none). */
+    com.google.protobuf.Struct jwtPayload;
     /** The tenant, or {@code null} when the configuration has no tenants. */
     TenantInfo tenant;
     ModelInfo model;
     ParsedRequest parsed;
+    /** The request body as the client sent it; a shadow copy carries it (or the exchange's rewritten body). */
+    com.google.protobuf.ByteString body;
     Exchange exchange;
     /** The override headers the client sent (x-aimesh-* ones the config lets through), or {@code null}. */
     Map<String, String> clientHeaders;

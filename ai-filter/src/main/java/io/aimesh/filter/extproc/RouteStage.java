@@ -6,8 +6,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Chooses the version of a model the filter routes (by override header, else by weight among the
- * versions the tenant may reach, see {@link RuntimeConfig.ModelInfo#choose}); a model without such
- * versions is left to Envoy's weighted split.
+ * versions the tenant may reach, see {@link RuntimeConfig.ModelInfo#choose}: by the request's
+ * stickiness key when the model has one and the request carries it, else by a random draw); a model
+ * without such versions is left to Envoy's weighted split.
  */
 final class RouteStage {
     private RouteStage() {
@@ -25,7 +26,7 @@ final class RouteStage {
             return null;
         }
         RuntimeConfig.Choice choice = state.model.choose(state::clientHeader, ThreadLocalRandom.current().nextDouble(),
-                state.tenantName());
+                state.tenantName(), stickyKey(state));
         state.rule = choice.rule();
         state.ruleLabel = choice.label();
         if (choice.rule() == RouteRule.NO_ELIGIBLE_POOL) {
@@ -34,5 +35,18 @@ final class RouteStage {
         state.version = choice.version();
         state.dedicated = state.version != null && !state.version.dedicatedTenants().isEmpty();
         return null;
+    }
+
+    /** The request's stickiness key for its model, or {@code null} when the model has none or the request lacks it. */
+    static String stickyKey(RequestState state) {
+        RuntimeConfig.StickinessInfo sticky = state.model.stickiness();
+        if (sticky == null) {
+            return null;
+        }
+        return switch (sticky.source()) {
+            case TENANT -> state.tenantName();
+            case HEADER -> state.clientHeader(sticky.name());
+            case JWT_CLAIM -> IdentifyStage.jwtClaim(state.jwtPayload, sticky.name(), sticky.path());
+        };
     }
 }

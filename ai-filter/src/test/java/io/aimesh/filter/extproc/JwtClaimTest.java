@@ -22,13 +22,13 @@ class JwtClaimTest {
                 .build();
         ProcessingRequest request = withPayload(payload);
 
-        assertThat(IdentifyStage.jwtClaim(request, "https://example.com/tenant",
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(request), "https://example.com/tenant",
                 List.of("https://example", "com/tenant"))).isEqualTo("acme");
-        assertThat(IdentifyStage.jwtClaim(request, "org.tenant", List.of("org", "tenant"))).isEqualTo("globex");
-        assertThat(IdentifyStage.jwtClaim(request, "org.id", List.of("org", "id"))).isEqualTo("42");
-        assertThat(IdentifyStage.jwtClaim(request, "groups", List.of("groups"))).isNull();
-        assertThat(IdentifyStage.jwtClaim(request, "missing", List.of("missing"))).isNull();
-        assertThat(IdentifyStage.jwtClaim(ProcessingRequest.getDefaultInstance(), "sub", List.of("sub"))).isNull();
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(request), "org.tenant", List.of("org", "tenant"))).isEqualTo("globex");
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(request), "org.id", List.of("org", "id"))).isEqualTo("42");
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(request), "groups", List.of("groups"))).isNull();
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(request), "missing", List.of("missing"))).isNull();
+        assertThat(IdentifyStage.jwtClaim(IdentifyStage.jwtPayload(ProcessingRequest.getDefaultInstance()), "sub", List.of("sub"))).isNull();
         assertThat(IdentifyStage.jwtPayload(request)).isEqualTo(payload);
         assertThat(IdentifyStage.jwtPayload(ProcessingRequest.getDefaultInstance())).isNull();
     }

@@ -22,13 +22,19 @@ class RouteStageTest {
             .addVersions(Version.newBuilder().setName("v2").setPool("routed-v2").setWeight(0))
             .addOverrides(VersionOverride.newBuilder().setHeader("x-aimesh-version").setValue("v2").setVersion("v2"))
             .build();
+    private static final Model STICKY = ROUTED.toBuilder().setName("sticky")
+            .setVersions(0, ROUTED.getVersions(0).toBuilder().setWeight(50))
+            .setVersions(1, ROUTED.getVersions(1).toBuilder().setWeight(50))
+            .setStickiness(io.aimesh.filter.api.Stickiness.newBuilder()
+                    .setBy(io.aimesh.filter.api.Stickiness.By.BY_HEADER).setName("x-user"))
+            .build();
     private static final Model GLOBEX_ONLY = Model.newBuilder().setName("private").setTokenizer("approximate")
             .addVersions(Version.newBuilder().setName("v1").setPool("globex-pool").setWeight(1).addDedicatedTenants("globex"))
             .build();
     private final ProcessorHarness filter = ProcessorHarness.of(FilterConfig.newBuilder()
-            .addModels(ProcessorHarness.LLAMA).addModels(ROUTED).addModels(GLOBEX_ONLY)
+            .addModels(ProcessorHarness.LLAMA).addModels(ROUTED).addModels(GLOBEX_ONLY).addModels(STICKY)
             .addTenants(ProcessorHarness.acme(1_000))
-            .setSettings(Settings.newBuilder().addClientHeaders("x-aimesh-version")).build());
+            .setSettings(Settings.newBuilder().addClientHeaders("x-aimesh-version").addClientHeaders("x-user")).build());
 
     @AfterEach
     void close() {
@@ -49,6 +55,22 @@ class RouteStageTest {
 
         assertThat(setHeader(answer, "x-aimesh-pool")).hasValue("routed-v1");
         assertThat(decision(answer)).startsWith("admitted rule=weight pool=routed-v1");
+    }
+
+    @Test
+    void aStickyModel_keepsAUserOnOneVersion_byTheirHeader() {
+        java.util.Set<String> pools = new java.util.HashSet<>();
+        java.util.Set<String> alicePools = new java.util.HashSet<>();
+        for (int i = 0; i < 20; i++) { // 40 requests of 6 tokens held: within acme's 1,000 with the other tests' probes
+            ProcessingResponse alice = filter.open().request(chatHeaders("x-user", "alice"), body("sticky"));
+            assertThat(decision(alice)).startsWith("admitted rule=sticky pool=");
+            alicePools.add(setHeader(alice, "x-aimesh-pool").orElseThrow());
+            pools.add(setHeader(filter.open().request(chatHeaders("x-user", "user-" + i), body("sticky")), "x-aimesh-pool")
+                    .orElseThrow());
+        }
+
+        assertThat(alicePools).hasSize(1);
+        assertThat(pools).as("20 users at 50/50 land on both").containsExactlyInAnyOrder("routed-v1", "routed-v2");
     }
 
     @Test

@@ -21,6 +21,11 @@ public final class WireContract {
     public static final String DECISION_HEADER = "x-aimesh-decision";
     /** The version Envoy's route chose, set by the route itself (never by a client). */
     public static final String ROUTE_VERSION_HEADER = "x-aimesh-route-version";
+    /**
+     * Marks a shadow copy the filter sends to a mirrored version (its answer is discarded), so a
+     * model server can tell copies from real requests.
+     */
+    public static final String SHADOW_HEADER = "x-aimesh-shadow";
     /** The prefix of every header name aimesh owns. */
     public static final String INTERNAL_PREFIX = "x-aimesh-";
 
@@ -30,7 +35,7 @@ public final class WireContract {
      * client's copy on.
      */
     public static final List<String> INTERNAL_HEADERS = List.of(MODEL_HEADER, POOL_HEADER, TENANT_HEADER,
-            DESTINATION_HEADER, DECISION_HEADER, ROUTE_VERSION_HEADER);
+            DESTINATION_HEADER, DECISION_HEADER, ROUTE_VERSION_HEADER, SHADOW_HEADER);
 
     /**
      * The largest request body a policy may allow (a Gateway's {@code maxRequestBytes}), 64 MiB. Envoy

@@ -69,13 +69,13 @@ class ClientControlHeadersIT {
     void clientCopiesOfInternalHeaders_neverArrive() {
         HttpResponse<String> response = mesh.chat(Mesh.GLOBEX_KEY, false, 2, Map.of(
                 "x-aimesh-tenant", "acme", "x-aimesh-decision", "forged", "x-aimesh-route-version", "forged",
-                "x_aimesh_tenant", "acme", "x_aimesh_pool", "llama-v1"));
+                "x-aimesh-shadow", "true", "x_aimesh_tenant", "acme", "x_aimesh_pool", "llama-v1"));
 
         assertThat(response.statusCode()).isEqualTo(200);
         Map<String, List<String>> upstream = upstreamHeaders(response);
         assertThat(upstream.get("x-aimesh-tenant")).as("the filter's verdict alone").containsExactly("globex");
-        assertThat(upstream).doesNotContainKeys("x-aimesh-decision", "x-aimesh-route-version", "x_aimesh_tenant",
-                "x_aimesh_pool");
+        assertThat(upstream).doesNotContainKeys("x-aimesh-decision", "x-aimesh-route-version", "x-aimesh-shadow",
+                "x_aimesh_tenant", "x_aimesh_pool");
     }
 
     /** The request headers the model server that answered {@code response} received. */

@@ -3,11 +3,13 @@ package io.aimesh.xds.translate;
 import io.aimesh.filter.api.FilterConfig;
 import io.aimesh.filter.api.HeaderMatch;
 import io.aimesh.filter.api.Limit;
+import io.aimesh.filter.api.Mirror;
 import io.aimesh.filter.api.Model;
 import io.aimesh.filter.api.Pool;
 import io.aimesh.filter.api.Priority;
 import io.aimesh.filter.api.Scorers;
 import io.aimesh.filter.api.Settings;
+import io.aimesh.filter.api.Stickiness;
 import io.aimesh.filter.api.StreamOverrun;
 import io.aimesh.filter.api.Tenant;
 import io.aimesh.filter.api.Version;
@@ -62,6 +64,15 @@ final class FilterConfigCompiler {
                     model.addOverrides(VersionOverride.newBuilder().setHeader(override.header()).setValue(override.value())
                             .setVersion(override.version()));
                 }
+                if (route.stickiness() != null) {
+                    model.setStickiness(stickiness(route.stickiness()));
+                    if (route.stickiness().by() == ModelRoute.Stickiness.By.HEADER) {
+                        clientHeaders.add(route.stickiness().name());
+                    }
+                }
+                if (route.mirror() != null) {
+                    model.setMirror(mirror(route, policies, resolved));
+                }
             }
             if (route.coalesce() != null) {
                 io.aimesh.filter.api.Coalesce.Builder coalesce = io.aimesh.filter.api.Coalesce.newBuilder()
@@ -109,6 +120,32 @@ final class FilterConfigCompiler {
                     .setTimeoutMs((int) global.timeout().toMillis()));
         }
         return config.setSettings(settings).build();
+    }
+
+    private static Stickiness stickiness(ModelRoute.Stickiness sticky) {
+        Stickiness.Builder out = Stickiness.newBuilder().setBy(switch (sticky.by()) {
+            case TENANT -> Stickiness.By.BY_TENANT;
+            case HEADER -> Stickiness.By.BY_HEADER;
+            case JWT_CLAIM -> Stickiness.By.BY_JWT_CLAIM;
+        });
+        if (sticky.name() != null) {
+            out.setName(sticky.name());
+        }
+        return out.build();
+    }
+
+    /** The route's mirror; the endpoints of its version's pool unless the filter picks in it. */
+    private static Mirror mirror(ModelRoute route, PolicySet policies, Map<String, List<String>> resolved) {
+        ModelVersion version = route.version(route.mirror().version());
+        Mirror.Builder mirror = Mirror.newBuilder()
+                .setVersion(version.name())
+                .setPercent(route.mirror().percent())
+                .setMaxInFlight(route.mirror().maxInFlight())
+                .setTimeoutMs((int) Math.min(Integer.MAX_VALUE, route.timeout().toMillis()));
+        if (policies.pool(version.pool()).balancing().mode() != Balancing.Mode.PICKER) {
+            mirror.addAllEndpoints(resolved.get(version.pool()));
+        }
+        return mirror.build();
     }
 
     private static Pool pool(InferencePool pool, List<String> endpoints) {

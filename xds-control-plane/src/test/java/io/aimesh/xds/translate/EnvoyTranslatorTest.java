@@ -163,6 +163,7 @@ final class EnvoyTranslatorTest {
                 internal_only_headers: "x-gateway-destination-endpoint"
                 internal_only_headers: "x-aimesh-decision"
                 internal_only_headers: "x-aimesh-route-version"
+                internal_only_headers: "x-aimesh-shadow"
                 virtual_hosts {
                   name: "aimesh"
                   domains: "*"
