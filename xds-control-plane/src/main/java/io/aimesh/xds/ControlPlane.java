@@ -71,10 +71,10 @@ public final class ControlPlane implements AutoCloseable {
         if (options.xdsTls() != null) {
             server.sslContext(CertifiedScope.serverContext(options.xdsTls()))
                     .addService(ServerInterceptors.intercept(new AdsService(hub, nodes, metrics), new CertifiedScope()))
-                    .addService(ServerInterceptors.intercept(VersionStatsService.of(rollouts::report), new CertifiedScope()));
+                    .addService(ServerInterceptors.intercept(VersionStatsService.of(rollouts::report, rollouts::ack), new CertifiedScope()));
         } else {
             server.addService(new AdsService(hub, nodes, metrics))
-                    .addService(VersionStatsService.of(rollouts::report));
+                    .addService(VersionStatsService.of(rollouts::report, rollouts::ack));
         }
         grpc = server
                 .permitKeepAliveTime(10, TimeUnit.SECONDS)

@@ -206,12 +206,18 @@ final class Exchange {
             + "\"Rate limit reached: the token budget ran out during this stream.\",\"type\":\"tokens\","
             + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}\n\ndata: [DONE]\n\n");
 
+    /** Whether the response's first body bytes have come. */
+    boolean firstByteSeen() {
+        return firstByteSeen;
+    }
+
     /**
      * Tells {@code recorder} how the request sent to {@code version} went: its status ({@code reset}:
-     * the stream ended before the response did), time to first byte from {@code startNanos}, and for
-     * a stream of two tokens or more the time per output token after the first.
+     * the stream ended before the response did), time to first byte from {@code startNanos} (unless
+     * {@code ttftCounted}: it was counted as late already), and for a stream of two tokens or more the
+     * time per output token after the first.
      */
-    void measured(VersionRecorder recorder, String version, long startNanos, boolean reset) {
+    void measured(VersionRecorder recorder, String version, long startNanos, boolean reset, boolean ttftCounted) {
         long now = System.nanoTime();
         long output = -1;
         if (reader != null && reader.usage() != null) {
@@ -220,7 +226,8 @@ final class Exchange {
             output = reader.streamedTokens();
         }
         long tpot = eventStream && firstByteSeen && output >= 2 ? (now - firstByteAt) / (output - 1) : -1;
-        recorder.ended(model, version, reset ? 0 : status, firstByteSeen ? firstByteAt - startNanos : -1, tpot, output);
+        recorder.ended(model, version, reset ? 0 : status, firstByteSeen && !ttftCounted ? firstByteAt - startNanos : -1,
+                tpot, output);
     }
 
     /** The request failed before a model produced anything: refund the whole reservation. */

@@ -31,6 +31,8 @@ public final class FilterContext {
     private final EmbeddingCoalescer coalescer = new EmbeddingCoalescer();
     private final VersionRecorder versions = new VersionRecorder();
     private final ShadowSender shadows;
+    /** Fires when a canary request's first byte is overdue (see {@code LateThreshold}); cancelled tasks leave at once. */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor lateChecks = newLateChecks();
     private final Supplier<GlobalBudgets> global;
 
     /**
@@ -64,6 +66,20 @@ public final class FilterContext {
         return shadows;
     }
 
+    java.util.concurrent.ScheduledExecutorService lateChecks() {
+        return lateChecks;
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor newLateChecks() {
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread thread = new Thread(r, "aimesh-late-checks");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
+    }
+
     /** What requests to the versions the filter chose measured, for the control plane's rollouts. */
     public VersionRecorder versions() {
         return versions;
@@ -73,6 +89,7 @@ public final class FilterContext {
     public void close() {
         waitingRoom.close();
         coalescer.close();
+        lateChecks.shutdownNow();
     }
 
     RuntimeConfig config() {

@@ -47,6 +47,10 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private boolean finished;
     /** Whether the request went to a version the filter chose and its end is still to be measured. */
     private boolean measuring;
+    /** The check that counts the request as late when its first byte is overdue (a rollout's canary), or null. */
+    private java.util.concurrent.ScheduledFuture<?> lateCheck;
+    /** Whether its time to first token was counted as late already. */
+    private boolean counted;
 
     RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
         this.responses = responses;
@@ -176,6 +180,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         context.metrics().outcome(Outcome.ADMITTED, state.modelName(), state.tenantName());
         ProcessingResponse response = ForwardStage.forward(state, pool, endpoint, pick == null ? 0 : pick.waitedNanos());
         measuring = state.version != null;
+        if (measuring) {
+            watchForLateness();
+        }
         if (LOG.isLoggable(Level.DEBUG)) { // one line per admitted request: too many for INFO
             LOG.log(Level.DEBUG, "decision=" + ForwardStage.decision(state, pool, pick == null ? 0 : pick.waitedNanos())
                     + " request_id=" + state.requestId);
@@ -298,7 +305,35 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private void measure(boolean reset) {
         if (measuring) {
             measuring = false;
-            state.exchange.measured(context.versions(), state.version.name(), state.startNanos, reset);
+            if (lateCheck != null) {
+                lateCheck.cancel(false);
+            }
+            state.exchange.measured(context.versions(), state.version.name(), state.startNanos, reset, counted);
+        }
+    }
+
+    /**
+     * For a canary the control plane judges by time to first token: counts the request as late, at
+     * once, if its first byte has not come by the threshold the control plane sent (see
+     * {@code LateThreshold}). A slow canary is then caught as its requests pass the threshold, not
+     * when they end.
+     */
+    private void watchForLateness() {
+        long micros = context.versions().lateAfterMicros(state.model.name(), state.version.name());
+        if (micros <= 0) {
+            return;
+        }
+        // One microsecond past the threshold: the sample falls in a bucket wholly above the rule's limit.
+        long delay = (micros + 1) * 1_000 - (System.nanoTime() - state.startNanos);
+        lateCheck = context.lateChecks().schedule(() -> late(micros + 1), Math.max(0, delay),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private synchronized void late(long thresholdMicros) {
+        if (measuring && !counted && !state.exchange.firstByteSeen()) {
+            counted = true;
+            context.versions().late(state.model.name(), state.version.name(),
+                    Math.max(thresholdMicros, (System.nanoTime() - state.startNanos) / 1_000));
         }
     }
 }

@@ -2,9 +2,12 @@ package io.aimesh.filter.report;
 
 import io.aimesh.filter.api.Histogram;
 import io.aimesh.filter.api.LatencyBuckets;
+import io.aimesh.filter.api.LateThreshold;
 import io.aimesh.filter.api.VersionSample;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -18,8 +21,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class VersionRecorder {
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, Cell>> models = new ConcurrentHashMap<>();
     private volatile Runnable onBadNews = () -> { };
+    /** The control plane's late thresholds in microseconds, by model then version; replaced whole. */
+    private volatile Map<String, Map<String, Long>> lateMicros = Map.of();
 
-    /** Told of each error or overload as it is recorded (the reporter then reports at once); any thread. */
+    /** Told of each error, overload or late request as it is recorded (the reporter then reports at once); any thread. */
     public void onBadNews(Runnable listener) {
         this.onBadNews = java.util.Objects.requireNonNull(listener, "listener");
     }
@@ -58,6 +63,41 @@ public final class VersionRecorder {
         }
     }
 
+    /**
+     * Takes the late thresholds of the control plane's last acknowledgement; they replace the
+     * earlier ones. Any thread.
+     */
+    public void lateThresholds(List<LateThreshold> thresholds) {
+        Map<String, Map<String, Long>> byModel = new HashMap<>();
+        for (LateThreshold threshold : thresholds) {
+            if (threshold.getTtftMicros() > 0) {
+                byModel.computeIfAbsent(threshold.getModel(), m -> new HashMap<>())
+                        .put(threshold.getVersion(), threshold.getTtftMicros());
+            }
+        }
+        byModel.replaceAll((model, versions) -> Map.copyOf(versions));
+        lateMicros = Map.copyOf(byModel);
+    }
+
+    /** How long a request to {@code version} may go without a first byte before it is late, in microseconds; 0 for no limit. */
+    public long lateAfterMicros(String model, String version) {
+        Map<String, Long> versions = lateMicros.get(model);
+        Long micros = versions == null ? null : versions.get(version);
+        return micros == null ? 0 : micros;
+    }
+
+    /**
+     * A request to {@code version} has had no first byte for {@code micros}, past its late
+     * threshold: its time to first token is counted now, as {@code micros} (a lower bound), and
+     * reported at once. The caller passes -1 as its time to first token when it ends.
+     */
+    public void late(String model, String version, long micros) {
+        Cell cell = cell(model, version);
+        cell.ttft.incrementAndGet(LatencyBuckets.index(micros));
+        cell.late.incrementAndGet();
+        onBadNews.run();
+    }
+
     /** A request for {@code version} was refused by the filter because its pool was saturated. */
     public void shed(String model, String version) {
         cell(model, version).overloads.incrementAndGet();
@@ -87,6 +127,7 @@ public final class VersionRecorder {
         final AtomicLong overloads = new AtomicLong();
         final AtomicLong outputTokens = new AtomicLong();
         final AtomicLong outputMeasured = new AtomicLong();
+        final AtomicLong late = new AtomicLong();
         final AtomicLongArray ttft = new AtomicLongArray(LatencyBuckets.COUNT);
         final AtomicLongArray tpot = new AtomicLongArray(LatencyBuckets.COUNT);
 
@@ -97,6 +138,7 @@ public final class VersionRecorder {
                     .setOverloads(overloads.getAndSet(0))
                     .setOutputTokens(outputTokens.getAndSet(0))
                     .setOutputMeasured(outputMeasured.getAndSet(0))
+                    .setLate(late.getAndSet(0))
                     .setTtft(drain(ttft))
                     .setTpot(drain(tpot));
             boolean empty = sample.getRequests() == 0 && sample.getOverloads() == 0 && sample.getTtft().getCountsCount() == 0;

@@ -3,6 +3,7 @@ package io.aimesh.filter.report;
 import static java.util.Objects.requireNonNull;
 
 import io.aimesh.filter.api.VersionSample;
+import io.aimesh.filter.api.VersionStatsAck;
 import io.aimesh.filter.api.VersionStatsReport;
 import io.aimesh.filter.api.VersionStatsRpc;
 import io.grpc.Channel;
@@ -85,9 +86,10 @@ public final class VersionReporter implements AutoCloseable {
                     .addAllVersions(samples).build();
         }
         try {
-            ClientCalls.blockingUnaryCall(channel, VersionStatsRpc.REPORT,
+            VersionStatsAck ack = ClientCalls.blockingUnaryCall(channel, VersionStatsRpc.REPORT,
                     CallOptions.DEFAULT.withDeadlineAfter(2, TimeUnit.SECONDS), pending);
             pending = null;
+            recorder.lateThresholds(ack.getLateList());
             if (failing) {
                 failing = false;
                 LOG.log(Level.INFO, "version reports reach the control plane again");

@@ -3,6 +3,7 @@ package io.aimesh.filter.report;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aimesh.filter.api.LatencyBuckets;
+import io.aimesh.filter.api.LateThreshold;
 import io.aimesh.filter.api.VersionSample;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,5 +62,26 @@ class VersionRecorderTest {
         assertThat(requests).isEqualTo((long) threads * each);
         assertThat(errors).isEqualTo((long) threads * each / 10);
         assertThat(ttft).isEqualTo((long) threads * each);
+    }
+
+    @Test
+    void aLateRequest_isCountedInTtftAtOnce_andReportedAsBadNews() {
+        VersionRecorder recorder = new VersionRecorder();
+        java.util.concurrent.atomic.AtomicInteger nudges = new java.util.concurrent.atomic.AtomicInteger();
+        recorder.onBadNews(nudges::incrementAndGet);
+        recorder.lateThresholds(List.of(LateThreshold.newBuilder().setModel("m").setVersion("v2").setTtftMicros(150_000).build()));
+
+        assertThat(recorder.lateAfterMicros("m", "v2")).isEqualTo(150_000);
+        assertThat(recorder.lateAfterMicros("m", "v1")).isZero();
+        recorder.late("m", "v2", 150_001);
+        recorder.ended("m", "v2", 200, -1, -1, 10); // its end: the caller passes no ttft
+
+        VersionSample v2 = recorder.drain().get(0);
+        assertThat(v2.getLate()).isEqualTo(1);
+        assertThat(v2.getRequests()).isEqualTo(1);
+        assertThat(v2.getTtft().getCountsMap()).containsExactly(java.util.Map.entry(LatencyBuckets.index(150_001), 1L));
+        assertThat(nudges.get()).isEqualTo(1);
+        recorder.lateThresholds(List.of());
+        assertThat(recorder.lateAfterMicros("m", "v2")).as("each ack replaces the thresholds").isZero();
     }
 }

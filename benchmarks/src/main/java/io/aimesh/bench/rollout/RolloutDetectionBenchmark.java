@@ -48,7 +48,13 @@ public final class RolloutDetectionBenchmark {
             new RequestStream.Fault("fail-rate 1.0", 1.0, 0),
             new RequestStream.Fault("fail-rate 0.5", 0.5, 0),
             new RequestStream.Fault("fail-rate 0.1", 0.1, 0),
-            new RequestStream.Fault("+400 ms", 0, 400));
+            new RequestStream.Fault("+400 ms", 0, 400),
+            new RequestStream.Fault("+2 s", 0, 2_000));
+    /**
+     * Whether the filters' late checks are modelled ({@code -Daimesh.bench.lateChecks=false} for the
+     * judging as it was without them, for comparison).
+     */
+    static final boolean LATE_CHECKS = !"false".equals(System.getProperty("aimesh.bench.lateChecks"));
     static final String POLICY = """
             apiVersion: aimesh.io/v1alpha1
             kind: Gateway
@@ -128,7 +134,7 @@ public final class RolloutDetectionBenchmark {
                     List<RequestStream.Request> stream = RequestStream.generate(seed, rate, WEIGHT, TURNS_BAD_AT + FOLLOW, fault,
                             TURNS_BAD_AT, Double.POSITIVE_INFINITY);
                     SplittableRandom phases = new SplittableRandom(seed ^ 0x5DEECE66DL);
-                    mine.add(outcome(stream, fault, aimesh(stream, phases.nextDouble() * 0.25) + PUSH_SECONDS));
+                    mine.add(outcome(stream, fault, aimesh(stream, phases.nextDouble() * 0.25, LATE_CHECKS) + PUSH_SECONDS));
                     for (FixedIntervalAnalysis peer : peers) {
                         double at = peer.rollbackTime(stream, phases.nextDouble() * peer.intervalSeconds(), TURNS_BAD_AT + FOLLOW);
                         theirs.computeIfAbsent(peer.name(), k -> new ArrayList<>()).add(outcome(stream, fault, at));
@@ -147,10 +153,14 @@ public final class RolloutDetectionBenchmark {
     }
 
     /**
-     * When aimesh's controller rolls back on {@code stream}: each answer reaches it in the next
-     * filter report (every 250 ms) and counts at its next evaluation ({@code phase} later).
+     * When aimesh's controller rolls back on {@code stream}, modelled as the filters report: a
+     * request's numbers reach the controller in the next periodic report (every 250 ms), but an error
+     * at once, and so does a canary request still without a first byte past the late threshold of the
+     * controller's last acknowledgement (read as the request arrives: the filter arms its check then).
+     * The controller judges a report with such news on arrival, and everything at its own slot ends,
+     * {@code phase} after the reports.
      */
-    static double aimesh(List<RequestStream.Request> stream, double phase) throws IOException {
+    static double aimesh(List<RequestStream.Request> stream, double phase, boolean lateChecks) throws IOException {
         AtomicLong nanos = new AtomicLong();
         Clock clock = new Clock() {
             @Override
@@ -176,18 +186,44 @@ public final class RolloutDetectionBenchmark {
             List<RequestStream.Request> byEnd = new ArrayList<>(stream);
             byEnd.sort(java.util.Comparator.comparingDouble(RequestStream.Request::end));
             Report report = new Report(controller, nanos);
+            // Late checks armed as requests arrive: {when, threshold in microseconds}, by request.
+            Map<RequestStream.Request, double[]> lateAt = new java.util.IdentityHashMap<>();
+            java.util.PriorityQueue<RequestStream.Request> late = new java.util.PriorityQueue<>(
+                    java.util.Comparator.comparingDouble(r -> lateAt.get(r)[0]));
+            int arrived = 0;
             int next = 0;
             double horizon = TURNS_BAD_AT + FOLLOW;
-            // Filters report every slot, and at once after an error; the controller judges a report
-            // with an error as it arrives, and everything at its own slot ends, phase after the reports.
             for (double tick = phase; tick < horizon; tick += slot) {
                 double lastReport = tick - phase;
-                while (next < byEnd.size() && byEnd.get(next).end() <= tick) {
+                long threshold = !lateChecks || controller.ack("").getLateCount() == 0 ? 0
+                        : controller.ack("").getLate(0).getTtftMicros();
+                while (arrived < stream.size() && stream.get(arrived).arrival() <= tick) {
+                    RequestStream.Request request = stream.get(arrived++);
+                    if (request.canary() && threshold > 0 && request.latency() * 1e6 > threshold + 1) {
+                        lateAt.put(request, new double[] {request.arrival() + (threshold + 1) / 1e6, threshold + 1});
+                        late.add(request);
+                    }
+                }
+                while (true) {
+                    double lateTime = late.isEmpty() ? Double.POSITIVE_INFINITY : lateAt.get(late.peek())[0];
+                    double endTime = next < byEnd.size() ? byEnd.get(next).end() : Double.POSITIVE_INFINITY;
+                    if (Math.min(lateTime, endTime) > tick) {
+                        break;
+                    }
+                    if (lateTime <= endTime) {
+                        RequestStream.Request request = late.poll();
+                        report.late(request, (long) lateAt.get(request)[1]);
+                        report.send(lateTime);
+                        if (rolledBack(controller)) {
+                            return lateTime;
+                        }
+                        continue;
+                    }
                     RequestStream.Request request = byEnd.get(next);
                     if (request.end() > lastReport && !request.failed()) {
                         break; // in the next periodic report
                     }
-                    report.add(request);
+                    report.add(request, lateAt.containsKey(request));
                     next++;
                     if (request.failed()) {
                         report.send(request.end());
@@ -228,15 +264,22 @@ public final class RolloutDetectionBenchmark {
             this.nanos = nanos;
         }
 
-        void add(RequestStream.Request request) {
+        /** A request ended; {@code counted}: its time to first token was reported as late already. */
+        void add(RequestStream.Request request, boolean counted) {
             VersionSample.Builder sample = request.canary() ? canary : base;
             sample.setRequests(sample.getRequests() + 1);
             if (request.failed()) {
                 sample.setErrors(sample.getErrors() + 1);
-            } else {
+            } else if (!counted) {
                 (request.canary() ? canaryTtft : baseTtft).merge(LatencyBuckets.index((long) (request.latency() * 1e6)), 1L,
                         Long::sum);
             }
+        }
+
+        /** A canary request passed the late threshold without a first byte: counted at {@code micros}. */
+        void late(RequestStream.Request request, long micros) {
+            canary.setLate(canary.getLate() + 1);
+            canaryTtft.merge(LatencyBuckets.index(micros), 1L, Long::sum);
         }
 
         void send(double at) {

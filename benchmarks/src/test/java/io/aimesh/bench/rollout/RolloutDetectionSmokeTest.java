@@ -16,7 +16,7 @@ class RolloutDetectionSmokeTest {
                     RolloutDetectionBenchmark.TURNS_BAD_AT + RolloutDetectionBenchmark.FOLLOW, fault,
                     RolloutDetectionBenchmark.TURNS_BAD_AT, Double.POSITIVE_INFINITY);
             RolloutDetectionBenchmark.Outcome mine = RolloutDetectionBenchmark.outcome(stream, fault,
-                    RolloutDetectionBenchmark.aimesh(stream, 0.1) + RolloutDetectionBenchmark.PUSH_SECONDS);
+                    RolloutDetectionBenchmark.aimesh(stream, 0.1, true) + RolloutDetectionBenchmark.PUSH_SECONDS);
             RolloutDetectionBenchmark.Outcome flagger = RolloutDetectionBenchmark.outcome(stream, fault,
                     FixedIntervalDefaults.FLAGGER.rollbackTime(stream, 30, RolloutDetectionBenchmark.TURNS_BAD_AT
                             + RolloutDetectionBenchmark.FOLLOW));
@@ -26,5 +26,22 @@ class RolloutDetectionSmokeTest {
             assertThat(flagger.seconds()).isGreaterThan(60);
         }
         assertThat(RolloutDetectionBenchmark.table(List.of(20.0), 1)).contains("| fail-rate 1.0 | 20 |");
+    }
+
+    @Test
+    void lateChecks_catchAHangingCanarySooner_onTheSameStreams() throws Exception {
+        RequestStream.Fault fault = RolloutDetectionBenchmark.FAULTS.stream().filter(f -> f.name().equals("+2 s"))
+                .findFirst().orElseThrow();
+        double with = 0;
+        double without = 0;
+        for (long seed = 1; seed <= 3; seed++) {
+            List<RequestStream.Request> stream = RequestStream.generate(seed, 20, RolloutDetectionBenchmark.WEIGHT,
+                    RolloutDetectionBenchmark.TURNS_BAD_AT + 120, fault, RolloutDetectionBenchmark.TURNS_BAD_AT,
+                    Double.POSITIVE_INFINITY);
+            with += RolloutDetectionBenchmark.aimesh(stream, 0.1, true);
+            without += RolloutDetectionBenchmark.aimesh(stream, 0.1, false);
+        }
+        // A +2 s canary's requests pass the ~600 ms threshold 1.4 s before they end.
+        assertThat(with).isLessThan(without - 3 * 0.5);
     }
 }

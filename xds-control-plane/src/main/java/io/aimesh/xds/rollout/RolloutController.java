@@ -2,7 +2,9 @@ package io.aimesh.xds.rollout;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.LateThreshold;
 import io.aimesh.filter.api.VersionSample;
+import io.aimesh.filter.api.VersionStatsAck;
 import io.aimesh.filter.api.VersionStatsReport;
 import io.aimesh.policy.ModelRoute;
 import io.aimesh.policy.PolicySet;
@@ -110,6 +112,8 @@ public final class RolloutController implements AutoCloseable {
     };
     /** The weights in force, by rollout key; read by {@link #apply} on the reloader's thread. */
     private volatile Map<String, Weights> published = Map.of();
+    /** The late thresholds of the running rollouts' canaries, by namespace, as the filters' acknowledgements carry them. */
+    private volatile Map<String, VersionStatsAck> acks = Map.of();
 
     /** The weights a rollout sets, for the pair they belong to. */
     private record Weights(String baseline, String canary, int canaryWeight) {
@@ -208,6 +212,14 @@ public final class RolloutController implements AutoCloseable {
         executor.execute(() -> reportNow(report));
     }
 
+    /**
+     * The acknowledgement for a filter report of {@code namespace}: the late thresholds of its
+     * running rollouts' canaries, updated every slot. Any thread.
+     */
+    public VersionStatsAck ack(String namespace) {
+        return acks.getOrDefault(namespace, VersionStatsAck.getDefaultInstance());
+    }
+
     /** The rollouts, by key. */
     public List<RolloutStatus> statuses() {
         return call(() -> runs.values().stream().map(Run::status).toList());
@@ -251,7 +263,7 @@ public final class RolloutController implements AutoCloseable {
                     run.respec(spec);
                 } else {
                     RolloutStore.Entry saved = restored.remove(key);
-                    run = new Run(key, spec);
+                    run = new Run(key, namespace, route.model(), spec);
                     if (saved != null && saved.baseline().equals(spec.baseline()) && saved.canary().equals(spec.canary())) {
                         run.restore(saved);
                         LOG.log(Level.INFO, "rollout " + key + " resumed from saved state: " + run.phase.label + " at step "
@@ -314,9 +326,24 @@ public final class RolloutController implements AutoCloseable {
             if (moved) {
                 changed();
             }
+            publishLateThresholds();
         } catch (RuntimeException e) {
             LOG.log(Level.ERROR, "rollout evaluation failed", e); // the next tick tries again
         }
+    }
+
+    private void publishLateThresholds() {
+        Map<String, VersionStatsAck.Builder> byNamespace = new HashMap<>();
+        for (Run run : runs.values()) {
+            long micros = run.phase.ended() ? 0 : RolloutJudge.lateThresholdMicros(run.spec.analysis(), run.windowBaseline());
+            if (micros > 0) {
+                byNamespace.computeIfAbsent(run.namespace, n -> VersionStatsAck.newBuilder()).addLate(LateThreshold.newBuilder()
+                        .setModel(run.model).setVersion(run.spec.canary()).setTtftMicros(micros));
+            }
+        }
+        Map<String, VersionStatsAck> next = new HashMap<>();
+        byNamespace.forEach((namespace, ack) -> next.put(namespace, ack.build()));
+        acks = Map.copyOf(next);
     }
 
     /** Publishes the weights, saves the state and updates the metrics; asks for a recompile when a weight moved. */
@@ -368,6 +395,8 @@ public final class RolloutController implements AutoCloseable {
     /** One rollout's state. Confined to the controller's thread. */
     private final class Run {
         final String key;
+        final String namespace;
+        final String model;
         Rollout spec;
         Phase phase = Phase.PROGRESSING;
         int step;
@@ -382,9 +411,20 @@ public final class RolloutController implements AutoCloseable {
         final VersionNumbers stepCanary = new VersionNumbers();
         String waitingOn;
 
-        Run(String key, Rollout spec) {
+        Run(String key, String namespace, String model, Rollout spec) {
             this.key = key;
+            this.namespace = namespace;
+            this.model = model;
             this.spec = spec;
+        }
+
+        /** The baseline's numbers over the window's closed slots. */
+        VersionNumbers windowBaseline() {
+            VersionNumbers baseline = new VersionNumbers();
+            for (VersionNumbers[] slot : slots) {
+                baseline.add(slot[0]);
+            }
+            return baseline;
         }
 
         boolean samePair(Rollout other) {
@@ -486,11 +526,12 @@ public final class RolloutController implements AutoCloseable {
         }
 
         /**
-         * Bad news in a report (canary errors or overload refusals) is judged at once, on the window
-         * with the open slot, rather than at the slot's end: a quarter second fewer bad answers.
+         * Bad news in a report (canary errors, overload refusals or late requests) is judged at once,
+         * on the window with the open slot, rather than at the slot's end: a quarter second fewer bad
+         * answers.
          */
         boolean judgeNow() {
-            if (phase.ended() || current[1].errors + current[1].overloads == 0) {
+            if (phase.ended() || current[1].errors + current[1].overloads + current[1].late == 0) {
                 return false;
             }
             List<VersionNumbers[]> window = new ArrayList<>(slots);

@@ -1,5 +1,6 @@
 package io.aimesh.xds.rollout;
 
+import io.aimesh.filter.api.LatencyBuckets;
 import io.aimesh.policy.Rollout;
 import java.util.List;
 import java.util.Locale;
@@ -190,6 +191,28 @@ final class RolloutJudge {
 
     private static LatencyHistogram latency(Rollout.Rule rule, VersionNumbers numbers) {
         return rule.metric() == Rollout.Metric.TTFT_P50 || rule.metric() == Rollout.Metric.TTFT_P99 ? numbers.ttft : numbers.tpot;
+    }
+
+    /**
+     * How long a canary request may go without a first byte before it is known to fail every
+     * time-to-first-token rule that can judge yet: the largest of their limits over the {@code baseline}
+     * numbers, rounded down to a whole microsecond of its bucket's upper bound, so that a sample one
+     * microsecond past it lies in a bucket wholly above each limit ({@link LatencyHistogram#countAbove}).
+     * 0 when no such rule can judge (none, or too few baseline samples for its quantile).
+     */
+    static long lateThresholdMicros(Rollout.Analysis analysis, VersionNumbers baseline) {
+        double largest = 0;
+        for (Rollout.Rule rule : analysis.rules()) {
+            if (rule.metric() != Rollout.Metric.TTFT_P50 && rule.metric() != Rollout.Metric.TTFT_P99) {
+                continue;
+            }
+            double q = rule.metric().quantile();
+            if (baseline.ttft.total() < Math.max(analysis.minSamples(), Math.ceil(1 / (1 - q)))) {
+                return 0; // a rule that cannot judge yet would miss what a late request tells it
+            }
+            largest = Math.max(largest, rule.limit() * baseline.ttft.quantile(q));
+        }
+        return largest == 0 ? 0 : (long) Math.floor(LatencyBuckets.upperMicros(LatencyBuckets.index((long) Math.ceil(largest))));
     }
 
     /**

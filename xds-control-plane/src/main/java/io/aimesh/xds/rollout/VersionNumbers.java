@@ -9,6 +9,8 @@ final class VersionNumbers {
     long overloads;
     long outputTokens;
     long outputMeasured;
+    /** Requests counted in {@link #ttft} as late (a lower bound) before they ended. */
+    long late;
     final LatencyHistogram ttft = new LatencyHistogram();
     final LatencyHistogram tpot = new LatencyHistogram();
 
@@ -18,6 +20,7 @@ final class VersionNumbers {
         overloads += sample.getOverloads();
         outputTokens += sample.getOutputTokens();
         outputMeasured += sample.getOutputMeasured();
+        late += sample.getLate();
         ttft.add(sample.getTtft());
         tpot.add(sample.getTpot());
     }
@@ -28,6 +31,7 @@ final class VersionNumbers {
         overloads += other.overloads;
         outputTokens += other.outputTokens;
         outputMeasured += other.outputMeasured;
+        late += other.late;
         ttft.add(other.ttft);
         tpot.add(other.tpot);
     }
@@ -55,6 +59,7 @@ final class VersionNumbers {
         overloads = 0;
         outputTokens = 0;
         outputMeasured = 0;
+        late = 0;
         ttft.clear();
         tpot.clear();
     }

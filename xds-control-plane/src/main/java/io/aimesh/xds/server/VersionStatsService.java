@@ -9,6 +9,7 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Receives the ai-filters' version reports ({@link VersionStatsRpc#REPORT}) on the ADS server.
@@ -19,9 +20,13 @@ public final class VersionStatsService {
     private VersionStatsService() {
     }
 
-    /** The service; each accepted report goes to {@code reports}, on a gRPC thread. */
-    public static ServerServiceDefinition of(Consumer<VersionStatsReport> reports) {
+    /**
+     * The service; each accepted report goes to {@code reports}, on a gRPC thread, and is answered
+     * with {@code acks}' acknowledgement for its scope.
+     */
+    public static ServerServiceDefinition of(Consumer<VersionStatsReport> reports, Function<String, VersionStatsAck> acks) {
         requireNonNull(reports, "reports");
+        requireNonNull(acks, "acks");
         return ServerServiceDefinition.builder(VersionStatsRpc.SERVICE)
                 .addMethod(VersionStatsRpc.REPORT, ServerCalls.asyncUnaryCall((report, answer) -> {
                     String certified = CertifiedScope.current();
@@ -31,7 +36,7 @@ public final class VersionStatsService {
                         return;
                     }
                     reports.accept(report);
-                    answer.onNext(VersionStatsAck.getDefaultInstance());
+                    answer.onNext(acks.apply(report.getNamespace()));
                     answer.onCompleted();
                 }))
                 .build();

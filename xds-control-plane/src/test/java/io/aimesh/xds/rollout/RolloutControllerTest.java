@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aimesh.filter.api.Histogram;
 import io.aimesh.filter.api.LatencyBuckets;
+import io.aimesh.filter.api.LateThreshold;
 import io.aimesh.filter.api.VersionSample;
 import io.aimesh.filter.api.VersionStatsReport;
 import io.aimesh.policy.LoadResult;
@@ -122,6 +123,34 @@ class RolloutControllerTest {
         assertThat(status.reason()).startsWith("errorRate: 3 of the canary's last");
         assertThat(weights(policies)).containsExactly(100, 0, 0);
         assertThat(gauge("aimesh_rollout_state", "rolled-back")).isEqualTo(1);
+    }
+
+    @Test
+    void aLateCanaryRequest_isJudgedOnArrival_againstTheThresholdTheAckCarries() throws IOException {
+        controller = controller();
+        controller.configure(policies("v2"));
+        assertThat(controller.ack("").getLateList()).as("no baseline p99 yet").isEmpty();
+
+        report(100, 0, 2, 0, 100_000); // a p99 needs 100 baseline samples
+        controller.evaluate();
+        LateThreshold threshold = controller.ack("").getLate(0);
+        assertThat(threshold.getModel()).isEqualTo("m");
+        assertThat(threshold.getVersion()).isEqualTo("v2");
+        // 1.5 x the baseline's p99 (the upper bound of 100 ms's bucket), up to its own bucket's bound.
+        double limit = 1.5 * LatencyBuckets.upperMicros(LatencyBuckets.index(100_000));
+        assertThat((double) threshold.getTtftMicros()).isBetween(limit, limit * 1.05);
+
+        long late = threshold.getTtftMicros() + 1;
+        controller.reportAndWait(VersionStatsReport.newBuilder().setReplica("r1").setSequence(++sequence)
+                .addVersions(VersionSample.newBuilder().setModel("m").setVersion("v2").setLate(2)
+                        .setTtft(Histogram.newBuilder().putCounts(LatencyBuckets.index(late), 2)))
+                .build());
+
+        RolloutStatus status = controller.status("m");
+        assertThat(status.state()).as("judged as the report arrived, before the slot's end").isEqualTo("rolled-back");
+        assertThat(status.reason()).startsWith("ttftP99: 2 of the canary's last 2 requests took over");
+        controller.evaluate();
+        assertThat(controller.ack("").getLateList()).as("a rollout that ended has no thresholds").isEmpty();
     }
 
     @Test

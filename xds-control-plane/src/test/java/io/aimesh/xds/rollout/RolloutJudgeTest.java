@@ -85,6 +85,28 @@ class RolloutJudgeTest {
         assertThat(RolloutJudge.logUpperTail(1, 100, 0.01)).isZero();
     }
 
+    @Test
+    void lateThreshold_isTheLargestTtftLimit_andALateSampleCountsAboveEveryLimit() {
+        Rollout.Analysis both = new Rollout.Analysis(2, Duration.ofSeconds(30), List.of(
+                new Rollout.Rule(Rollout.Metric.TTFT_P50, 2.0), new Rollout.Rule(Rollout.Metric.TTFT_P99, 1.3),
+                new Rollout.Rule(Rollout.Metric.ERROR_RATE, 0.01)));
+        VersionNumbers baseline = slot(99, 0, 0, 0, 0)[0];
+        assertThat(RolloutJudge.lateThresholdMicros(both, baseline)).as("99 samples: no p99 yet").isZero();
+
+        baseline.add(slot(1, 0, 0, 0, 0)[0]);
+        long threshold = RolloutJudge.lateThresholdMicros(both, baseline);
+        double p50Limit = 2.0 * baseline.ttft.quantile(0.5);
+        double p99Limit = 1.3 * baseline.ttft.quantile(0.99);
+
+        assertThat((double) threshold).isGreaterThanOrEqualTo(Math.max(p50Limit, p99Limit));
+        LatencyHistogram late = new LatencyHistogram();
+        late.record(threshold + 1);
+        assertThat(late.countAbove(p50Limit)).isEqualTo(1);
+        assertThat(late.countAbove(p99Limit)).isEqualTo(1);
+        assertThat(RolloutJudge.lateThresholdMicros(new Rollout.Analysis(2, Duration.ofSeconds(30), List.of(
+                new Rollout.Rule(Rollout.Metric.ERROR_RATE, 0.01))), baseline)).as("no latency rule").isZero();
+    }
+
     /** A slot: {@code base} baseline and {@code canary} canary requests, some failed, each of this ttft. */
     private static VersionNumbers[] slot(int base, int baseErrors, int canary, int canaryErrors, long ttftMicros) {
         VersionNumbers b = new VersionNumbers();
