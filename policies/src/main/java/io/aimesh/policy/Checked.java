@@ -45,6 +45,12 @@ record Checked(Location location, String path, Object value) {
         return c == null ? List.of() : (List<Checked>) c.value;
     }
 
+    /** The items of this list value. */
+    @SuppressWarnings("unchecked")
+    List<Checked> items() {
+        return (List<Checked>) value;
+    }
+
     List<String> strings(String key, List<String> defaultValue) {
         Checked c = get(key);
         if (c == null) {

@@ -14,18 +14,20 @@ import java.util.List;
  * @param globalLimits the Redis that makes tenant limits global, or {@code null} for per-replica limits
  * @param trustedCidrs the client address ranges Envoy treats as internal, as {@code address/prefix}; empty
  *     trusts no client by its address
+ * @param currency the ISO 4217 code of every price and budget of its namespace
  */
 public record Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits,
-                      List<String> trustedCidrs) {
+                      List<String> trustedCidrs, String currency) {
     public Gateway {
         requireNonNull(name, "name");
         requireNonNull(identity, "identity");
         trustedCidrs = List.copyOf(trustedCidrs);
+        requireNonNull(currency, "currency");
     }
 
-    /** A Gateway that trusts no client address. */
+    /** A Gateway that trusts no client address, in US dollars. */
     public Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits) {
-        this(name, filter, identity, globalLimits, List.of());
+        this(name, filter, identity, globalLimits, List.of(), "USD");
     }
 
     /**
@@ -37,9 +39,10 @@ public record Gateway(String name, FilterSettings filter, Identity identity, Glo
      * @param failOpen whether replicas admit locally (up to {@code failOpenTokens}) while Redis is down
      * @param failOpenTokens the local cap per budget, window and replica while failing open
      * @param timeout how long a report may take before Redis counts as down
+     * @param spendLeaseMicros the most a replica spends beyond what Redis has acknowledged, per spend budget
      */
     public record GlobalLimits(String redis, long leaseTokens, Duration syncInterval, boolean failOpen, long failOpenTokens,
-                               Duration timeout) {
+                               Duration timeout, long spendLeaseMicros) {
         public GlobalLimits {
             requireNonNull(redis, "redis");
             requireNonNull(syncInterval, "syncInterval");

@@ -22,6 +22,8 @@ final class Kinds {
     static final String MODEL_ROUTE = "ModelRoute";
     static final String TENANT = "Tenant";
     static final String GATEWAY = "Gateway";
+    static final String TEAM = "Team";
+    static final String ORGANIZATION = "Organization";
 
     /** Kubernetes' DNS-1123 label, the rule for names that end up in Envoy resource and stat names. */
     static final Str NAME = Str.matching("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
@@ -102,10 +104,33 @@ final class Kinds {
                             + "theirs for a model this pool serves goes to it (or another of their dedicated pools) only. "
                             + "Needs the ai-filter (a Gateway with spec.filter).")));
 
+    static final Str MONEY = Str.matching("[0-9]{1,10}(\\.[0-9]{1,6})?", "an amount like 12.50: digits, at most 6 decimals");
+
+    static final Obj PRICING = new Obj("What tokens cost, per million, in the Gateway's currency.", List.of(
+            required("input", MONEY, "Per million prompt tokens."),
+            optional("cachedInput", MONEY, null,
+                    "Per million prompt tokens the model server served from its prefix cache "
+                            + "(usage.prompt_tokens_details.cached_tokens); the input price without it."),
+            required("output", MONEY, "Per million output tokens.")));
+
+    static final Obj SPEND_BUDGET = new Obj("A budget in money over a period.", List.of(
+            required("amount", MONEY, "The most that may be spent in one period, in the Gateway's currency (at most 1e9)."),
+            required("period", new OneOf(List.of("day", "week", "month", "30d")),
+                    "`day`, `week` (Monday to Sunday) and `month` are calendar periods in `timeZone`; `30d` is the "
+                            + "current day and the 29 before it."),
+            optional("timeZone", Str.matching("[A-Za-z0-9_+/-]{1,64}", "a time zone like UTC or Europe/Berlin"), "UTC",
+                    "The IANA time zone whose midnight starts a day (and so a week, a month)."),
+            optional("alertAt", new ListOf(new Int(1, 100), 1), "[80]",
+                    "Soft thresholds in percent of the amount: each crossing is counted in "
+                            + "`aimesh_budget_alerts_total` and logged, once per period.")));
+
+    static final ListOf BUDGETS = new ListOf(SPEND_BUDGET, 1);
+
     static final Obj MODEL_VERSION = new Obj("One version of the model.", List.of(
             required("name", NAME, "The version's name, unique in the route."),
             required("pool", NAME, "The InferencePool that serves this version."),
-            required("weight", new Int(0, 10_000), "Relative share of traffic; 0 sends none (it stays reachable by override).")));
+            required("weight", new Int(0, 10_000), "Relative share of traffic; 0 sends none (it stays reachable by override)."),
+            optional("pricing", PRICING, null, "This version's prices, over the route's.")));
 
     static final Obj HEADER_OVERRIDE = new Obj("Forces a version when a request header has a value.", List.of(
             required("header", HEADER_NAME, "The header to look at. Not one Envoy or aimesh own (the internal `x-aimesh-model`, "
@@ -189,6 +214,9 @@ final class Kinds {
                     "Has the ai-filter gather concurrent `/v1/embeddings` requests of this model (string inputs, "
                             + "tenants without a dedicated pool) into one call to a model server of a shared version, "
                             + "and answer each client with its own slice. Needs a Gateway with spec.filter."),
+            optional("pricing", PRICING, null,
+                    "What the model's tokens cost, for spend budgets; a version's own `pricing` is over it. A model "
+                            + "without prices costs nothing."),
             optional("stickiness", STICKINESS, null,
                     "Keeps each key (tenant, header value or JWT claim) on one version while the weights stand; when "
                             + "they move, only the keys that must move do, and only towards versions that gained weight. "
@@ -208,7 +236,9 @@ final class Kinds {
             required("value", Str.any(), "The value that names this tenant.")));
 
     static final Obj API_KEY = new Obj("An API key, stored only as its SHA-256 digest.", List.of(
-            required("sha256", SHA256, "`sha256:` and the hex SHA-256 of the key as sent in `Authorization: Bearer`.")));
+            required("sha256", SHA256, "`sha256:` and the hex SHA-256 of the key as sent in `Authorization: Bearer`."),
+            optional("name", NAME, null, "A name for the key in spend reports and refusals; the digest's first 12 digits without it."),
+            optional("budgets", BUDGETS, "[]", "Budgets of this key alone, within its tenant's.")));
 
     static final Obj IDENTITY = new Obj("How requests from this tenant are recognised; at least one way.", List.of(
             optional("apiKeys", new ListOf(API_KEY, 1), null, "API keys of this tenant."),
@@ -251,7 +281,16 @@ final class Kinds {
                     "Weight in the fair share among tenants of equal priority waiting for a saturated pool."),
             optional("tier", NAME, null, "A tier name, for pools dedicated to a tier."),
             optional("limits", new ListOf(TOKEN_LIMIT, 0), "[]", "Token limits."),
-            optional("requestsPerMinute", new Int(0, MAX_BUDGET), "0", "Request limit per minute; 0 for none.")));
+            optional("requestsPerMinute", new Int(0, MAX_BUDGET), "0", "Request limit per minute; 0 for none."),
+            optional("team", NAME, null, "The Team whose budgets this tenant's spend counts against too."),
+            optional("budgets", BUDGETS, "[]", "Budgets of the tenant's spend, over all its keys and models.")));
+
+    static final Obj TEAM_SPEC = new Obj("A team of tenants: its budgets hold for their spend together.", List.of(
+            optional("organization", NAME, null, "The Organization whose budgets the team's spend counts against too."),
+            optional("budgets", BUDGETS, "[]", "Budgets of the team's spend.")));
+
+    static final Obj ORGANIZATION_SPEC = new Obj("The top of the spend hierarchy: its budgets hold for its teams together.",
+            List.of(optional("budgets", BUDGETS, "[]", "Budgets of the organisation's spend.")));
 
     static final Obj FILTER_SETTINGS = new Obj("The ai-filter (Envoy external processing) in the request path.", List.of(
             required("address", HOST_PORT, "Where the filter's ext_proc gRPC server listens, as host:port."),
@@ -312,12 +351,17 @@ final class Kinds {
             optional("failOpenTokens", new Int(0, MAX_BUDGET), "0",
                     "The local cap while failing open, per budget, window and replica; e.g. the limit divided by the replicas."),
             optional("timeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "250ms",
-                    "How long a report may take before Redis counts as down.")));
+                    "How long a report may take before Redis counts as down."),
+            optional("spendLease", MONEY, "1.00",
+                    "For spend budgets: the most a replica spends beyond what Redis has acknowledged (at most a tenth "
+                            + "of a budget's amount is used). Worst case per period: amount + replicas × that lease.")));
 
     /** An IPv4 or IPv6 CIDR range; ResourceBinder checks that the address parses and the prefix fits. */
     static final Str CIDR = Str.matching("[0-9a-fA-F:.]+/[0-9]{1,3}", "an IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8");
 
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
+            optional("currency", Str.matching("[A-Z]{3}", "an ISO 4217 code like USD"), "USD",
+                    "The currency of every price and budget of the namespace (a label: nothing is converted)."),
             optional("filter", FILTER_SETTINGS, null,
                     "Puts the ai-filter in the request path. Without it Envoy routes on the x-aimesh-model header alone."),
             optional("identity", GATEWAY_IDENTITY, null, "Verified identity: JWTs, and whether a tenant header is trusted."),
@@ -339,6 +383,8 @@ final class Kinds {
         specs.put(MODEL_ROUTE, MODEL_ROUTE_SPEC);
         specs.put(TENANT, TENANT_SPEC);
         specs.put(GATEWAY, GATEWAY_SPEC);
+        specs.put(TEAM, TEAM_SPEC);
+        specs.put(ORGANIZATION, ORGANIZATION_SPEC);
         return java.util.Collections.unmodifiableMap(specs);
     }
 

@@ -20,10 +20,11 @@ import java.util.List;
  * @param stickiness what keeps a client on one version while the weights stand, or {@code null} for a fresh draw per request
  * @param mirror the version that gets a discarded copy of some requests, or {@code null} for none
  * @param rollout the automated rollout of a canary version, or {@code null} for none
+ * @param pricing what the model's tokens cost, or {@code null} for nothing (a version may have its own)
  */
 public record ModelRoute(String name, String model, List<ModelVersion> versions,
                          List<HeaderOverride> overrides, Duration timeout, String tokenizer, int defaultMaxTokens,
-                         Coalesce coalesce, Stickiness stickiness, Mirror mirror, Rollout rollout) {
+                         Coalesce coalesce, Stickiness stickiness, Mirror mirror, Rollout rollout, Pricing pricing) {
     /**
      * Embeddings requests gathered into shared backend calls by the ai-filter.
      *
@@ -92,9 +93,19 @@ public record ModelRoute(String name, String model, List<ModelVersion> versions,
      */
     public ModelRoute withWeights(java.util.Map<String, Integer> weights) {
         List<ModelVersion> weighted = versions.stream()
-                .map(v -> new ModelVersion(v.name(), v.pool(), weights.getOrDefault(v.name(), 0))).toList();
+                .map(v -> new ModelVersion(v.name(), v.pool(), weights.getOrDefault(v.name(), 0), v.pricing())).toList();
         return new ModelRoute(name, model, weighted, overrides, timeout, tokenizer, defaultMaxTokens, coalesce, stickiness,
-                mirror, rollout);
+                mirror, rollout, pricing);
+    }
+
+    /** The prices of {@code version}: its own, else the route's; {@code null} when it has none. */
+    public Pricing pricing(ModelVersion version) {
+        return version.pricing() != null ? version.pricing() : pricing;
+    }
+
+    /** Whether some version has prices of its own (the filter must then know each request's version). */
+    public boolean pricedByVersion() {
+        return versions.stream().anyMatch(v -> v.pricing() != null);
     }
 
     /** Returns the version called {@code name}, or {@code null}. */

@@ -17,12 +17,16 @@ public final class PolicySet {
     private final Map<String, ModelRoute> routes;
     private final Map<String, Tenant> tenants;
     private final Map<String, Gateway> gateways;
+    private final Map<String, Organization> organizations;
+    private final Map<String, Team> teams;
     /** Kind/name to namespace. */
     private final Map<String, String> namespaces;
 
     PolicySet(List<InferencePool> pools, List<ModelRoute> routes, List<Tenant> tenants, Map<String, Gateway> gateways,
-              Map<String, String> namespaces) {
+              Map<String, String> namespaces, List<Organization> organizations, List<Team> teams) {
         this.gateways = Map.copyOf(gateways);
+        this.organizations = index(organizations, Organization::name);
+        this.teams = index(teams, Team::name);
         this.namespaces = Map.copyOf(namespaces);
         this.pools = index(pools, InferencePool::name);
         this.routes = index(routes, ModelRoute::name);
@@ -31,7 +35,7 @@ public final class PolicySet {
 
     /** An empty set, the state before any policy has loaded. */
     public static PolicySet empty() {
-        return new PolicySet(List.of(), List.of(), List.of(), Map.of(), Map.of());
+        return new PolicySet(List.of(), List.of(), List.of(), Map.of(), Map.of(), List.of(), List.of());
     }
 
     /** The namespaces in use, sorted; just the default one when no resource names a namespace. */
@@ -57,7 +61,9 @@ public final class PolicySet {
                 this.pools.values().stream().filter(p -> in.test(Kinds.INFERENCE_POOL + "/" + p.name())).toList(),
                 this.routes.values().stream().filter(r -> in.test(Kinds.MODEL_ROUTE + "/" + r.name())).toList(),
                 this.tenants.values().stream().filter(t -> in.test(Kinds.TENANT + "/" + t.name())).toList(),
-                gateway == null ? Map.of() : Map.of(namespace, gateway), scoped);
+                gateway == null ? Map.of() : Map.of(namespace, gateway), scoped,
+                this.organizations.values().stream().filter(o -> in.test(Kinds.ORGANIZATION + "/" + o.name())).toList(),
+                this.teams.values().stream().filter(t -> in.test(Kinds.TEAM + "/" + t.name())).toList());
     }
 
     public List<InferencePool> pools() {
@@ -70,6 +76,16 @@ public final class PolicySet {
 
     public List<Tenant> tenants() {
         return List.copyOf(tenants.values());
+    }
+
+    /** The organisations of the spend hierarchy. */
+    public List<Organization> organizations() {
+        return List.copyOf(organizations.values());
+    }
+
+    /** The teams of the spend hierarchy. */
+    public List<Team> teams() {
+        return List.copyOf(teams.values());
     }
 
     /**
@@ -92,7 +108,7 @@ public final class PolicySet {
         Map<String, ModelRoute> replaced = new LinkedHashMap<>(routes);
         replaced.put(route.name(), route);
         return new PolicySet(List.copyOf(pools.values()), List.copyOf(replaced.values()), List.copyOf(tenants.values()),
-                gateways, namespaces);
+                gateways, namespaces, List.copyOf(organizations.values()), List.copyOf(teams.values()));
     }
 
     /** The namespace of {@code route}, a route of this set. */
@@ -109,11 +125,12 @@ public final class PolicySet {
      * Whether the ai-filter chooses {@code route}'s version (Envoy then routes on the pool it names):
      * when a pool of it is a picker pool (the filter picks the endpoint too) or a dedicated pool (only
      * the filter knows the tenant), when it is sticky (only the filter knows the key), when a
-     * rollout watches it (the filter must know each request's version to measure it), or when it is
-     * mirrored (a copy never goes to the version that serves the request itself).
+     * rollout watches it (the filter must know each request's version to measure it), when it is
+     * mirrored (a copy never goes to the version that serves the request itself), or when a version
+     * has prices of its own (the filter charges each request at its version's).
      */
     public boolean filterRouted(ModelRoute route) {
-        if (route.stickiness() != null || route.rollout() != null || route.mirror() != null) {
+        if (route.stickiness() != null || route.rollout() != null || route.mirror() != null || route.pricedByVersion()) {
             return true;
         }
         for (ModelVersion version : route.versions()) {

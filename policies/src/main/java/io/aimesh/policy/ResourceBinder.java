@@ -36,8 +36,11 @@ final class ResourceBinder {
     private record Bound<T>(T value, Checked spec, String resource, String namespace) {
     }
 
+    private final SpendBinder spend;
+
     ResourceBinder(List<PolicyError> errors) {
         this.errors = errors;
+        this.spend = new SpendBinder(errors);
     }
 
     void bind(Checked document) {
@@ -62,6 +65,8 @@ final class ResourceBinder {
             case Kinds.MODEL_ROUTE -> bindRoute(name, spec, resource);
             case Kinds.TENANT -> bindTenant(name, spec, resource);
             case Kinds.GATEWAY -> bindGateway(name, spec, resource);
+            case Kinds.TEAM -> spend.bindTeam(name, spec, resource, namespace);
+            case Kinds.ORGANIZATION -> spend.bindOrganization(name, spec, resource, namespace);
             default -> throw new IllegalStateException("unchecked kind " + kind);
         }
     }
@@ -161,9 +166,18 @@ final class ResourceBinder {
                 });
             }
         }
+        Set<String> filteredNamespaces = new HashSet<>();
+        gateways.forEach((ns, gateway) -> {
+            if (gateway.value().filter() != null) {
+                filteredNamespaces.add(ns);
+            }
+        });
+        spend.link(tenants.stream().filter(t -> t.value() != null)
+                .map(t -> new SpendBinder.Bound<>(t.value(), t.spec(), t.resource(), t.namespace())).toList(), filteredNamespaces);
         Map<String, Gateway> byNamespace = new HashMap<>();
         gateways.forEach((ns, gateway) -> byNamespace.put(ns, gateway.value()));
-        return new PolicySet(values(linked), values(routes), values(tenants), byNamespace, namespaces);
+        return new PolicySet(values(linked), values(routes), values(tenants), byNamespace, namespaces, spend.organizations(),
+                spend.teams());
     }
 
     private static Set<String> modelsIn(Map<String, Bound<ModelRoute>> models, String namespace) {
@@ -370,7 +384,7 @@ final class ResourceBinder {
             }
             int weight = (int) item.integer("weight", 0);
             total += weight;
-            versions.add(new ModelVersion(version, item.string("pool", null), weight));
+            versions.add(new ModelVersion(version, item.string("pool", null), weight, spend.pricing(item.get("pricing"), resource)));
         }
         if (total == 0) {
             error(spec.get("versions"), resource, "all version weights are 0 (expected: at least one weight > 0)");
@@ -387,7 +401,7 @@ final class ResourceBinder {
                 spec.duration("timeout", Duration.ofSeconds(300)), spec.string("tokenizer", "cl100k_base"),
                 (int) spec.integer("defaultMaxTokens", 1024), coalesce(spec.get("coalesce")),
                 stickiness(spec.get("stickiness"), resource), mirror(spec.get("mirror"), versionNames.keySet(), resource),
-                rollout(spec.get("rollout"), versionNames.keySet(), resource)),
+                rollout(spec.get("rollout"), versionNames.keySet(), resource), spend.pricing(spec.get("pricing"), resource)),
                 spec, resource, namespace));
     }
 
@@ -518,7 +532,8 @@ final class ResourceBinder {
         Gateway.GlobalLimits globalLimits = global == null ? null : new Gateway.GlobalLimits(global.string("redis", null),
                 global.integer("leaseTokens", 1000), global.duration("syncInterval", Duration.ofMillis(10)),
                 global.string("whenRedisDown", "closed").equals("open"), global.integer("failOpenTokens", 0),
-                global.duration("timeout", Duration.ofMillis(250)));
+                global.duration("timeout", Duration.ofMillis(250)), io.aimesh.filter.api.Money.parseMicros(
+                        global.string("spendLease", "1.00")));
         if (globalLimits != null && settings == null) {
             error(global, resource, "globalLimits needs the ai-filter in the request path (spec.filter)");
         }
@@ -533,7 +548,7 @@ final class ResourceBinder {
             }
         }
         gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource), globalLimits,
-                trusted), spec, resource, namespace));
+                trusted, spec.string("currency", "USD")), spec, resource, namespace));
     }
 
     private Gateway.Identity identity(Checked identity, String resource) {
@@ -589,7 +604,9 @@ final class ResourceBinder {
         tenants.add(new Bound<>(new Tenant(name, keys, jwtClaim,
                 header == null ? null : new Tenant.HeaderMatch(header.string("name", null), header.string("value", null)),
                 spec.strings("allowedModels", List.of("*")), priority(spec.string("priority", "standard")), modelPriorities,
-                (int) spec.integer("share", 1), spec.string("tier", null), limits, spec.integer("requestsPerMinute", 0)),
+                (int) spec.integer("share", 1), spec.string("tier", null), limits, spec.integer("requestsPerMinute", 0),
+                spec.string("team", null), spend.budgets(spec.get("budgets"), resource, namespace),
+                spend.keyBudgets(identity, resource, namespace)),
                 spec, resource, namespace));
     }
 

@@ -20,10 +20,14 @@ import java.util.Map;
  * @param tier the tenant's tier, or {@code null}
  * @param limits token limits
  * @param requestsPerMinute request limit, or {@code 0} for none
+ * @param team the {@link Team} the tenant's spend also counts against, or {@code null}
+ * @param budgets the tenant's own spend budgets
+ * @param keyBudgets budgets of single API keys
  */
 public record Tenant(String name, List<String> apiKeySha256, String jwtClaim, HeaderMatch trustedHeader,
                      List<String> allowedModels, Priority priority, Map<String, Priority> modelPriorities, int share,
-                     String tier, List<TokenLimit> limits, long requestsPerMinute) {
+                     String tier, List<TokenLimit> limits, long requestsPerMinute, String team, List<SpendBudget> budgets,
+                     List<KeyBudgets> keyBudgets) {
     public Tenant {
         requireNonNull(name, "name");
         apiKeySha256 = List.copyOf(apiKeySha256);
@@ -36,6 +40,23 @@ public record Tenant(String name, List<String> apiKeySha256, String jwtClaim, He
         limits = List.copyOf(limits);
         if (requestsPerMinute < 0) {
             throw new IllegalArgumentException("requestsPerMinute: " + requestsPerMinute + " (expected: >= 0)");
+        }
+        budgets = List.copyOf(budgets);
+        keyBudgets = List.copyOf(keyBudgets);
+    }
+
+    /**
+     * The budgets of one API key.
+     *
+     * @param sha256 the key's digest, lower-case hex
+     * @param name how reports and refusals name the key (never the key, nor its whole digest)
+     * @param budgets the key's budgets, at least one
+     */
+    public record KeyBudgets(String sha256, String name, List<SpendBudget> budgets) {
+        public KeyBudgets {
+            requireNonNull(sha256, "sha256");
+            requireNonNull(name, "name");
+            budgets = List.copyOf(budgets);
         }
     }
 

@@ -36,7 +36,7 @@ class PolicyCrdsTest {
             assertThat(spec.get("scope")).isEqualTo("Namespaced");
             kinds.add((String) ((Map<?, ?>) spec.get("names")).get("kind"));
         }
-        assertThat(kinds).containsExactly("InferencePool", "ModelRoute", "Tenant", "Gateway");
+        assertThat(kinds).containsExactly("InferencePool", "ModelRoute", "Tenant", "Gateway", "Team", "Organization");
     }
 
     @Test

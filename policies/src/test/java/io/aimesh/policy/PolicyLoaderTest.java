@@ -115,7 +115,7 @@ class PolicyLoaderTest {
                 "org.tenant", "authorization", Duration.ofSeconds(30)));
         assertThat(set.gateway().identity().trustedHop()).isTrue();
         assertThat(set.gateway().globalLimits()).isEqualTo(new Gateway.GlobalLimits("redis://10.0.0.5:6379", 500,
-                Duration.ofMillis(10), true, 100, Duration.ofMillis(250)));
+                Duration.ofMillis(10), true, 100, Duration.ofMillis(250), 1_000_000));
         assertThat(set.pool("gold-pool").dedicatedTenants()).containsExactlyInAnyOrder("initech", "acme");
         assertThat(set.pool("gold-pool").balancing().maxInFlight()).isEqualTo(8);
         Tenant acme = set.tenants().get(0);

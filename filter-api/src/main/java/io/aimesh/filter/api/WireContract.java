@@ -26,6 +26,10 @@ public final class WireContract {
      * model server can tell copies from real requests.
      */
     public static final String SHADOW_HEADER = "x-aimesh-shadow";
+    /** On answers of a tenant with spend budgets: what is left of the tightest (the refusing one on a refusal), e.g. {@code 12.50}. */
+    public static final String BUDGET_REMAINING_HEADER = "x-aimesh-budget-remaining";
+    /** When that budget's period ends, as an RFC 3339 instant in UTC, e.g. {@code 2027-01-01T00:00:00Z}. */
+    public static final String BUDGET_RESET_HEADER = "x-aimesh-budget-reset";
     /** The prefix of every header name aimesh owns. */
     public static final String INTERNAL_PREFIX = "x-aimesh-";
 

@@ -108,7 +108,7 @@ public final class EnvoyTranslator {
      */
     static final List<String> FILTER_RESPONSE_HEADERS = List.of("x-aimesh-decision", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
             "x-ratelimit-reset-tokens", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-            "x-ratelimit-reset-requests");
+            "x-ratelimit-reset-requests", WireContract.BUDGET_REMAINING_HEADER, WireContract.BUDGET_RESET_HEADER);
     /**
      * The paths routed to models: the OpenAI APIs the ai-filter understands (it identifies the
      * tenant, checks the model and counts tokens on these). Any other path, whatever its body says,

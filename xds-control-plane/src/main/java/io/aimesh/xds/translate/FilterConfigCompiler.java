@@ -54,11 +54,18 @@ final class FilterConfigCompiler {
                     .setName(route.model())
                     .setTokenizer(route.tokenizer())
                     .setDefaultMaxTokens(route.defaultMaxTokens());
+            if (route.pricing() != null) {
+                model.setPricing(pricing(route.pricing()));
+            }
             if (policies.filterRouted(route)) {
                 for (ModelVersion version : route.versions()) {
-                    model.addVersions(Version.newBuilder().setName(version.name()).setPool(version.pool())
+                    Version.Builder routed = Version.newBuilder().setName(version.name()).setPool(version.pool())
                             .setWeight(version.weight())
-                            .addAllDedicatedTenants(new TreeSet<>(policies.pool(version.pool()).dedicatedTenants())));
+                            .addAllDedicatedTenants(new TreeSet<>(policies.pool(version.pool()).dedicatedTenants()));
+                    if (version.pricing() != null) {
+                        routed.setPricing(pricing(version.pricing()));
+                    }
+                    model.addVersions(routed);
                 }
                 for (HeaderOverride override : route.overrides()) {
                     model.addOverrides(VersionOverride.newBuilder().setHeader(override.header()).setValue(override.value())
@@ -97,13 +104,23 @@ final class FilterConfigCompiler {
         for (io.aimesh.policy.Tenant tenant : policies.tenants()) {
             config.addTenants(tenant(tenant));
         }
+        for (io.aimesh.policy.Team team : policies.teams()) {
+            config.addTeams(io.aimesh.filter.api.Team.newBuilder().setName(team.name())
+                    .setOrganization(team.organization() == null ? "" : team.organization())
+                    .addAllBudgets(budgets(team.budgets())));
+        }
+        for (io.aimesh.policy.Organization organization : policies.organizations()) {
+            config.addOrganizations(io.aimesh.filter.api.Organization.newBuilder().setName(organization.name())
+                    .addAllBudgets(budgets(organization.budgets())));
+        }
         FilterSettings filter = policies.gateway() == null ? null : policies.gateway().filter();
         Settings.Builder settings = Settings.newBuilder()
                 .setMaxRequestBytes(filter == null ? 1 << 20 : filter.maxRequestBytes())
                 .setStreamOverrun(filter != null && filter.cutOverrunningStreams()
                         ? StreamOverrun.STREAM_OVERRUN_CUT : StreamOverrun.STREAM_OVERRUN_FINISH)
                 .addAllClientHeaders(clientHeaders)
-                .setMessageTimeoutMs(filter == null ? 200 : (int) filter.messageTimeout().toMillis());
+                .setMessageTimeoutMs(filter == null ? 200 : (int) filter.messageTimeout().toMillis())
+                .setCurrency(policies.gateway() == null ? "USD" : policies.gateway().currency());
         Gateway.Identity identity = policies.gateway() == null ? Gateway.Identity.NONE : policies.gateway().identity();
         if (identity.jwt() != null) {
             settings.setJwtTenantClaim(identity.jwt().tenantClaim());
@@ -117,9 +134,29 @@ final class FilterConfigCompiler {
                     .setSyncIntervalMs((int) global.syncInterval().toMillis())
                     .setFailOpen(global.failOpen())
                     .setFailOpenTokens(global.failOpenTokens())
-                    .setTimeoutMs((int) global.timeout().toMillis()));
+                    .setTimeoutMs((int) global.timeout().toMillis())
+                    .setSpendLeaseMicros(global.spendLeaseMicros()));
         }
         return config.setSettings(settings).build();
+    }
+
+    private static io.aimesh.filter.api.Pricing pricing(io.aimesh.policy.Pricing pricing) {
+        return io.aimesh.filter.api.Pricing.newBuilder().setInputMicros(pricing.inputMicros())
+                .setCachedInputMicros(pricing.cachedInputMicros()).setOutputMicros(pricing.outputMicros()).build();
+    }
+
+    private static List<io.aimesh.filter.api.SpendBudget> budgets(List<io.aimesh.policy.SpendBudget> budgets) {
+        return budgets.stream().map(b -> io.aimesh.filter.api.SpendBudget.newBuilder()
+                .setAmountMicros(b.amountMicros())
+                .setPeriod(switch (b.period()) {
+                    case DAY -> io.aimesh.filter.api.SpendPeriod.SPEND_PERIOD_DAY;
+                    case WEEK -> io.aimesh.filter.api.SpendPeriod.SPEND_PERIOD_WEEK;
+                    case MONTH -> io.aimesh.filter.api.SpendPeriod.SPEND_PERIOD_MONTH;
+                    case ROLLING_30D -> io.aimesh.filter.api.SpendPeriod.SPEND_PERIOD_ROLLING_30D;
+                })
+                .setTimeZone(b.zone().getId())
+                .addAllAlertPercents(b.alertPercents())
+                .build()).toList();
     }
 
     private static Stickiness stickiness(ModelRoute.Stickiness sticky) {
@@ -181,6 +218,14 @@ final class FilterConfigCompiler {
             out.setJwtClaim(tenant.jwtClaim());
         }
         tenant.modelPriorities().forEach((model, priority) -> out.putModelPriorities(model, priority(priority)));
+        if (tenant.team() != null) {
+            out.setTeam(tenant.team());
+        }
+        out.addAllBudgets(budgets(tenant.budgets()));
+        for (io.aimesh.policy.Tenant.KeyBudgets key : tenant.keyBudgets()) {
+            out.addKeyBudgets(io.aimesh.filter.api.KeyBudgets.newBuilder().setApiKeySha256(key.sha256()).setName(key.name())
+                    .addAllBudgets(budgets(key.budgets())));
+        }
         if (tenant.trustedHeader() != null) {
             out.setTrustedHeader(HeaderMatch.newBuilder()
                     .setName(tenant.trustedHeader().name())

@@ -391,7 +391,9 @@ final class EnvoyTranslatorTest {
                 "x-ratelimit-reset-tokens: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-tokens)%",
                 "x-ratelimit-limit-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-limit-requests)%",
                 "x-ratelimit-remaining-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-remaining-requests)%",
-                "x-ratelimit-reset-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-requests)%");
+                "x-ratelimit-reset-requests: %DYNAMIC_METADATA(aimesh:x-ratelimit-reset-requests)%",
+                "x-aimesh-budget-remaining: %DYNAMIC_METADATA(aimesh:x-aimesh-budget-remaining)%",
+                "x-aimesh-budget-reset: %DYNAMIC_METADATA(aimesh:x-aimesh-budget-reset)%");
     }
 
     @Test
