@@ -13,6 +13,10 @@ import io.aimesh.filter.report.VersionReporter;
 import io.aimesh.filter.extproc.FilterMetrics;
 import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.filter.api.Money;
+import io.aimesh.filter.spend.SpendJournal;
+import io.aimesh.filter.spend.SpendLedger;
+import io.aimesh.filter.spend.SpendSharing;
 import io.aimesh.picker.PoolPickers;
 import io.aimesh.picker.PoolSetup;
 import io.aimesh.internal.AdminServer;
@@ -46,14 +50,46 @@ public final class AiFilter implements AutoCloseable {
     private final VersionReporter reporter;
     private final Server grpc;
     private final AdminServer admin;
+    private final java.time.Clock clock;
+    private final SpendJournal journal;
+    private final SpendLedger spend;
+    /** This replica's name to the others in Redis: the journal's, so a restarted replica is the same one. */
+    private final String replica;
+    /** Spend shared through Redis, or null; guarded by this. */
+    private volatile SpendSharing sharing;
+    private final java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors
+            .newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "aimesh-spend-sweep");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     /** The largest body any policy may allow, plus what an ext_proc message adds around it. */
     static final int MAX_INBOUND_MESSAGE_BYTES =
             Math.toIntExact(WireContract.MAX_REQUEST_BYTES + WireContract.EXT_PROC_OVERHEAD_BYTES);
 
     private AiFilter(AiFilterOptions options) throws IOException {
+        clock = options.clock();
+        if (options.spendDirectory() != null) {
+            journal = SpendJournal.open(options.spendDirectory(), 16 << 20, 100);
+            replica = journal.replica();
+        } else {
+            journal = null;
+            replica = java.util.UUID.randomUUID().toString();
+            LOG.log(Level.INFO, "no --spend-dir: spend budgets count in memory (and in Redis when shared); a restart of "
+                    + "this replica forgets what it had not shared");
+        }
+        spend = new SpendLedger(clock, journal, alert -> {
+            metrics.budgetAlert(alert);
+            LOG.log(Level.WARNING, "budget alert: " + alert.rule().level().label() + " '" + alert.rule().account() + "' spent "
+                    + Money.format(alert.spentMicros()) + " of its " + alert.rule().period().label() + " budget of "
+                    + Money.format(alert.rule().amountMicros()) + " (" + alert.percent() + " % threshold; bucket "
+                    + alert.bucket() + ")");
+        });
+        sweeper.scheduleWithFixedDelay(spend::sweep, 1, 1, TimeUnit.MINUTES);
         context = new FilterContext(config::get,
-                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get);
+                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get,
+                spend);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
                 .addService(new RateLimitServer(context))
@@ -73,6 +109,7 @@ public final class AiFilter implements AutoCloseable {
                 .start();
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> config.get() != null, Map.of("/config", this::configPage));
+        admin.page("/spend", new SpendPage(config::get, spend, clock, () -> sharing != null)::render);
         configClient = new FilterConfigClient(options, this::apply);
         // A quarter second: a rollout's rules can fail on the next report after a canary turns bad.
         reporter = new VersionReporter(context.versions(), configClient.channel(), options.namespace(), 250);
@@ -97,6 +134,14 @@ public final class AiFilter implements AutoCloseable {
             if (previous != null) {
                 // It reports what it holds as it closes; not on the ADS thread, which must go on.
                 Thread closer = new Thread(previous::close, "aimesh-global-budgets-close");
+                closer.setDaemon(true);
+                closer.start();
+            }
+            SpendSharing before = sharing;
+            sharing = wanted == null ? null : SpendSharing.start(spend, wanted.redis(), replica, wanted.spendLeaseMicros(),
+                    wanted.policy().syncInterval(), wanted.policy().timeout(), clock);
+            if (before != null) {
+                Thread closer = new Thread(before::close, "aimesh-spend-sharing-close");
                 closer.setDaemon(true);
                 closer.start();
             }
@@ -137,6 +182,16 @@ public final class AiFilter implements AutoCloseable {
         GlobalBudgets shared = global.getAndSet(null);
         if (shared != null) {
             shared.close();
+        }
+        synchronized (this) {
+            if (sharing != null) {
+                sharing.close();
+                sharing = null;
+            }
+        }
+        sweeper.shutdownNow();
+        if (journal != null) {
+            journal.close();
         }
         context.close();
         admin.close();

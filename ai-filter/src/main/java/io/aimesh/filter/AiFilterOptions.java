@@ -15,13 +15,18 @@ import java.nio.file.Path;
  * @param adminPort the admin port; 0 picks a free one
  * @param namespace the config scope the filter asks the control plane for, or {@code null} for the default
  * @param xdsTls mutual TLS to the control plane, or {@code null} for plaintext
+ * @param spendDirectory where the spend journal lives (durable spend budgets), or {@code null} to
+ *     keep spend in memory only (a restart forgets it, unless Redis shares it)
+ * @param clock what places requests in budget periods; the system's in UTC but for tests
  */
 public record AiFilterOptions(String controlPlane, String nodeId, String grpcAddress, int grpcPort,
-                              String adminAddress, int adminPort, String namespace, XdsClientTls xdsTls) {
-    /** A filter of the default scope, over plaintext. */
+                              String adminAddress, int adminPort, String namespace, XdsClientTls xdsTls,
+                              Path spendDirectory, java.time.Clock clock) {
+    /** A filter of the default scope, over plaintext, spend in memory. */
     public AiFilterOptions(String controlPlane, String nodeId, String grpcAddress, int grpcPort, String adminAddress,
                            int adminPort) {
-        this(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, null, null);
+        this(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, null, null, null,
+                java.time.Clock.systemUTC());
     }
 
     /**
@@ -40,11 +45,23 @@ public record AiFilterOptions(String controlPlane, String nodeId, String grpcAdd
     }
 
     public AiFilterOptions withNamespace(String scope) {
-        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, scope, xdsTls);
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, scope, xdsTls,
+                spendDirectory, clock);
     }
 
     public AiFilterOptions withXdsTls(XdsClientTls tls) {
-        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, namespace, tls);
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, namespace, tls,
+                spendDirectory, clock);
+    }
+
+    public AiFilterOptions withSpendDirectory(Path directory) {
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, namespace, xdsTls,
+                directory, clock);
+    }
+
+    public AiFilterOptions withClock(java.time.Clock periodClock) {
+        return new AiFilterOptions(controlPlane, nodeId, grpcAddress, grpcPort, adminAddress, adminPort, namespace, xdsTls,
+                spendDirectory, periodClock);
     }
 
     public AiFilterOptions {
@@ -52,6 +69,7 @@ public record AiFilterOptions(String controlPlane, String nodeId, String grpcAdd
         requireNonNull(nodeId, "nodeId");
         requireNonNull(grpcAddress, "grpcAddress");
         requireNonNull(adminAddress, "adminAddress");
+        requireNonNull(clock, "clock");
         if (grpcPort < 0 || grpcPort > 65535) {
             throw new IllegalArgumentException("grpcPort: " + grpcPort + " (expected: 0..65535)");
         }

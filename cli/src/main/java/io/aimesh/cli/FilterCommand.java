@@ -34,6 +34,11 @@ final class FilterCommand implements Callable<Integer> {
             description = "The config scope to ask for (node metadata aimesh.io/namespace); the default scope without it.")
     String namespace;
 
+    @Option(names = "--spend-dir", paramLabel = "DIR",
+            description = "Where spend budgets are journaled, so a restart loses no spend (a volume of its own in "
+                    + "Kubernetes); in memory without it.")
+    java.nio.file.Path spendDir;
+
     @Mixin
     XdsClientTlsOptions tls = new XdsClientTlsOptions();
 
@@ -42,7 +47,7 @@ final class FilterCommand implements Callable<Integer> {
         String id = nodeId != null ? nodeId
                 : "aimesh-filter-" + java.net.InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
         AiFilterOptions options = new AiFilterOptions(controlPlane, id, grpcAddress, grpcPort, adminAddress, adminPort)
-                .withNamespace(namespace);
+                .withNamespace(namespace).withSpendDirectory(spendDir);
         if (tls.given()) {
             if (!tls.complete()) {
                 System.err.println("aimesh filter: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-ca");

@@ -98,6 +98,28 @@ public final class AdminServer implements AutoCloseable {
         });
     }
 
+    /** Serves {@code path} to GET and HEAD with {@code page}, given the request's URI with its query. */
+    public void page(String path, java.util.function.Function<java.net.URI, Reply> page) {
+        server.createContext(path, exchange -> {
+            try (exchange) {
+                String method = exchange.getRequestMethod();
+                Reply reply = method.equals("GET") || method.equals("HEAD") ? page.apply(exchange.getRequestURI())
+                        : new Reply(405, "{\"error\": \"method not allowed\"}\n");
+                byte[] bytes = reply.json().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("content-type", "application/json");
+                exchange.sendResponseHeaders(reply.status(), method.equals("HEAD") ? -1 : bytes.length);
+                if (!method.equals("HEAD")) {
+                    try (OutputStream out = exchange.getResponseBody()) {
+                        out.write(bytes);
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.ERROR, "admin page " + exchange.getRequestURI() + " failed", e);
+                throw e;
+            }
+        });
+    }
+
     public int port() {
         return server.getAddress().getPort();
     }

@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * A real Redis for tests: Debian's {@code redis-server} (installed by {@code .ci/run}) on a free
- * loopback port, without persistence. It can be stopped and started again on the same port.
+ * loopback port, without persistence unless {@link #startPersistent} (an append-only file synced on
+ * every write). It can be stopped and started again on the same port.
  */
 public final class RedisServer implements AutoCloseable {
     private final int port;
@@ -23,15 +24,24 @@ public final class RedisServer implements AutoCloseable {
     /** The port, held until the first start binds it; {@code null} after. */
     private Ports.Held hold;
     private Process process;
+    private final boolean persistent;
 
-    private RedisServer(Ports.Held hold, Path dir) {
+    private RedisServer(Ports.Held hold, Path dir, boolean persistent) {
         this.hold = hold;
         this.port = hold.port();
         this.dir = dir;
+        this.persistent = persistent;
     }
 
     public static RedisServer start() throws IOException {
-        RedisServer server = new RedisServer(Ports.hold(), Files.createTempDirectory("aimesh-redis-"));
+        RedisServer server = new RedisServer(Ports.hold(), Files.createTempDirectory("aimesh-redis-"), false);
+        server.startAgain();
+        return server;
+    }
+
+    /** A Redis that keeps its data across {@link #stop} and {@link #startAgain}: an append-only file, fsync on every write. */
+    public static RedisServer startPersistent() throws IOException {
+        RedisServer server = new RedisServer(Ports.hold(), Files.createTempDirectory("aimesh-redis-"), true);
         server.startAgain();
         return server;
     }
@@ -53,7 +63,7 @@ public final class RedisServer implements AutoCloseable {
         }
         try {
             process = new ProcessBuilder(List.of(binary, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", dir.toString()))
+                    "--save", "", "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always", "--dir", dir.toString()))
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("redis.log").toFile())
                     .start();
@@ -64,7 +74,7 @@ public final class RedisServer implements AutoCloseable {
         await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(this::answersPing);
     }
 
-    /** Stops the server; its counts are gone (no persistence). */
+    /** Stops the server; its counts are gone unless it is persistent. */
     public void stop() throws InterruptedException {
         process.destroy();
         process.waitFor();

@@ -51,17 +51,21 @@ public final class UsageReader {
     /**
      * Reads the usage object whose {@code START_OBJECT} is the current token, up to its
      * {@code END_OBJECT}; null if it has no valid {@code prompt_tokens} or any count is not a
-     * non-negative integer. Details such as {@code prompt_tokens_details} are skipped.
+     * non-negative integer. Of the details only {@code prompt_tokens_details.cached_tokens} is read
+     * (priced apart); a value beyond the prompt is taken as none cached.
      */
     static Usage read(JsonParser parser) throws IOException {
         long prompt = -1;
         long completion = 0;
         long total = -1;
+        long cached = 0;
         boolean valid = true;
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String name = parser.currentName();
             parser.nextToken();
-            if (name.equals("prompt_tokens") || name.equals("completion_tokens") || name.equals("total_tokens")) {
+            if (name.equals("prompt_tokens_details") && parser.currentToken() == JsonToken.START_OBJECT) {
+                cached = cachedTokens(parser);
+            } else if (name.equals("prompt_tokens") || name.equals("completion_tokens") || name.equals("total_tokens")) {
                 long count = count(parser);
                 valid &= count >= 0;
                 if (name.equals("prompt_tokens")) {
@@ -78,7 +82,23 @@ public final class UsageReader {
         if (!valid || prompt < 0) {
             return null;
         }
-        return new Usage(prompt, completion, total >= 0 ? total : saturatedAdd(prompt, completion));
+        return new Usage(prompt, completion, total >= 0 ? total : saturatedAdd(prompt, completion),
+                cached >= 0 && cached <= prompt ? cached : 0);
+    }
+
+    /** {@code cached_tokens} of a {@code prompt_tokens_details} object (its START_OBJECT current), or 0. */
+    private static long cachedTokens(JsonParser parser) throws IOException {
+        long cached = 0;
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String name = parser.currentName();
+            parser.nextToken();
+            if (name.equals("cached_tokens")) {
+                cached = Math.max(0, count(parser));
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return cached;
     }
 
     /** A non-negative integer that fits a long, else -1 (and the value is skipped). */

@@ -282,7 +282,7 @@ public final class RuntimeConfig {
      * The Redis that makes tenant limits global, and how replicas share them (see
      * {@link io.aimesh.filter.limit.GlobalBudgets}); {@code null} in a config without it.
      */
-    public record GlobalLimitsInfo(String redis, io.aimesh.filter.limit.GlobalBudgets.Policy policy) {
+    public record GlobalLimitsInfo(String redis, io.aimesh.filter.limit.GlobalBudgets.Policy policy, long spendLeaseMicros) {
     }
 
     private static final Set<String> TOKENIZERS = Set.of("cl100k_base", "o200k_base", "p50k_base", "r50k_base", "approximate");
@@ -301,13 +301,14 @@ public final class RuntimeConfig {
     private final Set<String> clientHeaders;
     private final long messageTimeoutNanos;
     private final GlobalLimitsInfo globalLimits;
+    private final SpendPlan spend;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
                           Map<String, TenantInfo> byName, Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim,
                           List<String> jwtClaimPath,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
                           boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos,
-                          GlobalLimitsInfo globalLimits) {
+                          GlobalLimitsInfo globalLimits, SpendPlan spend) {
         this.version = version;
         this.models = models;
         this.pools = pools;
@@ -322,6 +323,7 @@ public final class RuntimeConfig {
         this.clientHeaders = clientHeaders;
         this.messageTimeoutNanos = messageTimeoutNanos;
         this.globalLimits = globalLimits;
+        this.spend = spend;
     }
 
     /**
@@ -384,7 +386,7 @@ public final class RuntimeConfig {
                 Set.copyOf(config.getSettings().getClientHeadersList()),
                 // 0 from an older control plane: assume Envoy's default, 200 ms.
                 1_000_000L * (config.getSettings().getMessageTimeoutMs() == 0 ? 200 : config.getSettings().getMessageTimeoutMs()),
-                globalLimits(config.getSettings()));
+                globalLimits(config.getSettings()), SpendPlan.compile(config));
     }
 
     private static ModelInfo model(Model model) throws InvalidConfigException {
@@ -474,7 +476,8 @@ public final class RuntimeConfig {
                     Math.max(1, global.getLeaseTokens()), Duration.ofMillis(Math.max(1, global.getSyncIntervalMs())),
                     global.getFailOpen() ? io.aimesh.filter.limit.GlobalBudgets.WhenDown.OPEN
                             : io.aimesh.filter.limit.GlobalBudgets.WhenDown.CLOSED,
-                    global.getFailOpenTokens(), Duration.ofMillis(Math.max(1, global.getTimeoutMs()))));
+                    global.getFailOpenTokens(), Duration.ofMillis(Math.max(1, global.getTimeoutMs()))),
+                    Math.max(1, global.getSpendLeaseMicros()));
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException("global limits: " + e.getMessage());
         }
@@ -573,6 +576,11 @@ public final class RuntimeConfig {
     /** How tenant limits are shared through Redis, or {@code null} when each replica limits alone. */
     public GlobalLimitsInfo globalLimits() {
         return globalLimits;
+    }
+
+    /** Prices and budgets. */
+    public SpendPlan spend() {
+        return spend;
     }
 
     /** The {@code x-aimesh-*} headers clients may send (override headers). */

@@ -105,6 +105,24 @@ record ErrorReply(int status, String message, String type, String code, String p
     }
 
     /**
+     * 429: a spend budget cannot hold the request's priced reservation: OpenAI's answer for an
+     * exhausted quota ({@code insufficient_quota}). The message and decision name the level,
+     * account and period that refused; the headers say what is left and when it resets.
+     *
+     * @param leaseSpent whether only this replica's share of a shared budget is spent for a moment
+     */
+    static ErrorReply budgetExceeded(String tenant, String model, String level, String account, String period,
+                                     String remaining, String currency, String resetsAt, boolean leaseSpent) {
+        String message = leaseSpent
+                ? "The " + period + " budget of " + level + " '" + account + "' is busy on this gateway replica; retry in a moment."
+                : "Budget exceeded: the " + period + " budget of " + level + " '" + account + "' has " + remaining + " "
+                        + currency + " left, not enough for this request (up to its max_tokens). It resets at " + resetsAt + ".";
+        return new ErrorReply(429, message, "insufficient_quota", "insufficient_quota", null, Outcome.LIMITED,
+                "reason=" + (leaseSpent ? "budget-lease" : "budget") + " level=" + level + " name=" + account + " period="
+                        + period + " tenant=" + tenant + " model=" + model);
+    }
+
+    /**
      * 429 for a request whose reservation exceeds what its budget can ever hold (limit plus
      * burst): OpenAI's "Request too large" ({@code type: tokens}, {@code code: rate_limit_exceeded}),
      * answered without {@code retry-after}, since no retry can help; the client must ask for less

@@ -1,12 +1,16 @@
 package io.aimesh.filter.extproc;
 
 import com.google.protobuf.ByteString;
+import io.aimesh.filter.api.Money;
+import io.aimesh.filter.api.WireContract;
 import io.aimesh.filter.body.ParsedRequest;
+import io.aimesh.filter.config.SpendPlan;
 import io.aimesh.filter.limit.Admission;
 import io.aimesh.filter.limit.Denial;
 import io.aimesh.filter.limit.RateLimitHeaders;
 import io.aimesh.filter.limit.Reservation;
 import io.aimesh.filter.report.VersionRecorder;
+import io.aimesh.filter.spend.SpendAdmission;
 import io.aimesh.picker.Endpoint;
 import io.aimesh.picker.InFlight;
 import io.aimesh.picker.PoolPicker;
@@ -50,12 +54,20 @@ final class Exchange {
     private InFlight inFlight;
     /** Told when the request leaves its endpoint: a waiting request of the pool may take its place. */
     private Runnable onLeave;
+    /** The spend ledger's answer, or {@code null} when no spend budget applies. */
+    private final SpendAdmission spend;
+    private final SpendPlan plan;
+    /** The version the request went to ({@code null}: the route's price applies). */
+    private String version;
 
     /**
      * @param admission the limiter's answer, or {@code null} for a request of no tenant (no limits)
      */
     Exchange(FilterContext context, String model, String tenant, ParsedRequest request, Admission admission,
-             long estimatedInput, long reservedOutput, ByteString rewrittenBody, boolean cutOverruns) {
+             long estimatedInput, long reservedOutput, ByteString rewrittenBody, boolean cutOverruns, SpendAdmission spend,
+             SpendPlan plan) {
+        this.spend = spend;
+        this.plan = plan;
         this.context = context;
         this.model = model;
         this.tenant = tenant;
@@ -64,9 +76,10 @@ final class Exchange {
         this.estimatedInput = estimatedInput;
         this.reservedOutput = reservedOutput;
         this.rewrittenBody = rewrittenBody;
-        reserved = admission != null && admission.admitted();
+        reserved = (admission == null || admission.admitted()) && (spend == null || spend.admitted())
+                && (admission != null || spend != null);
         // A stream may produce what was reserved for it plus what its tightest budget had left.
-        this.outputAllowance = cutOverruns && reserved && admission.headers().hasTokens()
+        this.outputAllowance = cutOverruns && reserved && admission != null && admission.headers().hasTokens()
                 ? reservedOutput + admission.headers().remainingTokens() : Long.MAX_VALUE;
         if (reserved) {
             context.metrics().reserved();
@@ -80,6 +93,12 @@ final class Exchange {
 
     /** The 429 to answer with, or {@code null} when admitted. */
     ErrorReply denial() {
+        if (spend != null && !spend.admitted()) {
+            SpendAdmission.Remaining refused = spend.remaining();
+            return ErrorReply.budgetExceeded(tenant, model, refused.rule().level().label(), refused.rule().account(),
+                    refused.rule().period().label(), Money.format(refused.micros()), plan.currency(),
+                    refused.resetsAt().toString(), spend.refusal() == SpendAdmission.Refusal.LEASE_SPENT);
+        }
         if (admission == null || admission.admitted()) {
             return null;
         }
@@ -98,6 +117,11 @@ final class Exchange {
      * too large for its budget, since no retry can help it.
      */
     String retryAfter() {
+        if (spend != null && !spend.admitted()) {
+            // Shared budgets free a lease within a report; an exhausted one only when its period ends.
+            return spend.refusal() == SpendAdmission.Refusal.LEASE_SPENT ? "1" : HeaderFormat.retryAfterSeconds(
+                    Math.max(1_000, spend.remaining().resetsAt().toEpochMilli() - System.currentTimeMillis()));
+        }
         return admission == null || admission.admitted() || admission.denial().tooLarge() ? null
                 : HeaderFormat.retryAfterSeconds(admission.denial().retryAfterMillis());
     }
@@ -109,11 +133,15 @@ final class Exchange {
 
     /** OpenAI's {@code x-ratelimit-*} headers for this request, empty for a tenant without limits. */
     List<HeaderValue> rateLimitHeaders() {
+        List<HeaderValue> headers = new ArrayList<>(8);
+        if (spend != null && spend.remaining() != null) {
+            headers.add(ProcessingResponses.value(WireContract.BUDGET_REMAINING_HEADER, Money.format(spend.remaining().micros())));
+            headers.add(ProcessingResponses.value(WireContract.BUDGET_RESET_HEADER, spend.remaining().resetsAt().toString()));
+        }
         if (admission == null) {
-            return List.of();
+            return headers;
         }
         RateLimitHeaders values = admission.headers();
-        List<HeaderValue> headers = new ArrayList<>(6);
         if (values.hasTokens()) {
             headers.add(ProcessingResponses.value("x-ratelimit-limit-tokens", Long.toString(values.limitTokens())));
             headers.add(ProcessingResponses.value("x-ratelimit-remaining-tokens", Long.toString(values.remainingTokens())));
@@ -243,9 +271,33 @@ final class Exchange {
     private void refund() {
         if (reserved) {
             reserved = false;
-            admission.reservation().release();
+            if (admission != null) {
+                admission.reservation().release();
+            }
+            if (spend != null) {
+                spend.reservation().release();
+            }
             context.metrics().settled();
         }
+    }
+
+    /** The request goes to {@code version} of the model ({@code null}: Envoy's routes choose): its price is charged. */
+    void pricedAs(String version) {
+        this.version = version;
+    }
+
+    /**
+     * Settles the spend reservation at the cost of {@code input} prompt tokens ({@code cached} of
+     * them from cache) and {@code output} tokens, at the version's price; {@code output < 0} keeps
+     * the whole reservation (nothing is known of what ran).
+     */
+    private void charge(long input, long cached, long output) {
+        if (spend == null) {
+            return;
+        }
+        long cost = output < 0 ? spend.reservation().micros() : plan.price(model, version).cost(input, cached, output);
+        spend.reservation().settle(model, cost);
+        context.metrics().spent(spend.reservation(), model, cost, context.spend());
     }
 
     /** Charges {@code input} and {@code output} tokens as the request's usage, once (a coalesced call's share). */
@@ -258,7 +310,10 @@ final class Exchange {
         context.metrics().usage(model, tenant, input, output);
         if (reserved) {
             reserved = false;
-            admission.reservation().reconcile(input, output);
+            if (admission != null) {
+                admission.reservation().reconcile(input, output);
+            }
+            charge(input, 0, output);
             context.metrics().settled();
         }
     }
@@ -276,12 +331,14 @@ final class Exchange {
         }
         done = true;
         long input = estimatedInput;
+        long cached = 0;
         long output = -1;
         FailedAnswer charge = FailedAnswer.of(status, reader != null && reader.usage() != null,
                 reader == null ? 0 : reader.streamedTokens(), failureHead);
         switch (charge) {
             case USAGE -> {
                 input = reader.usage().promptTokens();
+                cached = reader.usage().cachedTokens();
                 output = reader.usage().completionTokens();
             }
             case STREAMED -> output = reader.streamedTokens();
@@ -300,10 +357,11 @@ final class Exchange {
         }
         if (reserved) {
             reserved = false;
-            if (output >= 0) {
+            if (output >= 0 && admission != null) {
                 Reservation reservation = admission.reservation();
                 reservation.reconcile(input, output);
             }
+            charge(input, cached, output);
             context.metrics().settled();
         }
     }

@@ -15,6 +15,10 @@ import io.aimesh.filter.limit.GlobalBudgets;
 import io.aimesh.filter.limit.LimitRule;
 import io.aimesh.filter.limit.TokenLimiter;
 import io.aimesh.filter.report.VersionRecorder;
+import io.aimesh.filter.spend.SpendAdmission;
+import io.aimesh.filter.spend.SpendLedger;
+import io.aimesh.filter.spend.SpendRule;
+import java.util.List;
 import io.aimesh.picker.PoolPickers;
 import java.util.function.Supplier;
 
@@ -34,15 +38,18 @@ public final class FilterContext {
     /** Fires when a canary request's first byte is overdue (see {@code LateThreshold}); cancelled tasks leave at once. */
     private final java.util.concurrent.ScheduledThreadPoolExecutor lateChecks = newLateChecks();
     private final Supplier<GlobalBudgets> global;
+    private final SpendLedger spend;
 
     /**
      * @param config the current config, or {@code null} before the first one arrives
      * @param pickers the picker pools, kept in step with the config by the caller
      * @param global the budgets shared with the other replicas, or a supplier of {@code null} for this replica's alone
+     * @param spend the spend budgets' ledger
      */
     public FilterContext(Supplier<RuntimeConfig> config, TokenLimiter limiter, FilterMetrics metrics, PoolPickers pickers,
-                         Supplier<GlobalBudgets> global) {
+                         Supplier<GlobalBudgets> global, SpendLedger spend) {
         this.global = requireNonNull(global, "global");
+        this.spend = requireNonNull(spend, "spend");
         this.config = requireNonNull(config, "config");
         this.limiter = requireNonNull(limiter, "limiter");
         this.metrics = requireNonNull(metrics, "metrics");
@@ -100,6 +107,11 @@ public final class FilterContext {
         return metrics;
     }
 
+    /** The spend budgets' ledger. */
+    public SpendLedger spend() {
+        return spend;
+    }
+
     BodyParseResult parse(RuntimeConfig config, String path, String contentType, ByteString body) {
         int query = path.indexOf('?');
         RequestKind kind = RequestKind.ofPath(query < 0 ? path : path.substring(0, query)).orElseThrow();
@@ -118,16 +130,28 @@ public final class FilterContext {
      * Estimates the request's tokens and reserves them against the tenant's budgets: all its input,
      * and the most output it may produce, {@link #reservedOutput}.
      */
-    Exchange admit(TenantInfo tenant, ModelInfo model, ParsedRequest request, ByteString body) {
+    Exchange admit(RuntimeConfig config, TenantInfo tenant, String keyDigest, ModelInfo model, ParsedRequest request,
+                   ByteString body) {
         long input = model.estimator().promptTokens(request);
         long output = reservedOutput(request, model.defaultMaxTokens());
         Admission admission = tenant == null ? null : limiter.admit(tenant.limits(), model.name(), input, output, global.get());
+        SpendAdmission spent = null;
+        if (tenant != null && (admission == null || admission.admitted())) {
+            List<SpendRule> chain = config.spend().chain(tenant.name(), keyDigest);
+            if (!chain.isEmpty()) {
+                spent = spend.admit(chain, config.spend().reservationPrice(model.name()).cost(input, 0, output));
+                if (!spent.admitted() && admission != null) {
+                    admission.reservation().release(); // refused for money: the tokens were not used
+                }
+            }
+        }
         ByteString rewritten = null;
-        if ((admission == null || admission.admitted()) && request.needsUsageRequested()) {
+        boolean admitted = (admission == null || admission.admitted()) && (spent == null || spent.admitted());
+        if (admitted && request.needsUsageRequested()) {
             rewritten = UsageRewriter.rewrite(request, body.toByteArray()).map(ByteString::copyFrom).orElse(null);
         }
         return new Exchange(this, model.name(), tenant == null ? null : tenant.name(), request, admission, input, output,
-                rewritten, config().cutOverrunningStreams());
+                rewritten, config.cutOverrunningStreams(), spent, config.spend());
     }
 
     /**

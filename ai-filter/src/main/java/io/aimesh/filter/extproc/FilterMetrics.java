@@ -1,5 +1,7 @@
 package io.aimesh.filter.extproc;
 
+import io.aimesh.filter.spend.SpendLedger;
+import io.aimesh.filter.spend.SpendRule;
 import io.aimesh.picker.Pick;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -51,6 +53,17 @@ public final class FilterMetrics {
             .help("Time from sending a shadow copy to the end of its answer, by model and mirrored version")
             .labelNames("model", "version").classicOnly()
             .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120).register(registry);
+    private final Counter spend = Counter.builder().name("aimesh_spend_total")
+            .help("Money spent (the Gateway's currency), by level (key, tenant, team, organization), account name and model;"
+                    + " this replica's settlements")
+            .labelNames("level", "name", "model").register(registry);
+    private final Gauge budgetRemaining = Gauge.builder().name("aimesh_budget_remaining")
+            .help("What is left of an account's tightest spend budget this period (the Gateway's currency), as this replica"
+                    + " last settled against it")
+            .labelNames("level", "name").register(registry);
+    private final Counter budgetAlerts = Counter.builder().name("aimesh_budget_alerts_total")
+            .help("Soft thresholds of spend budgets crossed, once per period, by level, account, period and percent")
+            .labelNames("level", "name", "period", "percent").register(registry);
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
 
@@ -99,6 +112,30 @@ public final class FilterMetrics {
 
     void shadowFinished(String model, String version, long nanos) {
         observe(shadowDuration.labelValues(model, version), nanos);
+    }
+
+    /** A settled request's cost at every account it was charged to, and what those accounts have left. */
+    void spent(SpendLedger.Reservation reservation, String model, long costMicros, SpendLedger ledger) {
+        java.util.Map<String, Long> remaining = new java.util.LinkedHashMap<>();
+        java.time.Instant now = java.time.Instant.now();
+        for (SpendRule rule : reservation.rules()) {
+            String account = rule.level().label() + "\u0000" + rule.account();
+            long left = rule.amountMicros() - ledger.usage(rule, now).spentMicros();
+            if (!remaining.containsKey(account)) {
+                spend.labelValues(rule.level().label(), rule.account(), label(model)).inc(costMicros / 1e6);
+            }
+            remaining.merge(account, left, Math::min);
+        }
+        remaining.forEach((account, left) -> {
+            int split = account.indexOf('\u0000');
+            budgetRemaining.labelValues(account.substring(0, split), account.substring(split + 1)).set(left / 1e6);
+        });
+    }
+
+    /** A soft threshold of a spend budget crossed. */
+    public void budgetAlert(SpendLedger.Alert alert) {
+        budgetAlerts.labelValues(alert.rule().level().label(), alert.rule().account(), alert.rule().period().label(),
+                Integer.toString(alert.percent())).inc();
     }
 
     void reserved() {

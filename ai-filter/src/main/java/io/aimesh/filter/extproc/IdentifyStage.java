@@ -91,7 +91,9 @@ final class IdentifyStage {
             return state.tenant == null ? ErrorReply.unknownJwtTenant() : null;
         }
         if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            state.tenant = config.tenantByKeyDigest(ApiKeys.sha256(authorization.substring(7).trim()));
+            String digest = ApiKeys.sha256(authorization.substring(7).trim());
+            state.tenant = config.tenantByKeyDigest(digest);
+            state.keyDigest = state.tenant == null ? null : digest;
         }
         if (state.tenant == null) {
             state.tenant = byHeader;

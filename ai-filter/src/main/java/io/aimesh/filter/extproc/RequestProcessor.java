@@ -178,6 +178,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     /** {@link ForwardStage}: lets the request go to {@code pool} ({@code null}: Envoy's routes) and {@code endpoint}. */
     void forward(String pool, Endpoint endpoint) {
         context.metrics().outcome(Outcome.ADMITTED, state.modelName(), state.tenantName());
+        state.exchange.pricedAs(state.version == null ? null : state.version.name());
         ProcessingResponse response = ForwardStage.forward(state, pool, endpoint, pick == null ? 0 : pick.waitedNanos());
         measuring = state.version != null;
         if (measuring) {

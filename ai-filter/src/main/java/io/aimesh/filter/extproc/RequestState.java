@@ -25,6 +25,8 @@ final class RequestState {
     String requestId = "";
     /** The JWT payload Envoy verified, or {@code null} (no token, or the config verifies none). */
     com.google.protobuf.Struct jwtPayload;
+    /** The SHA-256 of the API key that identified the tenant, or {@code null} when it was not a key. */
+    String keyDigest;
     /** The tenant, or {@code null} when the configuration has no tenants. */
     TenantInfo tenant;
     ModelInfo model;

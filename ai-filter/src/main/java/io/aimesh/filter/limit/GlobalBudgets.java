@@ -4,7 +4,7 @@ import io.aimesh.internal.Secrets;
 import static java.util.Objects.requireNonNull;
 
 import io.aimesh.filter.batch.Batcher;
-import io.lettuce.core.RedisClient;
+import io.aimesh.filter.redis.RedisLink;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -132,27 +132,21 @@ public final class GlobalBudgets implements AutoCloseable {
         }
     }
 
-    private final RedisClient client;
+    private final RedisLink redis;
     private final Policy policy;
     private final LongSupplier millis;
     private final Map<String, Share> shares = new ConcurrentHashMap<>();
     private final Batcher<Share> reports;
     private final ScheduledExecutorService ticker;
-    /** Used by the batcher's consumer thread only. */
-    private StatefulRedisConnection<String, String> connection;
     private volatile boolean redisUp = true;
     /** Set by {@link #abandon}: nothing more is reported. */
     private volatile boolean abandoned;
 
-    private GlobalBudgets(RedisURI redis, Policy policy, LongSupplier millis) {
+    private GlobalBudgets(String redis, Policy policy, LongSupplier millis) {
         this.policy = requireNonNull(policy, "policy");
         this.millis = requireNonNull(millis, "millis");
-        redis.setTimeout(policy.timeout());
-        this.client = RedisClient.create(redis);
-        // An unreachable Redis must count as down within the policy's timeout, not Lettuce's 10 s connect.
-        client.setOptions(io.lettuce.core.ClientOptions.builder()
-                .socketOptions(io.lettuce.core.SocketOptions.builder().connectTimeout(policy.timeout()).build())
-                .build());
+        // Used by the batcher's consumer thread only; an unreachable Redis counts as down within the policy's timeout.
+        this.redis = new RedisLink(redis, policy.timeout());
         this.reports = Batcher.start("global-budgets", new Batcher.Policy(512, Duration.ZERO, 1 << 16), this::report);
         this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "aimesh-global-budgets");
@@ -171,7 +165,8 @@ public final class GlobalBudgets implements AutoCloseable {
      * @param millis the clock that places requests in windows (epoch milliseconds)
      */
     public static GlobalBudgets connect(String redis, Policy policy, LongSupplier millis) {
-        return new GlobalBudgets(RedisURI.create(requireNonNull(redis, "redis")), policy, millis);
+        RedisURI.create(requireNonNull(redis, "redis")); // refused here when malformed
+        return new GlobalBudgets(redis, policy, millis);
     }
 
     /**
@@ -275,8 +270,7 @@ public final class GlobalBudgets implements AutoCloseable {
             offerReport(share);
         }
         reports.close();
-        disconnect();
-        client.shutdown();
+        redis.close();
     }
 
     /** Stops without reporting: what a replica that dies does. For tests. */
@@ -284,8 +278,7 @@ public final class GlobalBudgets implements AutoCloseable {
         abandoned = true;
         ticker.shutdownNow();
         reports.close();
-        disconnect();
-        client.shutdown();
+        redis.close();
     }
 
     private Share share(String budget, Duration window, long atMillis) {
@@ -352,15 +345,15 @@ public final class GlobalBudgets implements AutoCloseable {
         long[] totals = new long[batch.size()];
         boolean ok;
         try {
-            StatefulRedisConnection<String, String> pipeline = connection();
+            StatefulRedisConnection<String, String> pipeline = redis.connection();
             pipeline.setAutoFlushCommands(false); // one write for the whole batch: a pipelined round trip
-            RedisAsyncCommands<String, String> redis = pipeline.async();
+            RedisAsyncCommands<String, String> commands = pipeline.async();
             List<RedisFuture<Long>> increments = new ArrayList<>(batch.size());
             List<RedisFuture<Boolean>> expiries = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 Share share = batch.get(i);
-                increments.add(redis.incrby(share.key, deltas[i]));
-                expiries.add(redis.pexpire(share.key, 2 * share.windowMillis));
+                increments.add(commands.incrby(share.key, deltas[i]));
+                expiries.add(commands.pexpire(share.key, 2 * share.windowMillis));
             }
             pipeline.flushCommands();
             long deadline = System.nanoTime() + policy.timeout().toNanos();
@@ -379,7 +372,7 @@ public final class GlobalBudgets implements AutoCloseable {
                 LOG.log(Level.WARNING, "Redis is unreachable; budgets fail " + policy.whenDown().name().toLowerCase()
                         + " until it is back: " + Secrets.redact(String.valueOf(e)));
             }
-            disconnect();
+            redis.disconnect();
             ok = false;
         }
         for (int i = 0; i < batch.size(); i++) {
@@ -399,22 +392,4 @@ public final class GlobalBudgets implements AutoCloseable {
         redisUp = ok;
     }
 
-    private StatefulRedisConnection<String, String> connection() {
-        if (connection == null || !connection.isOpen()) {
-            disconnect();
-            connection = client.connect();
-        }
-        return connection;
-    }
-
-    private void disconnect() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, "closing the Redis connection failed", e);
-            }
-            connection = null;
-        }
-    }
 }

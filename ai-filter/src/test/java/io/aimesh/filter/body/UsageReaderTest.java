@@ -26,6 +26,16 @@ class UsageReaderTest {
     }
 
     @Test
+    void fromJson_readsTheCachedPromptTokens_andTakesAnImpossibleCountAsNone() {
+        assertThat(read("{\"usage\":{\"prompt_tokens\":100,\"completion_tokens\":5,"
+                + "\"prompt_tokens_details\":{\"audio_tokens\":0,\"cached_tokens\":64}}}")).contains(new Usage(100, 5, 105, 64));
+        assertThat(read("{\"usage\":{\"prompt_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":64}}}"))
+                .contains(new Usage(10, 0, 10, 0));
+        assertThat(read("{\"usage\":{\"prompt_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":-3}}}"))
+                .contains(new Usage(10, 0, 10, 0));
+    }
+
+    @Test
     void fromJson_defaultsMissingCompletionAndTotal_asForEmbeddings() {
         assertThat(read("{\"object\":\"list\",\"data\":[],\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}"))
                 .contains(new Usage(8, 0, 8));

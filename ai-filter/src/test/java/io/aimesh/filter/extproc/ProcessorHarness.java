@@ -10,6 +10,7 @@ import io.aimesh.filter.api.Tenant;
 import io.aimesh.filter.config.CompiledConfigs;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.limit.TokenLimiter;
+import io.aimesh.filter.spend.SpendLedger;
 import io.aimesh.picker.PoolPickers;
 import io.aimesh.picker.PoolSetup;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
@@ -54,7 +55,9 @@ final class ProcessorHarness implements AutoCloseable {
             pickers.configure(setups);
             config.set(compiled);
         }
-        context = new FilterContext(config::get, new TokenLimiter(clock::get, 1_000), new FilterMetrics(), pickers, () -> null);
+        context = new FilterContext(config::get, new TokenLimiter(clock::get, 1_000), new FilterMetrics(), pickers, () -> null,
+                new SpendLedger(java.time.Clock.fixed(java.time.Instant.ofEpochMilli(NOW_MILLIS), java.time.ZoneOffset.UTC), null,
+                        alert -> { }));
     }
 
     /** A filter on {@code config}; {@code null} for one that has no configuration yet. */
