@@ -80,11 +80,12 @@ public final class AiFilter implements AutoCloseable {
                     + "this replica forgets what it had not shared");
         }
         spend = new SpendLedger(clock, journal, alert -> {
-            metrics.budgetAlert(alert);
-            LOG.log(Level.WARNING, "budget alert: " + alert.rule().level().label() + " '" + alert.rule().account() + "' spent "
-                    + Money.format(alert.spentMicros()) + " of its " + alert.rule().period().label() + " budget of "
-                    + Money.format(alert.rule().amountMicros()) + " (" + alert.percent() + " % threshold; bucket "
-                    + alert.bucket() + ")");
+            SpendSharing shared = sharing;
+            if (shared == null) {
+                announce(alert);
+            } else {
+                shared.once(alert.bucket() + "|" + alert.percent(), () -> announce(alert)); // once among the replicas
+            }
         });
         sweeper.scheduleWithFixedDelay(spend::sweep, 1, 1, TimeUnit.MINUTES);
         context = new FilterContext(config::get,
@@ -147,6 +148,15 @@ public final class AiFilter implements AutoCloseable {
             }
         }
         config.set(next);
+    }
+
+    /** A soft threshold of a spend budget crossed: a metric and a log event. */
+    private void announce(SpendLedger.Alert alert) {
+        metrics.budgetAlert(alert);
+        LOG.log(Level.WARNING, "budget alert: " + alert.rule().level().label() + " '" + alert.rule().account() + "' spent "
+                + Money.format(alert.spentMicros()) + " of its " + alert.rule().period().label() + " budget of "
+                + Money.format(alert.rule().amountMicros()) + " (" + alert.percent() + " % threshold; bucket "
+                + alert.bucket() + ")");
     }
 
     /** Starts the filter; it answers 503 until its first config arrives from the control plane. */

@@ -149,7 +149,7 @@ public final class Mesh implements AutoCloseable {
     public void startFilter() throws IOException {
         filterPort.release();
         filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + xdsPort, "filter-" + filterPort.port(),
-                "127.0.0.1", filterPort.port(), "127.0.0.1", 0));
+                "127.0.0.1", filterPort.port(), "127.0.0.1", 0).withSpendDirectory(config.spendDirectory));
         await().atMost(Duration.ofSeconds(10)).until(() -> filter.configVersion() != null);
     }
 

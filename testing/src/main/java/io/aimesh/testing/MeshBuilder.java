@@ -23,6 +23,7 @@ public final class MeshBuilder {
     String gatewayIdentity = "{trustedHop: true}";
     long maxRequestBytes = 65536;
     String gatewaySpec = "";
+    java.nio.file.Path spendDirectory;
     private String filterSetting;
 
     MeshBuilder() {
@@ -102,6 +103,12 @@ public final class MeshBuilder {
     public MeshBuilder gatewaySpec(String yaml) {
         this.gatewaySpec = requireNonNull(yaml, "yaml");
         return filterSetting("gatewaySpec");
+    }
+
+    /** Where the filter journals spend (its {@code --spend-dir}), kept across {@link Mesh#stopFilter} and {@link Mesh#startFilter}. */
+    public MeshBuilder spendDirectory(java.nio.file.Path directory) {
+        this.spendDirectory = requireNonNull(directory, "directory");
+        return filterSetting("spendDirectory");
     }
 
     /** YAML documents added to the standard policies (in a file of their own, {@code extra.yaml}). */

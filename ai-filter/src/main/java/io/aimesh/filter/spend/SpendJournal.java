@@ -160,14 +160,25 @@ public final class SpendJournal implements AutoCloseable {
     private Map<String, Long> replay() throws IOException {
         Map<String, Long> totals = new HashMap<>();
         read(directory.resolve(SNAPSHOT), totals);
-        read(directory.resolve(JOURNAL), totals);
+        Path journalFile = directory.resolve(JOURNAL);
+        long complete = read(journalFile, totals);
+        if (Files.exists(journalFile) && complete < Files.size(journalFile)) {
+            // The torn line goes, or the next charge would be appended to it and spoil both.
+            try (FileChannel channel = FileChannel.open(journalFile, StandardOpenOption.WRITE)) {
+                channel.truncate(complete);
+                channel.force(true);
+            }
+        }
         return totals;
     }
 
-    /** Adds every complete, well-formed line of {@code file} to {@code totals}; a torn last line is skipped. */
-    private static void read(Path file, Map<String, Long> totals) throws IOException {
+    /**
+     * Adds every complete, well-formed line of {@code file} to {@code totals}; a torn last line is
+     * skipped. Returns the length of the complete lines, in bytes.
+     */
+    private static long read(Path file, Map<String, Long> totals) throws IOException {
         if (!Files.exists(file)) {
-            return;
+            return 0;
         }
         String text = Files.readString(file, StandardCharsets.UTF_8);
         int lineNumber = 0;
@@ -185,6 +196,7 @@ public final class SpendJournal implements AutoCloseable {
         if (start < text.length()) {
             LOG.log(Level.WARNING, file + ": ignoring a torn last line (a crash during a write): '" + text.substring(start) + "'");
         }
+        return text.substring(0, start).getBytes(StandardCharsets.UTF_8).length;
     }
 
     private static String replicaId(Path file) throws IOException {

@@ -306,18 +306,23 @@ public final class SpendLedger {
         }
     }
 
+    /**
+     * Announces each soft threshold {@code spent} has crossed, once per bucket; a threshold that
+     * this replica's recovered spend had crossed before a restart was announced then, and is not again.
+     */
     private void alert(Held h, long spent) {
         List<Integer> percents = h.rule.alertPercents();
         for (int i = 0; i < percents.size() && i < 31; i++) {
-            int percent = percents.get(i);
-            if (spent * 100 >= h.rule.amountMicros() * percent) {
+            long threshold = Math.multiplyHigh(h.rule.amountMicros(), percents.get(i)) == 0
+                    ? h.rule.amountMicros() * percents.get(i) : Long.MAX_VALUE;
+            if (spent * 100 >= threshold) {
                 boolean first;
                 synchronized (h.cell) {
-                    first = (h.cell.alerted & (1 << i)) == 0;
+                    first = (h.cell.alerted & (1 << i)) == 0 && h.cell.recovered * 100 < threshold;
                     h.cell.alerted |= 1 << i;
                 }
                 if (first) {
-                    alerts.accept(new Alert(h.rule, h.cell.bucket, percent, spent));
+                    alerts.accept(new Alert(h.rule, h.cell.bucket, percents.get(i), spent));
                 }
             }
         }
@@ -339,6 +344,8 @@ public final class SpendLedger {
         long shared;
         /** Soft thresholds already announced, by index. */
         int alerted;
+        /** What this replica's journal held for the bucket when it started: thresholds it had crossed were announced before. */
+        long recovered;
         /** Whether a report is queued ({@link SpendSharing}). */
         boolean queued;
         /** Whether it was used since the last periodic report ({@link SpendSharing}). */
@@ -350,6 +357,7 @@ public final class SpendLedger {
 
         void recover(String model, long micros) {
             mine += micros;
+            recovered += micros;
             byModel.merge(model, micros, Long::sum);
         }
 

@@ -46,6 +46,7 @@ public final class SpendSharing implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SpendSharing.class.getName());
     private static final String PREFIX = "aimesh:spend:";
     private static final String MODELS = "aimesh:spend-models:";
+    private static final String ALERTS = "aimesh:spend-alert:";
     /** Sets this replica's total, returns the sum of every replica's, extends the key's life. */
     private static final String REPORT = """
             redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -64,6 +65,13 @@ public final class SpendSharing implements AutoCloseable {
     private final long leaseMicros;
     private final Clock clock;
     private final RedisLink redis;
+    /** For {@link #once}, on {@link #alerts}' thread. */
+    private final RedisLink alertLink;
+    private final java.util.concurrent.ExecutorService alerts = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "aimesh-spend-alerts");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final Duration timeout;
     private final Batcher<SpendLedger.Cell> reports;
     private final ScheduledExecutorService ticker;
@@ -79,6 +87,7 @@ public final class SpendSharing implements AutoCloseable {
         this.clock = requireNonNull(clock, "clock");
         this.timeout = requireNonNull(timeout, "timeout");
         this.redis = new RedisLink(redis, timeout); // the batcher's thread only
+        this.alertLink = new RedisLink(redis, timeout);
         this.reports = Batcher.start("spend-sharing", new Batcher.Policy(256, Duration.ZERO, 1 << 14), this::report);
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "aimesh-spend-sharing");
@@ -221,12 +230,35 @@ public final class SpendSharing implements AutoCloseable {
     }
 
 
+    /**
+     * Runs {@code announce} if this replica is the first of all to claim {@code event} (a soft
+     * threshold of a bucket): one {@code SET NX} in Redis, off the caller's thread. While Redis
+     * cannot be reached, announces anyway: a duplicate alert beats a lost one.
+     */
+    public void once(String event, Runnable announce) {
+        alerts.execute(() -> {
+            boolean first;
+            try {
+                first = "OK".equals(alertLink.connection().sync().set(ALERTS + event, replica,
+                        io.lettuce.core.SetArgs.Builder.nx().px(KEEP_MILLIS)));
+            } catch (RuntimeException e) {
+                alertLink.disconnect();
+                first = true;
+            }
+            if (first) {
+                announce.run();
+            }
+        });
+    }
+
     /** Stops without reporting: what a replica that dies does. For tests. */
     void abandon() {
         abandoned = true;
         ticker.shutdownNow();
         reports.close();
         redis.close();
+        alerts.shutdownNow();
+        alertLink.close();
     }
 
     /** Reports every bucket once more, then disconnects. */
@@ -236,5 +268,12 @@ public final class SpendSharing implements AutoCloseable {
         ledger.cells().values().forEach(this::reportSoon);
         reports.close();
         redis.close();
+        alerts.shutdown();
+        try {
+            alerts.awaitTermination(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        alertLink.close();
     }
 }

@@ -131,6 +131,23 @@ class SpendLedgerTest {
     }
 
     @Test
+    void aThresholdCrossedBeforeARestart_isNotAnnouncedAgain_andTheNextOneIs() throws Exception {
+        try (SpendJournal journal = SpendJournal.open(directory, 1 << 20, 100)) {
+            SpendLedger ledger = ledger(journal);
+            ledger.admit(List.of(TEAM_MONTH), 7_000_000).reservation().settle("llama", 7_000_000); // 58 %
+        }
+        assertThat(alerts).extracting(SpendLedger.Alert::percent).containsExactly(50);
+        alerts.clear();
+        try (SpendJournal journal = SpendJournal.open(directory, 1 << 20, 100)) {
+            SpendLedger ledger = ledger(journal);
+            ledger.admit(List.of(TEAM_MONTH), 1_000_000).reservation().settle("llama", 1_000_000); // 67 %
+            assertThat(alerts).isEmpty();
+            ledger.admit(List.of(TEAM_MONTH), 2_000_000).reservation().settle("llama", 2_000_000); // 83 %
+            assertThat(alerts).extracting(SpendLedger.Alert::percent).containsExactly(80);
+        }
+    }
+
+    @Test
     void aRestartedLedger_recoversEverySettledChargeFromItsJournal_andATornLineIsSkipped() throws Exception {
         try (SpendJournal journal = SpendJournal.open(directory, 1 << 20, 100)) {
             SpendLedger ledger = ledger(journal);
@@ -153,6 +170,11 @@ class SpendLedgerTest {
         }
         try (SpendJournal journal = SpendJournal.open(directory, 1 << 20, 100)) {
             assertThat(journal.replica()).as("a restarted replica keeps its id").isEqualTo(replica);
+            ledger(journal).admit(List.of(TEAM_MONTH), 1_000).reservation().settle("llama", 1_000);
+        }
+        try (SpendJournal journal = SpendJournal.open(directory, 1 << 20, 100)) {
+            // The torn line was cut before the charge after it was written: both are whole.
+            assertThat(ledger(journal).usage(TEAM_MONTH, now.get()).spentMicros()).isEqualTo(2_001_000);
         }
     }
 
