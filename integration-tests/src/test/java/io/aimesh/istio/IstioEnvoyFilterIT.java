@@ -158,9 +158,13 @@ class IstioEnvoyFilterIT {
     void overBudget_gets429WithRetryAfter_asOnTheAdsPath() throws Exception {
         Map<String, String> acme = Map.of("authorization", "Bearer " + Mesh.ACME_KEY);
         HttpResponse<String> istio = null;
-        // Each request reserves more than a third of the budget: the fourth is refused at the latest.
-        for (int i = 0; i < 4 && (istio == null || istio.statusCode() == 200); i++) {
-            istio = gatewayChat(acme, Mesh.MODEL, BIG_MAX_TOKENS);
+        // Each request reserves more than a third of the budget: the fourth is refused at the latest,
+        // unless the minute's window ended among them (the budget starts afresh): then once more.
+        for (int attempt = 0; attempt < 2 && (istio == null || istio.statusCode() == 200); attempt++) {
+            istio = null;
+            for (int i = 0; i < 4 && (istio == null || istio.statusCode() == 200); i++) {
+                istio = gatewayChat(acme, Mesh.MODEL, BIG_MAX_TOKENS);
+            }
         }
 
         assertError(istio, 429, "rate_limit_exceeded");

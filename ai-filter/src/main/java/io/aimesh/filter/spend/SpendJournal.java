@@ -23,7 +23,8 @@ import java.util.function.Predicate;
 
 /**
  * What this replica has spent, durably: a directory holding a snapshot of totals and a journal of
- * the charges since, each a line {@code BUCKET<TAB>MICROS}, and the replica's stable id.
+ * the charges since, each a line {@code BUCKET[ BUCKET...]<TAB>MICROS} (one charge to every bucket
+ * named: a request's levels in one write), and the replica's stable id.
  *
  * <h2>Why this shape</h2>
  * A charge is written to the journal before the filter answers the response's last message, so a
@@ -103,7 +104,17 @@ public final class SpendJournal implements AutoCloseable {
      * @throws UncheckedIOException when the write fails: the caller must not count the charge as durable
      */
     public void append(String bucket, long micros) {
-        byte[] line = (bucket + "\t" + micros + "\n").getBytes(StandardCharsets.UTF_8);
+        append(java.util.List.of(bucket), micros);
+    }
+
+    /**
+     * Records one charge of {@code micros} to each of {@code buckets} in one line (one {@code write}
+     * per request, whatever its levels); returns once the kernel has it.
+     *
+     * @throws UncheckedIOException when the write fails: the caller must not count the charge as durable
+     */
+    public void append(java.util.List<String> buckets, long micros) {
+        byte[] line = (String.join(" ", buckets) + "\t" + micros + "\n").getBytes(StandardCharsets.UTF_8);
         lock.readLock().lock();
         try {
             ByteBuffer buffer = ByteBuffer.wrap(line);
@@ -188,7 +199,10 @@ public final class SpendJournal implements AutoCloseable {
             String line = text.substring(start, end);
             int tab = line.lastIndexOf('\t');
             try {
-                totals.merge(line.substring(0, tab), Long.parseLong(line.substring(tab + 1)), Long::sum);
+                long micros = Long.parseLong(line.substring(tab + 1));
+                for (String bucket : line.substring(0, tab).split(" ")) {
+                    totals.merge(bucket, micros, Long::sum);
+                }
             } catch (RuntimeException e) {
                 throw new IOException(file + ":" + lineNumber + ": not BUCKET<TAB>MICROS: '" + line + "'");
             }

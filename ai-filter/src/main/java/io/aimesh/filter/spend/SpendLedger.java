@@ -46,6 +46,10 @@ public final class SpendLedger {
     private final SpendJournal journal;
     private final Consumer<Alert> alerts;
     private final ConcurrentHashMap<String, Cell> cells = new ConcurrentHashMap<>();
+    /** Each budget's current bucket, by rule key. */
+    private final ConcurrentHashMap<String, Current> currents = new ConcurrentHashMap<>();
+    /** How old the sum of a rolling budget's earlier days may be. */
+    private static final long EARLIER_DAYS_MILLIS = 250;
     /** Set when spend is shared through Redis; {@code null} for this replica alone. */
     private volatile SpendSharing sharing;
 
@@ -88,10 +92,12 @@ public final class SpendLedger {
         List<Held> held = new ArrayList<>(rules.size());
         SpendAdmission.Remaining tightest = null;
         SpendSharing shared = sharing;
+        long millis = now.toEpochMilli();
         for (SpendRule rule : rules) {
-            Period.Window window = rule.period().bucket(now, rule.zone());
-            Cell cell = cell(rule, window);
-            long before = rule.period() == Period.ROLLING_30D ? earlierDays(rule, now) : 0;
+            Current current = current(rule, now, millis);
+            Period.Window window = current.window;
+            Cell cell = current.cell;
+            long before = current.earlier;
             long lease = shared == null ? Long.MAX_VALUE : shared.leaseMicros(rule.amountMicros());
             long used;
             SpendAdmission.Refusal refusal = null;
@@ -122,6 +128,29 @@ public final class SpendLedger {
             }
         }
         return SpendAdmission.admitted(new Reservation(held), tightest);
+    }
+
+    /**
+     * A budget's current bucket, looked up once per period rather than once per request: the calendar
+     * arithmetic and the bucket's name cost more than the admission itself. For a rolling budget,
+     * with the 29 days before today summed, again at most every {@link #EARLIER_DAYS_MILLIS}: those
+     * days change only as their last requests settle and other replicas report.
+     */
+    private Current current(SpendRule rule, Instant now, long millis) {
+        Current current = currents.get(rule.key());
+        if (current != null && millis >= current.startMillis && millis < current.endMillis
+                && (rule.period() != Period.ROLLING_30D || millis - current.earlierAtMillis < EARLIER_DAYS_MILLIS)) {
+            return current;
+        }
+        Period.Window window = rule.period().bucket(now, rule.zone());
+        current = new Current(window, cell(rule, window), window.start().toEpochMilli(), window.end().toEpochMilli(),
+                rule.period() == Period.ROLLING_30D ? earlierDays(rule, now) : 0, millis);
+        currents.put(rule.key(), current);
+        return current;
+    }
+
+    private record Current(Period.Window window, Cell cell, long startMillis, long endMillis, long earlier,
+                           long earlierAtMillis) {
     }
 
     /** The settled and reserved spend of the 29 days before today in a rolling budget, all replicas'. */
@@ -221,6 +250,7 @@ public final class SpendLedger {
     /** Drops the buckets that no longer count and have nothing in flight, and compacts the journal when it is large. */
     public void sweep() {
         Instant now = clock.instant();
+        currents.values().removeIf(current -> current.endMillis <= now.toEpochMilli());
         boolean shared = sharing != null;
         cells.values().removeIf(cell -> {
             synchronized (cell) {
@@ -264,17 +294,24 @@ public final class SpendLedger {
                 }
                 done = true;
             }
-            for (Held h : held) {
-                long spent;
+            long[] spent = new long[held.size()];
+            for (int i = 0; i < held.size(); i++) {
+                Held h = held.get(i);
                 synchronized (h.cell) {
                     h.cell.reserved -= h.micros;
                     h.cell.charge(model, costMicros);
-                    spent = h.cell.others + h.cell.mine;
+                    spent[i] = h.cell.others + h.cell.mine;
                 }
-                if (journal != null && costMicros != 0) {
-                    journal.append(h.cell.bucket + "|" + model, costMicros);
+            }
+            if (journal != null && costMicros != 0) {
+                List<String> buckets = new ArrayList<>(held.size());
+                for (Held h : held) {
+                    buckets.add(h.cell.bucket + "|" + model);
                 }
-                alert(h, spent);
+                journal.append(buckets, costMicros);
+            }
+            for (int i = 0; i < held.size(); i++) {
+                alert(held.get(i), spent[i]);
             }
             SpendSharing shared = sharing;
             if (shared != null) {
