@@ -186,6 +186,13 @@ public final class AiFilter implements AutoCloseable {
 
     @Override
     public void close() {
+        // First: the streams still open end now and are charged while the journal and Redis can take it.
+        grpc.shutdownNow();
+        try {
+            grpc.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         reporter.close();
         configClient.close();
         pickers.close();
@@ -205,11 +212,5 @@ public final class AiFilter implements AutoCloseable {
         }
         context.close();
         admin.close();
-        grpc.shutdownNow();
-        try {
-            grpc.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
