@@ -297,7 +297,7 @@ final class Exchange {
         }
         long cost = output < 0 ? spend.reservation().micros() : plan.price(model, version).cost(input, cached, output);
         spend.reservation().settle(model, cost);
-        context.metrics().spent(spend.reservation(), model, cost, context.spend());
+        context.metrics().spent(spend.reservation(), model, cost);
     }
 
     /** Charges {@code input} and {@code output} tokens as the request's usage, once (a coalesced call's share). */

@@ -115,16 +115,15 @@ public final class FilterMetrics {
     }
 
     /** A settled request's cost at every account it was charged to, and what those accounts have left. */
-    void spent(SpendLedger.Reservation reservation, String model, long costMicros, SpendLedger ledger) {
+    void spent(SpendLedger.Reservation reservation, String model, long costMicros) {
         java.util.Map<String, Long> remaining = new java.util.LinkedHashMap<>();
-        java.time.Instant now = java.time.Instant.now();
-        for (SpendRule rule : reservation.rules()) {
+        for (SpendLedger.Left left : reservation.left()) {
+            SpendRule rule = left.rule();
             String account = rule.level().label() + "\u0000" + rule.account();
-            long left = rule.amountMicros() - ledger.usage(rule, now).spentMicros();
             if (!remaining.containsKey(account)) {
                 spend.labelValues(rule.level().label(), rule.account(), label(model)).inc(costMicros / 1e6);
             }
-            remaining.merge(account, left, Math::min);
+            remaining.merge(account, Math.max(0, left.leftMicros()), Math::min);
         }
         remaining.forEach((account, left) -> {
             int split = account.indexOf('\u0000');

@@ -119,7 +119,7 @@ public final class SpendLedger {
                 release(held);
                 return SpendAdmission.refused(refusal, remaining);
             }
-            held.add(new Held(rule, cell, costMicros));
+            held.add(new Held(rule, cell, costMicros, before));
             if (tightest == null || remaining.micros() < tightest.micros()) {
                 tightest = remaining;
             }
@@ -281,6 +281,8 @@ public final class SpendLedger {
     public final class Reservation {
         private final List<Held> held;
         private boolean done;
+        /** Set by {@link #settle}. */
+        private volatile List<Left> left = List.of();
 
         private Reservation(List<Held> held) {
             this.held = held;
@@ -295,14 +297,19 @@ public final class SpendLedger {
                 done = true;
             }
             long[] spent = new long[held.size()];
+            List<Left> left = new ArrayList<>(held.size());
             for (int i = 0; i < held.size(); i++) {
                 Held h = held.get(i);
+                long reserved;
                 synchronized (h.cell) {
                     h.cell.reserved -= h.micros;
                     h.cell.charge(model, costMicros);
-                    spent[i] = h.cell.others + h.cell.mine;
+                    spent[i] = h.before + h.cell.others + h.cell.mine;
+                    reserved = h.cell.reserved;
                 }
+                left.add(new Left(h.rule, h.rule.amountMicros() - spent[i] - reserved));
             }
+            this.left = List.copyOf(left);
             if (journal != null && costMicros != 0) {
                 List<String> buckets = new ArrayList<>(held.size());
                 for (Held h : held) {
@@ -337,9 +344,9 @@ public final class SpendLedger {
             return held.isEmpty() ? 0 : held.get(0).micros;
         }
 
-        /** The budgets it holds, narrowest first. */
-        public List<SpendRule> rules() {
-            return held.stream().map(Held::rule).toList();
+        /** After {@link #settle}: what is left of each budget it was charged to, narrowest first; empty before. */
+        public List<Left> left() {
+            return left;
         }
     }
 
@@ -365,7 +372,17 @@ public final class SpendLedger {
         }
     }
 
-    private record Held(SpendRule rule, Cell cell, long micros) {
+    /** A reservation in one budget; {@code before}: a rolling budget's earlier days at admission. */
+    private record Held(SpendRule rule, Cell cell, long micros, long before) {
+    }
+
+    /**
+     * What a settled request left of one budget it was charged to.
+     *
+     * @param rule the budget
+     * @param leftMicros its amount less everything spent and reserved in its period, as this replica knows it; may be negative
+     */
+    public record Left(SpendRule rule, long leftMicros) {
     }
 
     /** One budget's bucket. Guarded by itself. */

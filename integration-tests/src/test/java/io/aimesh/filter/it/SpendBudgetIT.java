@@ -115,7 +115,12 @@ class SpendBudgetIT {
         assertThat(account(spend(), "key", "initrode.ci").path("budgets").get(0).path("spent").asText())
                 .isEqualTo(Money.format(spent));
         String alert = "aimesh_budget_alerts_total{level=\"team\",name=\"search\",percent=\"50\",period=\"month\"} 1.0";
-        assertThat(metrics()).contains(alert);
+        String metrics = metrics();
+        assertThat(metrics).contains(alert);
+        assertThat(metric(metrics, "aimesh_spend_total{level=\"team\",model=\"llama\",name=\"search\"}")).isCloseTo(spent / 1e6,
+                org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(metric(metrics, "aimesh_budget_remaining{level=\"team\",name=\"search\"}")).isCloseTo(left / 1e6,
+                org.assertj.core.data.Offset.offset(1e-9));
 
         mesh.stopFilter();
         mesh.startFilter(); // the same journal: nothing forgotten
@@ -157,6 +162,11 @@ class SpendBudgetIT {
     private String metrics() throws Exception {
         return mesh.http().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + mesh.filter().adminPort() + "/metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static double metric(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + series));
     }
 
     private static JsonNode account(JsonNode spend, String level, String name) {
