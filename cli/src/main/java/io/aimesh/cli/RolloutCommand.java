@@ -1,14 +1,10 @@
 package io.aimesh.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +17,6 @@ import picocli.CommandLine.Parameters;
         description = "Show or steer the control plane's rollouts: status [MODEL], pause, resume, abort or promote MODEL. "
                 + "MODEL is the model name (NAMESPACE/MODEL outside the default scope).")
 final class RolloutCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> ACTIONS = List.of("status", "pause", "resume", "abort", "promote");
 
     @Parameters(index = "0", paramLabel = "ACTION", description = "status, pause, resume, abort or promote.")
@@ -56,24 +51,12 @@ final class RolloutCommand implements Callable<Integer> {
         if (!action.equals("status")) {
             request.header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}"));
         }
-        HttpResponse<String> response;
-        try {
-            response = HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            err.println("aimesh rollout: cannot reach the control plane's admin API at " + admin + " (" + e.getMessage() + ")");
-            return 3;
+        AdminCall call = AdminCall.send(request.build(), "aimesh rollout " + action,
+                "the control plane's admin API at " + admin, err);
+        if (call.exit() != 0) {
+            return call.exit();
         }
-        JsonNode body;
-        try {
-            body = JSON.readTree(response.body());
-        } catch (IOException e) {
-            err.println("aimesh rollout: the admin API answered " + response.statusCode() + " with no JSON");
-            return 1;
-        }
-        if (response.statusCode() != 200) {
-            err.println("aimesh rollout " + action + ": " + body.path("error").asText(response.body()));
-            return 1;
-        }
+        JsonNode body = call.body();
         if (json) {
             out.println(body.toPrettyString());
         } else if (body.isArray()) {

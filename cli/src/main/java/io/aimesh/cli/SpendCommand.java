@@ -1,14 +1,10 @@
 package io.aimesh.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +18,6 @@ import picocli.CommandLine.Option;
         description = {"Print spend and budget per level and model, from an ai-filter's live ledger (its admin API's /spend).",
                 "With --tenant, --team or --org: that account with the accounts above and below it."})
 final class SpendCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** At most one account to start from. */
     static final class Selection {
@@ -63,25 +58,12 @@ final class SpendCommand implements Callable<Integer> {
         }
         add(query, "period", period);
         URI uri = filter.resolve("/spend" + (query.isEmpty() ? "" : "?" + String.join("&", query)));
-        HttpResponse<String> response;
-        try {
-            response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            err.println("aimesh spend: cannot reach the ai-filter's admin API at " + filter + " (" + e.getMessage() + ")");
-            return 3;
+        AdminCall call = AdminCall.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(), "aimesh spend",
+                "the ai-filter's admin API at " + filter, err);
+        if (call.exit() != 0) {
+            return call.exit();
         }
-        JsonNode body;
-        try {
-            body = JSON.readTree(response.body());
-        } catch (IOException e) {
-            err.println("aimesh spend: the admin API answered " + response.statusCode() + " with no JSON");
-            return 1;
-        }
-        if (response.statusCode() != 200) {
-            err.println("aimesh spend: " + body.path("error").asText(response.body()));
-            return 1;
-        }
+        JsonNode body = call.body();
         if (json) {
             out.println(body.toPrettyString());
             return 0;
