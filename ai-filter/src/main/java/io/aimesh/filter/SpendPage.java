@@ -17,7 +17,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.format.DateTimeParseException;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +116,6 @@ final class SpendPage {
         if (level == null) {
             return null;
         }
-        Set<String> selected = new LinkedHashSet<>();
         SpendPlan.Account start = null;
         for (SpendPlan.Account account : plan.accounts()) {
             if (account.level() == level && account.name().equals(name)) {
@@ -127,22 +125,19 @@ final class SpendPage {
         if (start == null) {
             throw new IllegalArgumentException("no " + level.label() + " '" + name + "' has spend budgets or belongs to one");
         }
-        // Up: each parent's account is one level above.
+        // The start's chain upwards, and every account whose chain upwards passes through it.
+        Set<String> selected = new LinkedHashSet<>();
         for (SpendPlan.Account up = start; up != null; up = parentOf(plan, up)) {
             selected.add(id(up.level(), up.name()));
         }
-        // Down: accounts whose parent is selected below the start, level by level.
-        Set<String> frontier = new HashSet<>(Set.of(id(start.level(), start.name())));
-        for (int depth = 0; depth < Level.values().length; depth++) {
-            Set<String> next = new HashSet<>();
-            for (SpendPlan.Account account : plan.accounts()) {
-                if (account.parent() != null && account.level().ordinal() + 1 <= Level.values().length - 1
-                        && frontier.contains(id(Level.values()[account.level().ordinal() + 1], account.parent()))) {
-                    next.add(id(account.level(), account.name()));
+        String startId = id(start.level(), start.name());
+        for (SpendPlan.Account account : plan.accounts()) {
+            for (SpendPlan.Account up = account; up != null; up = parentOf(plan, up)) {
+                if (id(up.level(), up.name()).equals(startId)) {
+                    selected.add(id(account.level(), account.name()));
+                    break;
                 }
             }
-            selected.addAll(next);
-            frontier = next;
         }
         return selected;
     }

@@ -410,9 +410,8 @@ public final class SpendLedger {
         }
 
         void recover(String model, long micros) {
-            mine += micros;
+            charge(model, micros);
             recovered += micros;
-            byModel.merge(model, micros, Long::sum);
         }
 
         void charge(String model, long micros) {
