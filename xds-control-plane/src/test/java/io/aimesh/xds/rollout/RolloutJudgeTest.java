@@ -107,6 +107,33 @@ class RolloutJudgeTest {
                 new Rollout.Rule(Rollout.Metric.ERROR_RATE, 0.01))), baseline)).as("no latency rule").isZero();
     }
 
+    @Test
+    void overloadRefusals_andAnOutputLengthDrift_failTheirRules() {
+        Rollout.Analysis analysis = new Rollout.Analysis(2, Duration.ofSeconds(30), List.of(
+                new Rollout.Rule(Rollout.Metric.OVERLOAD_RATE, 0.01), new Rollout.Rule(Rollout.Metric.OUTPUT_LENGTH_DRIFT, 0.2)));
+        List<VersionNumbers[]> overloaded = new ArrayList<>();
+        overloaded.add(slot(100, 0, 10, 0, 100_000));
+        VersionNumbers[] refused = slot(100, 0, 0, 0, 100_000);
+        refused[1].overloads = 3;
+        overloaded.add(refused);
+
+        RolloutJudge.Finding overload = RolloutJudge.failure(analysis, overloaded);
+
+        assertThat(overload).isNotNull();
+        assertThat(overload.rule().metric()).isEqualTo(Rollout.Metric.OVERLOAD_RATE);
+
+        VersionNumbers[] lengths = slot(300, 0, 300, 0, 100_000);
+        lengths[0].outputMeasured = 300;
+        lengths[0].outputTokens = 300 * 100;
+        lengths[1].outputMeasured = 300;
+        lengths[1].outputTokens = 300 * 115; // +15 %: within 20 %
+        assertThat(RolloutJudge.failure(analysis, List.<VersionNumbers[]>of(lengths))).isNull();
+        lengths[1].outputTokens = 300 * 130; // +30 %
+        RolloutJudge.Finding drift = RolloutJudge.failure(analysis, List.<VersionNumbers[]>of(lengths));
+        assertThat(drift).isNotNull();
+        assertThat(drift.toString()).startsWith("outputLengthDrift: canary's mean output 130.0 tokens is +30.0% of the baseline's 100.0");
+    }
+
     /** A slot: {@code base} baseline and {@code canary} canary requests, some failed, each of this ttft. */
     private static VersionNumbers[] slot(int base, int baseErrors, int canary, int canaryErrors, long ttftMicros) {
         VersionNumbers b = new VersionNumbers();
