@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aimesh.filter.api.Money;
+import io.aimesh.testing.AnswerUsage;
 import io.aimesh.testing.Mesh;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -133,23 +134,13 @@ class SpendBudgetIT {
 
     /** What an answer's usage costs at the route's prices (model-sim reports no cached tokens). */
     private static long cost(String body, boolean stream) throws Exception {
-        JsonNode usage = null;
-        if (stream) {
-            for (String line : body.split("\n")) {
-                if (line.startsWith("data: {") && line.contains("\"usage\"")) {
-                    JsonNode event = JSON.readTree(line.substring(6)).path("usage");
-                    usage = event.isObject() ? event : usage;
-                }
-            }
-        } else {
-            usage = JSON.readTree(body).path("usage");
-        }
+        AnswerUsage usage = AnswerUsage.read(body, stream);
         if (usage == null) {
             throw new AssertionError("no usage in " + body);
         }
-        long cached = usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
-        long prompt = usage.path("prompt_tokens").asLong();
-        return Money.cost(prompt - cached, INPUT) + Money.cost(cached, INPUT / 2) + Money.cost(usage.path("completion_tokens").asLong(), OUTPUT);
+        long cached = usage.cachedTokens();
+        return Money.cost(usage.promptTokens() - cached, INPUT) + Money.cost(cached, INPUT / 2)
+                + Money.cost(usage.completionTokens(), OUTPUT);
     }
 
     private JsonNode spend() throws Exception {
