@@ -2,7 +2,6 @@ package io.aimesh.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
-import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,9 +25,8 @@ final class RolloutCommand implements Callable<Integer> {
     @Parameters(index = "1", arity = "0..1", paramLabel = "MODEL", description = "The rollout's model; status shows all without it.")
     String model;
 
-    @Option(names = "--admin", defaultValue = "http://127.0.0.1:19000", paramLabel = "URL",
-            description = "The control plane's admin address (default: ${DEFAULT-VALUE}).")
-    URI admin;
+    @Mixin
+    ControlPlaneAdmin admin;
 
     @Option(names = "--json", description = "Print the admin API's JSON as it is.")
     boolean json;
@@ -46,13 +45,13 @@ final class RolloutCommand implements Callable<Integer> {
             return 2;
         }
         String path = "/rollouts" + (model == null ? "" : "/" + URLEncoder.encode(model, StandardCharsets.UTF_8).replace("+", "%20"));
-        HttpRequest.Builder request = HttpRequest.newBuilder(admin.resolve(path + (action.equals("status") ? "" : "/" + action)))
+        HttpRequest.Builder request = HttpRequest.newBuilder(admin.url.resolve(path + (action.equals("status") ? "" : "/" + action)))
                 .timeout(Duration.ofSeconds(10));
         if (!action.equals("status")) {
             request.header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}"));
         }
         AdminCall call = AdminCall.send(request.build(), "aimesh rollout " + action,
-                "the control plane's admin API at " + admin, err);
+                admin.describe(), err);
         if (call.exit() != 0) {
             return call.exit();
         }

@@ -84,7 +84,7 @@ public final class ControlPlane implements AutoCloseable {
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> hub.currentVersion() != null,
                 Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage(), rollouts.statuses()),
-                        "/nodes", () -> AdminPages.nodes(nodes.nodes(), policyPage())));
+                        "/nodes", () -> AdminPages.nodes(nodes.nodes(), hub.currentScopes(), policyPage())));
         admin.route("/rollouts", (method, path) -> RolloutPages.handle(rollouts, method, path));
         LOG.log(Level.INFO, "control plane up: ADS" + (options.xdsTls() == null ? "" : " (mutual TLS)") + " on "
                 + options.xdsAddress() + ":" + grpc.getPort()

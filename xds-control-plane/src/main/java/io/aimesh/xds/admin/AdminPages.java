@@ -69,8 +69,11 @@ public final class AdminPages {
         return write(root);
     }
 
-    /** The open ADS streams with their acknowledged versions and last rejection, and the policy status. */
-    public static String nodes(List<NodeStatus> nodes, Map<String, Object> policy) {
+    /**
+     * The open ADS streams with their acknowledged versions, the versions their scope serves, where
+     * they stand ({@link NodeStatus.Sync}) and their last rejection; and the policy status.
+     */
+    public static String nodes(List<NodeStatus> nodes, Map<String, XdsSnapshot> scopes, Map<String, Object> policy) {
         ObjectNode root = JSON.createObjectNode();
         root.set("policy", JSON.valueToTree(policy));
         ArrayNode list = root.putArray("nodes");
@@ -78,10 +81,15 @@ public final class AdminPages {
             ObjectNode item = list.addObject();
             item.put("id", node.nodeId());
             item.put("cluster", node.cluster());
+            item.put("kind", node.kind());
+            item.put("scope", node.scope());
             item.put("stream", node.streamId());
             item.put("protocol", node.protocol());
             item.put("connectedAt", node.connectedAt().toString());
             item.set("acked", JSON.valueToTree(node.ackedVersions()));
+            XdsSnapshot served = scopes.get(node.scope());
+            item.set("expected", JSON.valueToTree(node.expected(served)));
+            item.put("sync", node.sync(served).name());
             if (node.lastNack() == null) {
                 item.putNull("lastNack");
             } else {

@@ -132,7 +132,7 @@ abstract class XdsStream<Q, R> {
                     return;
                 }
                 filterNode = WireContract.FILTER_NODE_CLUSTER.equals(node.getCluster());
-                status = new NodeStatus(id, node.getId(), node.getCluster(), protocol, Instant.now(), Map.of(), null);
+                status = new NodeStatus(id, node.getId(), node.getCluster(), scope, protocol, Instant.now(), Map.of(), null);
                 registry.put(status);
                 metrics.streamOpened();
                 unsubscribe = hub.subscribe(p -> context.execute(this::onSnapshot));
