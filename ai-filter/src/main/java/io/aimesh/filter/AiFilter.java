@@ -6,6 +6,7 @@ import io.aimesh.filter.api.WireContract;
 import io.aimesh.filter.config.FilterConfigClient;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.internal.Secrets;
+import io.aimesh.filter.extproc.ExplainPage;
 import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.RateLimitServer;
 import io.aimesh.filter.extproc.FilterContext;
@@ -88,9 +89,8 @@ public final class AiFilter implements AutoCloseable {
             }
         });
         sweeper.scheduleWithFixedDelay(spend::sweep, 1, 1, TimeUnit.MINUTES);
-        context = new FilterContext(config::get,
-                new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS), metrics, pickers, global::get,
-                spend);
+        TokenLimiter limiter = new TokenLimiter(System::currentTimeMillis, TokenLimiter.DEFAULT_MAX_BUDGETS);
+        context = new FilterContext(config::get, limiter, metrics, pickers, global::get, spend);
         grpc = NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcAddress(), options.grpcPort()))
                 .addService(new ExtProcService(context))
                 .addService(new RateLimitServer(context))
@@ -111,9 +111,11 @@ public final class AiFilter implements AutoCloseable {
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> config.get() != null, Map.of("/config", this::configPage));
         admin.page("/spend", new SpendPage(config::get, spend, clock, () -> sharing != null)::render);
+        admin.page("/explain", new ExplainPage(context, limiter)::render);
         configClient = new FilterConfigClient(options, this::apply);
         // A quarter second: a rollout's rules can fail on the next report after a canary turns bad.
-        reporter = new VersionReporter(context.versions(), configClient.channel(), options.namespace(), 250);
+        reporter = new VersionReporter(context.versions(), metrics.traffic(), pickers::states, configClient.channel(),
+                options.namespace(), 250);
         LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());
     }

@@ -47,6 +47,12 @@ final class ControlPlaneCommand implements Callable<Integer> {
                     + "state is in memory only.")
     Path rolloutState;
 
+    @Option(names = "--admin-token-file", paramLabel = "FILE",
+            description = "A file holding the token the admin pages (dashboard, /nodes, /config_dump, /rollouts) then require,"
+                    + " as authorization: Bearer or ?token=; /healthz, /readyz and /metrics stay open. Needed for the"
+                    + " dashboard when --admin-address is not loopback.")
+    Path adminTokenFile;
+
     @Option(names = "--xds-tls-cert", paramLabel = "PEM",
             description = "Serve ADS over mutual TLS with this certificate chain (with --xds-tls-key and --xds-tls-client-ca).")
     Path tlsCert;
@@ -70,7 +76,8 @@ final class ControlPlaneCommand implements Callable<Integer> {
                 .withAdmin(adminAddress, adminPort)
                 .withListener(listenerAddress, listenerPort)
                 .withEndpointRefresh(java.time.Duration.ofMillis(endpointRefreshMs))
-                .withRolloutState(rolloutState);
+                .withRolloutState(rolloutState)
+                .withAdminTokenFile(adminTokenFile);
         if (tlsCert != null || tlsKey != null || tlsClientCa != null) {
             if (tlsCert == null || tlsKey == null || tlsClientCa == null) {
                 System.err.println("aimesh control-plane: mutual TLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-client-ca");

@@ -211,7 +211,8 @@ final class DemoCommand implements Callable<Integer> {
                     -d '{"model":"%2$s","messages":[{"role":"user","content":"hello"}]}' -D -
                   (add -H 'x-aimesh-version: v2' to force the canary)
                 demo: edit %3$s/routes.yaml to change the weights live.
-                demo: control plane admin http://127.0.0.1:%4$d/nodes  /config_dump  /metrics; Envoy admin http://127.0.0.1:%5$d
+                demo: dashboard http://127.0.0.1:%4$d/  (also /nodes  /config_dump  /metrics; bin/aimesh status --admin http://127.0.0.1:%4$d)
+                demo: Envoy admin http://127.0.0.1:%5$d
                 """, listenerPort, route.model(), demoPolicies, adminPort, envoyAdminPort, auth);
     }
 

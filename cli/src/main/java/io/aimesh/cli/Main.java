@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "aimesh", mixinStandardHelpOptions = true, version = "aimesh 0.1.0",
         description = "AI-aware traffic management for Envoy: policies, xDS control plane, model simulator.",
         subcommands = {ValidateCommand.class, SchemaCommand.class, ControlPlaneCommand.class, FilterCommand.class, EnvoyBootstrapCommand.class,
-                ModelSimCommand.class, DemoCommand.class, IstioCommand.class, RolloutCommand.class, SpendCommand.class, StatusCommand.class,
+                ModelSimCommand.class, DemoCommand.class, IstioCommand.class, RolloutCommand.class, SpendCommand.class, StatusCommand.class, ExplainCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
     public static void main(String[] args) {

@@ -5,7 +5,6 @@ import java.io.PrintStream;
 import java.net.URLEncoder;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -45,8 +44,7 @@ final class RolloutCommand implements Callable<Integer> {
             return 2;
         }
         String path = "/rollouts" + (model == null ? "" : "/" + URLEncoder.encode(model, StandardCharsets.UTF_8).replace("+", "%20"));
-        HttpRequest.Builder request = HttpRequest.newBuilder(admin.url.resolve(path + (action.equals("status") ? "" : "/" + action)))
-                .timeout(Duration.ofSeconds(10));
+        HttpRequest.Builder request = admin.request(path + (action.equals("status") ? "" : "/" + action));
         if (!action.equals("status")) {
             request.header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}"));
         }

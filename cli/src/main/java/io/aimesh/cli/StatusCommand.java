@@ -2,8 +2,6 @@ package io.aimesh.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
-import java.net.http.HttpRequest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -35,7 +33,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        AdminCall call = AdminCall.send(HttpRequest.newBuilder(admin.url.resolve("/nodes")).timeout(Duration.ofSeconds(10)).build(),
+        AdminCall call = AdminCall.send(admin.request("/nodes").build(),
                 "aimesh status", admin.describe(), err);
         if (call.exit() != 0) {
             return call.exit();

@@ -29,6 +29,8 @@ public final class AdminServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    /** When set, what every page but the probes and metrics requires; see {@link #requireToken}. */
+    private volatile String token;
 
     /**
      * @param ready whether {@code /readyz} answers 200
@@ -54,12 +56,54 @@ public final class AdminServer implements AutoCloseable {
             PrometheusTextFormatWriter.create().write(out, registry.scrape(), EscapingScheme.ALLOW_UTF8);
             respond(ex, 200, PrometheusTextFormatWriter.CONTENT_TYPE, out.toString(StandardCharsets.UTF_8));
         });
-        jsonPages.forEach((path, page) -> server.createContext(path, ex -> respond(ex, 200, "application/json", page.get())));
+        jsonPages.forEach((path, page) -> server.createContext(path, ex -> {
+            if (allowed(ex)) {
+                respond(ex, 200, "application/json", page.get());
+            }
+        }));
         server.start();
     }
 
-    /** An admin endpoint's answer: a status and a JSON body. */
-    public record Reply(int status, String json) {
+    /** An admin endpoint's answer: a status, a body and its content type. */
+    public record Reply(int status, String body, String contentType) {
+        /** A JSON answer. */
+        public Reply(int status, String json) {
+            this(status, json, "application/json");
+        }
+    }
+
+    /**
+     * From now on every page but {@code /healthz}, {@code /readyz} and {@code /metrics} answers
+     * 401 unless the request carries {@code token}: as {@code authorization: Bearer …} or, for a
+     * browser, {@code ?token=…}. For an admin server bound off loopback.
+     */
+    public void requireToken(String token) {
+        requireNonNull(token, "token");
+        if (token.isBlank()) {
+            throw new IllegalArgumentException("token: blank");
+        }
+        this.token = token.strip();
+    }
+
+    /** Whether the exchange may see a guarded page; if not, it has been answered 401. */
+    private boolean allowed(HttpExchange exchange) throws IOException {
+        String required = token;
+        if (required == null) {
+            return true;
+        }
+        String header = String.valueOf(exchange.getRequestHeaders().getFirst("authorization"));
+        String query = exchange.getRequestURI().getRawQuery();
+        boolean ok = header.equals("Bearer " + required);
+        if (!ok && query != null) {
+            for (String part : query.split("&")) {
+                ok |= part.equals("token=" + java.net.URLEncoder.encode(required, StandardCharsets.UTF_8));
+            }
+        }
+        if (!ok) {
+            respond(exchange, 401, "application/json", "{\"error\": \"this admin page needs the admin token (authorization: Bearer, or"
+                    + " ?token=)\"}\n");
+        }
+        return ok;
     }
 
     /**
@@ -70,6 +114,9 @@ public final class AdminServer implements AutoCloseable {
      */
     public void route(String prefix, java.util.function.BiFunction<String, String, Reply> handler) {
         server.createContext(prefix, exchange -> {
+            if (!allowed(exchange)) {
+                return;
+            }
             try (exchange) {
                 String method = exchange.getRequestMethod();
                 Reply reply;
@@ -81,8 +128,8 @@ public final class AdminServer implements AutoCloseable {
                 } else {
                     reply = new Reply(405, "{\"error\": \"method not allowed\"}\n");
                 }
-                byte[] bytes = reply.json().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("content-type", "application/json");
+                byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("content-type", reply.contentType());
                 if (method.equals("HEAD")) {
                     exchange.sendResponseHeaders(reply.status(), -1);
                     return;
@@ -101,12 +148,15 @@ public final class AdminServer implements AutoCloseable {
     /** Serves {@code path} to GET and HEAD with {@code page}, given the request's URI with its query. */
     public void page(String path, java.util.function.Function<java.net.URI, Reply> page) {
         server.createContext(path, exchange -> {
+            if (!allowed(exchange)) {
+                return;
+            }
             try (exchange) {
                 String method = exchange.getRequestMethod();
                 Reply reply = method.equals("GET") || method.equals("HEAD") ? page.apply(exchange.getRequestURI())
                         : new Reply(405, "{\"error\": \"method not allowed\"}\n");
-                byte[] bytes = reply.json().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("content-type", "application/json");
+                byte[] bytes = reply.body().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("content-type", reply.contentType());
                 exchange.sendResponseHeaders(reply.status(), method.equals("HEAD") ? -1 : bytes.length);
                 if (!method.equals("HEAD")) {
                     try (OutputStream out = exchange.getResponseBody()) {

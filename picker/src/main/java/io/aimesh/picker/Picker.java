@@ -191,6 +191,40 @@ public final class Picker {
         return member.picked;
     }
 
+    /**
+     * What each endpoint scores for {@code request} as things stand, lowest first, without picking:
+     * for {@code aimesh explain}. A pick draws among those near the lowest cost.
+     *
+     * @param cost the endpoint's cost; +infinity when it cannot be picked ({@code why} says why)
+     */
+    public record Scored(Endpoint endpoint, double cost, String why, long inFlight, EndpointState state) {
+    }
+
+    /** Scores every endpoint of {@code pool} for {@code request} (see {@link Scored}); records nothing. */
+    public java.util.List<Scored> explain(PoolState pool, RequestFeatures request) {
+        long now = pool.nanoTime();
+        int n = pool.size();
+        EndpointState[] states = new EndpointState[n];
+        long[] inFlight = new long[n];
+        PoolSummary summary = summarize(pool, now, states, inFlight);
+        long[] hashes = weights.prefixAffinity() > 0 ? prefixes.blockHashes(request.prompt(), request.loraAdapter()) : NO_BLOCKS;
+        int[] matched = new int[n];
+        if (hashes.length > 0) {
+            prefixes.match(hashes, pool, matched);
+        }
+        java.util.List<Scored> scored = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            double cost = cost(pool, now, states[i], inFlight[i], summary, request.loraAdapter(),
+                    hashes.length == 0 ? 0 : (double) matched[i] / hashes.length);
+            String why = !states[i].healthy() ? "ejected (failed scrapes)"
+                    : Double.isInfinite(cost) ? "saturated (queue, KV cache or in-flight at its threshold)"
+                    : hashes.length > 0 ? "prefix match " + matched[i] + "/" + hashes.length + " blocks" : "";
+            scored.add(new Scored(pool.member(i).endpoint, cost, why, inFlight[i], states[i]));
+        }
+        scored.sort(java.util.Comparator.comparingDouble(Scored::cost));
+        return scored;
+    }
+
     /** Pool-wide figures of one pick's first pass. */
     private static final class PoolSummary {
         int healthy;

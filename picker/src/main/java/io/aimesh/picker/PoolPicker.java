@@ -27,6 +27,11 @@ public final class PoolPicker {
         return monitor.begin(endpoint);
     }
 
+    /** What each endpoint scores for {@code request} now, lowest first; picks nothing (see {@link Picker#explain}). */
+    public java.util.List<Picker.Scored> explain(RequestFeatures request) {
+        return picker.explain(monitor.state(), request);
+    }
+
     Picker picker() {
         return picker;
     }

@@ -48,6 +48,13 @@ public final class PoolPickers implements AutoCloseable {
         return entry == null ? null : entry.picker();
     }
 
+    /** Every picker pool's state as last seen, by pool name, for the dashboard's report. */
+    public Map<String, PoolState> states() {
+        Map<String, PoolState> states = new java.util.TreeMap<>();
+        pools.forEach((name, entry) -> states.put(name, entry.monitor().state()));
+        return states;
+    }
+
     /** Makes the running pools those of {@code setups}, by pool name. */
     public void configure(Map<String, PoolSetup> setups) {
         requireNonNull(setups, "setups");

@@ -51,6 +51,12 @@ public final class PoolState {
         return member == null ? Optional.empty() : Optional.of(member.state());
     }
 
+    /** This process's requests in flight to {@code endpoint}; 0 when it is not in this pool. */
+    public long inFlight(Endpoint endpoint) {
+        PoolMember member = member(endpoint);
+        return member == null ? 0 : member.load.inFlight();
+    }
+
     /**
      * The last scraped state of {@code endpoint} if it is recent enough to use (see
      * {@link MonitorOptions#staleAfter()}); empty when it is stale, never scraped or not in this pool.

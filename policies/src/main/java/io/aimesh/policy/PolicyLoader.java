@@ -95,10 +95,17 @@ public final class PolicyLoader {
 
     private static LoadResult load(Map<String, String> files, List<PolicyError> errors) {
         ResourceBinder binder = new ResourceBinder(errors);
+        Map<String, Location> sources = new java.util.TreeMap<>();
         for (Map.Entry<String, String> file : files.entrySet()) {
             for (Node document : YamlDocuments.parse(file.getKey(), file.getValue(), errors)) {
                 Checked checked = checkDocument(file.getKey(), document, errors);
                 if (checked != null) {
+                    String namespace = peek(document, "metadata", "namespace");
+                    sources.put(LoadResult.sourceKey(namespace, peek(document, "kind", null), peek(document, "metadata", "name")),
+                            checked.location());
+                    if (Kinds.MODEL_ROUTE.equals(peek(document, "kind", null))) { // the filter knows a route by its model
+                        sources.put(LoadResult.sourceKey(namespace, "model", peek(document, "spec", "model")), checked.location());
+                    }
                     binder.bind(checked);
                 } else {
                     binder.declareInvalid(peek(document, "kind", null), peek(document, "metadata", "name"),
@@ -113,7 +120,7 @@ public final class PolicyLoader {
                     .thenComparingInt(e -> e.location().column()));
             return new LoadResult(null, errors);
         }
-        return new LoadResult(policies, List.of());
+        return new LoadResult(policies, List.of(), sources);
     }
 
     /**

@@ -12,6 +12,9 @@ import io.aimesh.xds.server.SnapshotHub;
 import io.aimesh.xds.server.VersionStatsService;
 import io.aimesh.xds.server.XdsMetrics;
 import io.aimesh.xds.admin.RolloutPages;
+import io.aimesh.xds.dashboard.DashboardPage;
+import io.aimesh.xds.dashboard.DashboardView;
+import io.aimesh.xds.dashboard.TrafficBoard;
 import io.aimesh.xds.rollout.RolloutController;
 import io.aimesh.xds.translate.EndpointWeights;
 import io.aimesh.xds.translate.EnvoyTranslator;
@@ -20,6 +23,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -35,6 +39,8 @@ public final class ControlPlane implements AutoCloseable {
     private final SnapshotHub hub = new SnapshotHub(metrics);
     private final LoadWeigher weigher;
     private final RolloutController rollouts;
+    /** The dashboard's traffic, added up from the filters' reports. */
+    private final TrafficBoard board = new TrafficBoard(java.time.Clock.systemUTC());
     private final PolicyReloader reloader;
     private final PolicyWatcher watcher;
     private final Server grpc;
@@ -62,7 +68,9 @@ public final class ControlPlane implements AutoCloseable {
                 policies -> {
                     weigher.configure(policies);
                     rollouts.configure(policies);
+                    board.configure(policies);
                 });
+        rollouts.onCounted(board::record);
         watcher = new PolicyWatcher(options.policies(), reloader::reload, options.debounceQuiet(), options.debounceMax());
         watcher.reloadNow();
         long refresh = options.endpointRefresh().toMillis();
@@ -84,8 +92,18 @@ public final class ControlPlane implements AutoCloseable {
         admin = new AdminServer(new InetSocketAddress(options.adminAddress(), options.adminPort()), metrics.registry(),
                 () -> hub.currentVersion() != null,
                 Map.of("/config_dump", () -> AdminPages.configDump(hub.currentScopes(), policyPage(), rollouts.statuses()),
-                        "/nodes", () -> AdminPages.nodes(nodes.nodes(), hub.currentScopes(), policyPage())));
+                        "/nodes", () -> AdminPages.nodes(nodes.nodes(), hub.currentScopes(), policyPage()),
+                        "/policy_sources", () -> AdminPages.sources(reloader.sources())));
         admin.route("/rollouts", (method, path) -> RolloutPages.handle(rollouts, method, path));
+        if (options.adminTokenFile() != null) {
+            admin.requireToken(Files.readString(options.adminTokenFile()));
+        }
+        boolean dashboardAllowed = options.adminTokenFile() != null || options.adminOnLoopback();
+        if (!dashboardAllowed) {
+            LOG.log(Level.WARNING, "the dashboard is off: the admin server binds " + options.adminAddress()
+                    + " and no --admin-token-file protects it");
+        }
+        admin.page("/", uri -> dashboard(uri, dashboardAllowed));
         LOG.log(Level.INFO, "control plane up: ADS" + (options.xdsTls() == null ? "" : " (mutual TLS)") + " on "
                 + options.xdsAddress() + ":" + grpc.getPort()
                 + ", admin on http://" + options.adminAddress() + ":" + admin.port() + ", policies from " + options.policies());
@@ -129,6 +147,34 @@ public final class ControlPlane implements AutoCloseable {
 
     public PolicyStatus policyStatus() {
         return reloader.status();
+    }
+
+    /** The dashboard ({@code /}), its tables alone ({@code /?fragment=1}) and its numbers ({@code /dashboard.json}). */
+    private AdminServer.Reply dashboard(java.net.URI uri, boolean allowed) {
+        String path = uri.getPath();
+        if (!path.equals("/") && !path.equals("/dashboard.json")) {
+            return new AdminServer.Reply(404, "{\"error\": \"no such page\"}\n");
+        }
+        if (!allowed) {
+            return new AdminServer.Reply(403, "{\"error\": \"the dashboard needs --admin-token-file when the admin server is off"
+                    + " loopback\"}\n");
+        }
+        Map<String, Integer> weights = new java.util.HashMap<>();
+        Map<String, String> states = new java.util.HashMap<>();
+        for (io.aimesh.xds.rollout.RolloutStatus status : rollouts.statuses()) {
+            weights.put(status.model() + "|" + status.canary(), status.canaryWeight());
+            weights.put(status.model() + "|" + status.baseline(), 100 - status.canaryWeight());
+            states.put(status.model(), status.state());
+        }
+        DashboardView view = board.view(weights, states);
+        if (path.equals("/dashboard.json")) {
+            return new AdminServer.Reply(200, AdminPages.dashboard(view, nodes.nodes(), hub.currentScopes(), policyPage()));
+        }
+        String policy = reloader.status().lastRejected() == null ? "applied" : "REJECTED (the last good ones are served)";
+        boolean fragment = uri.getRawQuery() != null && java.util.Arrays.asList(uri.getRawQuery().split("&")).contains("fragment=1");
+        String html = fragment ? DashboardPage.fragment(view, nodes.nodes(), hub.currentScopes(), policy)
+                : DashboardPage.page(view, nodes.nodes(), hub.currentScopes(), policy);
+        return new AdminServer.Reply(200, html, "text/html; charset=utf-8");
     }
 
     /** Rollouts ask for it when their weights move, always after the constructor (see RolloutController). */

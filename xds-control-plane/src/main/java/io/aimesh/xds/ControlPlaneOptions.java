@@ -22,10 +22,12 @@ import java.time.Duration;
  * @param xdsTls mutual TLS for ADS (the nodes' certificates then prove their scopes), or {@code null} for plaintext
  * @param endpointRefresh how often the pools' endpoint names are resolved again, {@code > 0}
  * @param rolloutState the file that keeps the rollouts' state across restarts, or {@code null} to keep it in memory only
+ * @param adminTokenFile a file holding the token the admin pages require (not the probes, not {@code /metrics}), or
+ *     {@code null}: then the dashboard is served on loopback only
  */
 public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort, String adminAddress, int adminPort,
                                   String listenerAddress, int listenerPort, Duration debounceQuiet, Duration debounceMax,
-                                  XdsTls xdsTls, Duration endpointRefresh, Path rolloutState) {
+                                  XdsTls xdsTls, Duration endpointRefresh, Path rolloutState, Path adminTokenFile) {
     public ControlPlaneOptions {
         requireNonNull(policies, "policies");
         requireNonNull(xdsAddress, "xdsAddress");
@@ -50,37 +52,47 @@ public record ControlPlaneOptions(Path policies, String xdsAddress, int xdsPort,
      */
     public static ControlPlaneOptions defaults(Path policies) {
         return new ControlPlaneOptions(policies, "127.0.0.1", 18000, "127.0.0.1", 19000, "0.0.0.0", 10000,
-                Duration.ofMillis(100), Duration.ofSeconds(1), null, Duration.ofSeconds(5), null);
+                Duration.ofMillis(100), Duration.ofSeconds(1), null, Duration.ofSeconds(5), null, null);
     }
 
     public ControlPlaneOptions withXds(String address, int port) {
         return new ControlPlaneOptions(policies, address, port, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState, adminTokenFile);
     }
 
     public ControlPlaneOptions withAdmin(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, address, port, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState, adminTokenFile);
     }
 
     public ControlPlaneOptions withListener(String address, int port) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, address, port,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState, adminTokenFile);
     }
 
     public ControlPlaneOptions withXdsTls(XdsTls tls) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, tls, endpointRefresh, rolloutState);
+                debounceQuiet, debounceMax, tls, endpointRefresh, rolloutState, adminTokenFile);
     }
 
     public ControlPlaneOptions withEndpointRefresh(Duration every) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, every, rolloutState);
+                debounceQuiet, debounceMax, xdsTls, every, rolloutState, adminTokenFile);
     }
 
     public ControlPlaneOptions withRolloutState(Path file) {
         return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
-                debounceQuiet, debounceMax, xdsTls, endpointRefresh, file);
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, file, adminTokenFile);
+    }
+
+    public ControlPlaneOptions withAdminTokenFile(Path file) {
+        return new ControlPlaneOptions(policies, xdsAddress, xdsPort, adminAddress, adminPort, listenerAddress, listenerPort,
+                debounceQuiet, debounceMax, xdsTls, endpointRefresh, rolloutState, file);
+    }
+
+    /** Whether the admin server binds loopback only. */
+    public boolean adminOnLoopback() {
+        return isLoopback(adminAddress);
     }
 
     /**

@@ -41,6 +41,8 @@ final class PolicyReloader {
     private PolicySet serving;
     /** Guarded by this. */
     private EndpointWeights weights = EndpointWeights.NONE;
+    /** Where each served resource is written (file:line:col), for aimesh explain. */
+    private volatile Map<String, io.aimesh.policy.Location> sources = Map.of();
 
     /**
      * @param adjust what each namespace's policies become before they compile (the running
@@ -59,6 +61,11 @@ final class PolicyReloader {
 
     PolicyStatus status() {
         return status;
+    }
+
+    /** Where each resource of the served policies is written, by {@link io.aimesh.policy.LoadResult#sourceKey}. */
+    Map<String, io.aimesh.policy.Location> sources() {
+        return sources;
     }
 
     synchronized void reload() {
@@ -81,6 +88,7 @@ final class PolicyReloader {
             return;
         }
         serving = result.policies();
+        sources = result.sources();
         onApplied.accept(serving);
         if (versions(hub.currentScopes()).equals(versions(scopes))) {
             metrics.reload("unchanged");

@@ -35,10 +35,30 @@ public final class RuntimeConfig {
      * are empty when Envoy splits by weight.
      */
     public record ModelInfo(String name, TokenEstimator estimator, int defaultMaxTokens, List<VersionInfo> versions,
-                            List<OverrideInfo> overrides, CoalesceInfo coalesce, StickinessInfo stickiness, MirrorInfo mirror) {
+                            List<OverrideInfo> overrides, CoalesceInfo coalesce, StickinessInfo stickiness, MirrorInfo mirror,
+                            Map<String, String> splitPools) {
         public ModelInfo {
             versions = List.copyOf(versions);
             overrides = List.copyOf(overrides);
+            splitPools = Map.copyOf(splitPools);
+        }
+
+        /** Whether the filter measures each request against a version: it chooses it, or Envoy's split names it by pool. */
+        public boolean versioned() {
+            return !versions.isEmpty() || !splitPools.isEmpty();
+        }
+
+        /** The version whose pool is {@code pool}, among the filter's versions or Envoy's split; {@code null} if none. */
+        public String versionOfPool(String pool) {
+            if (pool == null) {
+                return null;
+            }
+            for (VersionInfo version : versions) {
+                if (version.pool().equals(pool)) {
+                    return version.name();
+                }
+            }
+            return splitPools.get(pool);
         }
 
         /** Whether the filter chooses the version. */
@@ -436,7 +456,7 @@ public final class RuntimeConfig {
                     m.getEndpointsList(), Duration.ofMillis(m.getTimeoutMs()));
         }
         return new ModelInfo(model.getName(), TokenEstimator.of(model.getTokenizer()), Math.max(1, model.getDefaultMaxTokens()),
-                List.copyOf(versions.values()), overrides, coalesce, stickiness, mirror);
+                List.copyOf(versions.values()), overrides, coalesce, stickiness, mirror, model.getSplitPoolsMap());
     }
 
     private static PoolInfo pool(Pool pool) throws InvalidConfigException {

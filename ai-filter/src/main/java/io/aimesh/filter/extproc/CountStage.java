@@ -1,5 +1,6 @@
 package io.aimesh.filter.extproc;
 
+import io.aimesh.filter.api.WireContract;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -38,6 +39,20 @@ final class CountStage {
             exchange.responseStarted(isEventStream(body.getBody()));
         }
         return exchange.onResponseBody(body.getBody(), body.getEndOfStream(), startNanos);
+    }
+
+    /**
+     * The pool whose cluster answered ({@code xds.cluster_name} attribute, {@link WireContract#POOL_CLUSTER_PREFIX}
+     * and the pool's name), or {@code null} when Envoy did not say or the cluster is not a pool's.
+     */
+    static String upstreamPool(ProcessingRequest request) {
+        Struct attributes = request.getAttributesMap().get(ATTRIBUTES_KEY);
+        Value cluster = attributes == null ? null : attributes.getFieldsMap().get("xds.cluster_name");
+        if (cluster == null || cluster.getKindCase() != Value.KindCase.STRING_VALUE
+                || !cluster.getStringValue().startsWith(WireContract.POOL_CLUSTER_PREFIX)) {
+            return null;
+        }
+        return cluster.getStringValue().substring(WireContract.POOL_CLUSTER_PREFIX.length());
     }
 
     /** The {@code response.code} attribute; 200 when Envoy did not send it. */

@@ -1,5 +1,6 @@
 package io.aimesh.filter.extproc;
 
+import io.aimesh.filter.report.TrafficRecorder;
 import io.aimesh.filter.spend.SpendLedger;
 import io.aimesh.filter.spend.SpendRule;
 import io.aimesh.picker.Pick;
@@ -67,12 +68,20 @@ public final class FilterMetrics {
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
 
+    /** The same numbers per tenant and endpoint, for the control plane's dashboard (see {@code VersionReporter}). */
+    private final TrafficRecorder traffic = new TrafficRecorder();
+
     public PrometheusRegistry registry() {
         return registry;
     }
 
+    public TrafficRecorder traffic() {
+        return traffic;
+    }
+
     void outcome(Outcome outcome, String model, String tenant) {
         requests.labelValues(outcome.label(), label(model), label(tenant)).inc();
+        traffic.outcome(tenant, model, outcome.label());
     }
 
     void usage(String model, String tenant, long input, long output) {
@@ -82,6 +91,7 @@ public final class FilterMetrics {
         tokenUsage.labelValues("output", m, t).observe(output);
         tokens.labelValues("input", m, t).inc(input);
         tokens.labelValues("output", m, t).inc(output);
+        traffic.usage(tenant, model, input, output);
     }
 
     void firstToken(String model, long nanos) {
@@ -95,6 +105,9 @@ public final class FilterMetrics {
     void pick(String pool, Pick pick) {
         picks.labelValues(pool, pick.picked() ? pick.endpoint().authority() : "",
                 pick.outcome().name().toLowerCase(java.util.Locale.ROOT)).inc();
+        if (pick.picked()) {
+            traffic.picked(pool, pick.endpoint().authority());
+        }
     }
 
     void queued(String pool) {

@@ -52,6 +52,12 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     /** Whether its time to first token was counted as late already. */
     private boolean counted;
 
+    /**
+     * The version Envoy's weighted split sent the request to, known from the upstream cluster of the
+     * response ({@code xds.cluster_name}); null until then, or when the filter chose the version.
+     */
+    private String routeVersion;
+
     RequestProcessor(StreamObserver<ProcessingResponse> responses, FilterContext context) {
         this.responses = responses;
         this.context = context;
@@ -180,8 +186,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         context.metrics().outcome(Outcome.ADMITTED, state.modelName(), state.tenantName());
         state.exchange.pricedAs(state.version == null ? null : state.version.name());
         ProcessingResponse response = ForwardStage.forward(state, pool, endpoint, pick == null ? 0 : pick.waitedNanos());
-        measuring = state.version != null;
-        if (measuring) {
+        // With an Envoy split the version is known from the response's cluster (see routeVersion).
+        measuring = state.model.versioned();
+        if (state.version != null) {
             watchForLateness();
         }
         if (LOG.isLoggable(Level.DEBUG)) { // one line per admitted request: too many for INFO
@@ -239,6 +246,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         }
         boolean first = !responseSeen;
         responseSeen = true;
+        if (first && state.version == null && state.model != null) {
+            routeVersion = state.model.versionOfPool(CountStage.upstreamPool(request));
+        }
         ByteString replacement = CountStage.count(exchange, request, first, state.startNanos);
         if (request.getResponseBody().getEndOfStream()) {
             done();
@@ -309,7 +319,10 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             if (lateCheck != null) {
                 lateCheck.cancel(false);
             }
-            state.exchange.measured(context.versions(), state.version.name(), state.startNanos, reset, counted);
+            String version = state.version != null ? state.version.name() : routeVersion;
+            if (version != null) { // an Envoy split's request reset before any answer: no one knows where it went
+                state.exchange.measured(context.versions(), version, state.startNanos, reset, counted);
+            }
         }
     }
 

@@ -183,6 +183,36 @@ public final class TokenLimiter {
     }
 
     /**
+     * One budget a request would be charged to, as it stands: for {@code aimesh explain}.
+     *
+     * @param limit the limit's name ({@code requests-per-minute} for the tenant's request rate)
+     * @param scope the model the budget counts, or {@code *} when it counts every model the limit names
+     * @param used what this window has used (carried over included)
+     * @param ceiling the limit plus its burst: a request fits while {@code used + cost <= ceiling}
+     * @param cost what the request would cost it
+     * @param millisUntilReset until the current window ends
+     */
+    public record Headroom(String limit, String scope, Duration window, long tokens, long ceiling, long used, long cost,
+                           long millisUntilReset) {
+        public boolean fits() {
+            return used + cost <= ceiling;
+        }
+    }
+
+    /** What each budget of {@code model} would say to a request, without charging anything (this replica's view). */
+    public java.util.List<Headroom> headroom(TenantLimits limits, String model, long estimatedInput, long estimatedOutput) {
+        long now = now();
+        java.util.List<Headroom> headroom = new java.util.ArrayList<>();
+        for (Budget budget : budgetsOf(limits, now).budgetsFor(model)) {
+            long window = budget.windowOf(now);
+            long used = Budget.used(budget.peek(window));
+            headroom.add(new Headroom(budget.limit, budget.scope, budget.window, budget.tokens, budget.ceiling, used,
+                    budget.cost(estimatedInput, estimatedOutput), budget.millisUntilEnd(window, now)));
+        }
+        return headroom;
+    }
+
+    /**
      * As {@link #admit(TenantLimits, String, long, long)}, and then against the same budgets shared
      * by every replica through {@code global} (see {@link GlobalBudgets}): a request this replica's
      * budgets admit is still refused when a shared one has no room, with the same kind of

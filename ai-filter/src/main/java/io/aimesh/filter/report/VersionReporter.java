@@ -2,6 +2,8 @@ package io.aimesh.filter.report;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.EndpointSample;
+import io.aimesh.filter.api.TenantSample;
 import io.aimesh.filter.api.VersionSample;
 import io.aimesh.filter.api.VersionStatsAck;
 import io.aimesh.filter.api.VersionStatsReport;
@@ -26,12 +28,19 @@ import java.util.concurrent.TimeUnit;
  * at once rather than at the next period: the control plane judges such news as it arrives, and a
  * failing canary then serves a quarter second less.
  *
+ * <p>The same reports carry the dashboard's numbers ({@link TrafficRecorder}): traffic per tenant
+ * with every report, the picker endpoints at most once a second.
+ *
  * <p>Threading: one scheduler thread does all the sending.
  */
 public final class VersionReporter implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(VersionReporter.class.getName());
 
+    private static final long ENDPOINTS_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
     private final VersionRecorder recorder;
+    private final TrafficRecorder traffic;
+    private final java.util.function.Supplier<java.util.Map<String, io.aimesh.picker.PoolState>> pools;
     private final Channel channel;
     private final String namespace;
     private final String replica = UUID.randomUUID().toString();
@@ -45,15 +54,22 @@ public final class VersionReporter implements AutoCloseable {
     /** Confined to the scheduler: the report not yet acknowledged, or null. */
     private VersionStatsReport pending;
     private boolean failing;
+    /** Confined to the scheduler: when endpoints were last put in a report. */
+    private long endpointsAt = System.nanoTime() - ENDPOINTS_EVERY_NANOS;
     /** Whether a report for bad news is already queued: a burst of errors sends one. */
     private final java.util.concurrent.atomic.AtomicBoolean nudged = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param namespace the filter's config scope, or {@code null} for the default one
+     * @param pools the picker pools' states now
      * @param periodMillis how often to report, {@code > 0}
      */
-    public VersionReporter(VersionRecorder recorder, Channel channel, String namespace, long periodMillis) {
+    public VersionReporter(VersionRecorder recorder, TrafficRecorder traffic,
+                           java.util.function.Supplier<java.util.Map<String, io.aimesh.picker.PoolState>> pools, Channel channel,
+                           String namespace, long periodMillis) {
         this.recorder = requireNonNull(recorder, "recorder");
+        this.traffic = requireNonNull(traffic, "traffic");
+        this.pools = requireNonNull(pools, "pools");
         this.channel = requireNonNull(channel, "channel");
         this.namespace = namespace == null ? "" : namespace;
         if (periodMillis <= 0) {
@@ -79,11 +95,18 @@ public final class VersionReporter implements AutoCloseable {
     private void report() {
         if (pending == null) {
             List<VersionSample> samples = recorder.drain();
-            if (samples.isEmpty()) {
+            List<TenantSample> tenants = traffic.drainTenants();
+            List<EndpointSample> endpoints = List.of();
+            long now = System.nanoTime();
+            if (now - endpointsAt >= ENDPOINTS_EVERY_NANOS) {
+                endpoints = traffic.endpoints(pools.get());
+                endpointsAt = now;
+            }
+            if (samples.isEmpty() && tenants.isEmpty() && endpoints.isEmpty()) {
                 return;
             }
             pending = VersionStatsReport.newBuilder().setReplica(replica).setSequence(++sequence).setNamespace(namespace)
-                    .addAllVersions(samples).build();
+                    .addAllVersions(samples).addAllTenants(tenants).addAllEndpoints(endpoints).build();
         }
         try {
             VersionStatsAck ack = ClientCalls.blockingUnaryCall(channel, VersionStatsRpc.REPORT,

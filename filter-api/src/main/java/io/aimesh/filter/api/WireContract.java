@@ -19,6 +19,8 @@ public final class WireContract {
     public static final String DESTINATION_HEADER = "x-gateway-destination-endpoint";
     /** The rule behind the filter's verdict, on every answer. */
     public static final String DECISION_HEADER = "x-aimesh-decision";
+    /** A pool's Envoy cluster is this and the pool's name. */
+    public static final String POOL_CLUSTER_PREFIX = "pool_";
     /** The version Envoy's route chose, set by the route itself (never by a client). */
     public static final String ROUTE_VERSION_HEADER = "x-aimesh-route-version";
     /**

@@ -103,6 +103,28 @@ public final class AdminPages {
         return write(root);
     }
 
+    /** The dashboard's numbers ({@code /dashboard.json}): the traffic view and the nodes as {@link #nodes} shows them. */
+    public static String dashboard(io.aimesh.xds.dashboard.DashboardView view, List<NodeStatus> nodes,
+                                   Map<String, XdsSnapshot> scopes, Map<String, Object> policy) {
+        ObjectNode root = JSON.createObjectNode();
+        root.set("traffic", JSON.valueToTree(view));
+        try {
+            root.set("nodes", JSON.readTree(nodes(nodes, scopes, policy)).path("nodes"));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+        root.set("policy", JSON.valueToTree(policy));
+        return write(root);
+    }
+
+    /** Where each served resource is written ({@code /policy_sources}): {@code Kind/name} to {@code file:line:column}. */
+    public static String sources(Map<String, io.aimesh.policy.Location> sources) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode map = root.putObject("sources");
+        new java.util.TreeMap<>(sources).forEach((resource, location) -> map.put(resource, location.toString()));
+        return write(root);
+    }
+
     /** A plain map for the policy status, shared by both pages. */
     public static Map<String, Object> policy(String servingVersion, Instant servingSince, Instant lastRejected,
                                              List<String> errors) {

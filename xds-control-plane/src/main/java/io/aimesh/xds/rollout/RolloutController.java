@@ -99,6 +99,7 @@ public final class RolloutController implements AutoCloseable {
     private final Gauge stateGauge;
     private final Gauge weightGauge;
     private final Counter reports;
+    private volatile java.util.function.Consumer<VersionStatsReport> counted = report -> { };
     private final Counter transitions;
     /** Confined: the rollouts by key. */
     private final Map<String, Run> runs = new TreeMap<>();
@@ -207,6 +208,14 @@ public final class RolloutController implements AutoCloseable {
         });
     }
 
+    /**
+     * Also tells {@code listener} of every report this controller counts (a retried copy is dropped
+     * before), on the controller's thread; for the dashboard, which adds up the same reports.
+     */
+    public void onCounted(java.util.function.Consumer<VersionStatsReport> listener) {
+        this.counted = requireNonNull(listener, "listener");
+    }
+
     /** Takes in a filter replica's report; any thread, does not wait. */
     public void report(VersionStatsReport report) {
         executor.execute(() -> reportNow(report));
@@ -300,6 +309,11 @@ public final class RolloutController implements AutoCloseable {
         }
         sequences.put(report.getReplica(), report.getSequence());
         reports.labelValues("counted").inc();
+        try {
+            counted.accept(report);
+        } catch (RuntimeException e) {
+            LOG.log(Level.ERROR, "a counted report's listener failed", e);
+        }
         java.util.Set<Run> touched = new java.util.HashSet<>();
         for (VersionSample sample : report.getVersionsList()) {
             Run run = runs.get(key(report.getNamespace(), sample.getModel()));

@@ -140,7 +140,7 @@ public final class EnvoyTranslator {
 
     /** The cluster name for a pool. */
     public static String clusterName(String pool) {
-        return "pool_" + pool;
+        return WireContract.POOL_CLUSTER_PREFIX + pool;
     }
 
     /**

@@ -32,6 +32,7 @@ final class ExtProcConfig {
     static final String METADATA_NAMESPACE = WireContract.METADATA_NAMESPACE;
     /** The response attribute that tells the filter the response status. */
     static final String RESPONSE_CODE = "response.code";
+    static final String UPSTREAM_CLUSTER = "xds.cluster_name";
 
     private ExtProcConfig() {
     }
@@ -60,6 +61,8 @@ final class ExtProcConfig {
                         .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))
                 .setSendBodyWithoutWaitingForHeaderResponse(true)
                 .addResponseAttributes(RESPONSE_CODE)
+                // Which pool answered: with Envoy's weighted split, the version the filter measures it against.
+                .addResponseAttributes(UPSTREAM_CLUSTER)
                 .setMetadataOptions(metadata)
                 .build();
     }

@@ -57,6 +57,9 @@ final class FilterConfigCompiler {
             if (route.pricing() != null) {
                 model.setPricing(pricing(route.pricing()));
             }
+            if (!policies.filterRouted(route)) {
+                route.versions().forEach(version -> model.putSplitPools(version.pool(), version.name()));
+            }
             if (policies.filterRouted(route)) {
                 for (ModelVersion version : route.versions()) {
                     Version.Builder routed = Version.newBuilder().setName(version.name()).setPool(version.pool())

@@ -380,7 +380,7 @@ final class EnvoyTranslatorTest {
                         }
                         message_timeout { nanos: 300000000 }
                         send_body_without_waiting_for_header_response: true
-                        response_attributes: "response.code"
+                        response_attributes: "response.code" response_attributes: "xds.cluster_name"
                         metadata_options { receiving_namespaces { untyped: "aimesh" untyped: "envoy.lb" } }"""));
         RouteConfiguration routes = (RouteConfiguration) snapshot.resource(ROUTE, "aimesh_routes").message();
         assertThat(routes.getResponseHeadersToAddList()).extracting(option -> option.getHeader().getKey() + ": "
