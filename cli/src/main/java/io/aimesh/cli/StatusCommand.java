@@ -28,13 +28,23 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the admin API's JSON as it is.")
     boolean json;
 
+    @Option(names = "--wait", defaultValue = "0", paramLabel = "SECONDS",
+            description = "Wait up to this long for every node to be SYNCED (and at least one to be connected), saying what it"
+                    + " waits for each second, as after a policy change or a rollout step (default: ${DEFAULT-VALUE}).")
+    int waitSeconds;
+
     PrintStream out = System.out;
     PrintStream err = System.err;
 
     @Override
     public Integer call() throws InterruptedException {
-        AdminCall call = AdminCall.send(admin.request("/nodes").build(),
-                "aimesh status", admin.describe(), err);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(Math.max(0, waitSeconds));
+        AdminCall call = AdminCall.send(admin.request("/nodes").build(), "aimesh status", admin.describe(), err);
+        while (waitSeconds > 0 && System.nanoTime() < deadline && (call.exit() != 0 || !inSync(call.body()))) {
+            err.println("aimesh status: waiting for " + (call.exit() != 0 ? "the control plane" : pending(call.body())));
+            Thread.sleep(1_000); // a person's command polling the control plane, once a second
+            call = AdminCall.send(admin.request("/nodes").build(), "aimesh status", admin.describe(), err);
+        }
         if (call.exit() != 0) {
             return call.exit();
         }
@@ -48,7 +58,29 @@ final class StatusCommand implements Callable<Integer> {
         for (JsonNode node : body.path("nodes")) {
             allSynced &= node.path("sync").asText().equals("SYNCED");
         }
-        return allSynced ? 0 : 1;
+        return allSynced && (waitSeconds == 0 || inSync(body)) ? 0 : 1;
+    }
+
+    private static boolean inSync(JsonNode body) {
+        boolean any = false;
+        for (JsonNode node : body.path("nodes")) {
+            any = true;
+            if (!node.path("sync").asText().equals("SYNCED")) {
+                return false;
+            }
+        }
+        return any;
+    }
+
+    /** What a wait is for: the nodes not yet SYNCED, or a first node. */
+    private static String pending(JsonNode body) {
+        List<String> waiting = new ArrayList<>();
+        for (JsonNode node : body.path("nodes")) {
+            if (!node.path("sync").asText().equals("SYNCED")) {
+                waiting.add(node.path("id").asText() + " (" + node.path("sync").asText() + ")");
+            }
+        }
+        return body.path("nodes").isEmpty() ? "a node to connect" : String.join(", ", waiting);
     }
 
     private void print(JsonNode body) {

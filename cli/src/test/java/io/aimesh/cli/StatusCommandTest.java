@@ -127,6 +127,22 @@ class StatusCommandTest {
     }
 
     @Test
+    void wait_waitsForTheLaggard_sayingWhom_andGivesUpAtItsDeadline() throws Exception {
+        CdsClient laggard = new CdsClient("envoy-laggard");
+        laggard.ackNext();
+        writePools(2);
+        laggard.next(); // never acknowledged
+
+        assertThat(run("--wait", "2")).isEqualTo(1);
+        assertThat(err.toString()).contains("aimesh status: waiting for envoy-laggard (STALE)");
+        assertThat(out.toString()).containsPattern("envoy-laggard .* STALE");
+
+        laggard.ackLast();
+        assertThat(run("--wait", "10")).isZero();
+        assertThat(out.toString()).contains("2 nodes: 2 SYNCED");
+    }
+
+    @Test
     void anUnreachableControlPlane_exitsThree() {
         StatusCommand command = command();
         assertThat(new CommandLine(command).execute("--admin", "http://127.0.0.1:1")).isEqualTo(3);
@@ -179,7 +195,16 @@ class StatusCommandTest {
         DiscoveryResponse next() throws InterruptedException {
             DiscoveryResponse response = responses.poll(10, TimeUnit.SECONDS);
             assertThat(response).as("a CDS response").isNotNull();
+            last = response;
             return response;
+        }
+
+        private DiscoveryResponse last;
+
+        /** Acknowledges the response last received (by {@link #next}), late. */
+        void ackLast() {
+            requests.onNext(DiscoveryRequest.newBuilder().setTypeUrl(CDS).setVersionInfo(last.getVersionInfo())
+                    .setResponseNonce(last.getNonce()).build());
         }
 
         void ackNext() throws InterruptedException {
