@@ -6,6 +6,7 @@ import io.aimesh.filter.api.WireContract;
 import io.aimesh.filter.config.FilterConfigClient;
 import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.internal.Secrets;
+import io.aimesh.filter.extproc.BudgetSampler;
 import io.aimesh.filter.extproc.ExplainPage;
 import io.aimesh.filter.extproc.ExtProcService;
 import io.aimesh.filter.extproc.RateLimitServer;
@@ -114,7 +115,8 @@ public final class AiFilter implements AutoCloseable {
         admin.page("/explain", new ExplainPage(context, limiter)::render);
         configClient = new FilterConfigClient(options, this::apply);
         // A quarter second: a rollout's rules can fail on the next report after a canary turns bad.
-        reporter = new VersionReporter(context.versions(), metrics.traffic(), pickers::states, configClient.channel(),
+        reporter = new VersionReporter(context.versions(), metrics.traffic(), pickers::states,
+                new BudgetSampler(context, limiter, metrics), configClient.channel(),
                 options.namespace(), 250);
         LOG.log(Level.INFO, "ai-filter up: ext_proc on " + options.grpcAddress() + ":" + grpc.getPort() + ", admin on http://"
                 + options.adminAddress() + ":" + admin.port() + ", config from " + options.controlPlane());

@@ -98,6 +98,8 @@ class DashboardIT {
                 assertThat(field(dom, "data-tenant", "acme", "admitted")).isEqualTo(Integer.toString(acme - acmeLimited));
                 assertThat(field(dom, "data-tenant", "globex", "admitted")).isEqualTo(Integer.toString(globexBefore + 60 - acme));
                 assertThat(field(dom, "data-tenant", "(no identity)", "denied")).isEqualTo("5");
+                assertThat(dom).as("acme's token limit, as the filter last reported it")
+                        .containsPattern("<div data-budget=\"\\*:tokens-per-minute:total\"[^>]*>\\*:tokens-per-minute:total \\(1m\\): \\d+ of 300, \\d+ left");
                 assertThat(Pattern.compile("data-field=\"sync\">SYNCED<").matcher(dom).results().count())
                         .as("Envoy and the ai-filter in sync").isEqualTo(2);
                 assertThat(dom).contains("<svg id=\"chart\"").contains("<polyline").contains("<table id=\"endpoints\"");

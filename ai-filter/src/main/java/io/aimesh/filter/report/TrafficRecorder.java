@@ -27,6 +27,8 @@ public final class TrafficRecorder {
     }
 
     private static final class Cell {
+        /** When a request of this tenant and model last ended, {@link System#currentTimeMillis}. */
+        volatile long seenAtMillis;
         final ConcurrentHashMap<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
         final AtomicLong input = new AtomicLong();
         final AtomicLong output = new AtomicLong();
@@ -34,7 +36,20 @@ public final class TrafficRecorder {
 
     /** A request of {@code tenant} (empty when unknown) for {@code model} ended with {@code outcome}. */
     public void outcome(String tenant, String model, String outcome) {
-        cell(tenant, model).outcomes.computeIfAbsent(outcome, o -> new AtomicLong()).incrementAndGet();
+        Cell cell = cell(tenant, model);
+        cell.outcomes.computeIfAbsent(outcome, o -> new AtomicLong()).incrementAndGet();
+        cell.seenAtMillis = System.currentTimeMillis();
+    }
+
+    /** The tenants (identified) with a request since {@code sinceMillis}, each with the models it asked for. */
+    public Map<String, java.util.Set<String>> activeTenants(long sinceMillis) {
+        Map<String, java.util.Set<String>> active = new java.util.TreeMap<>();
+        tenants.forEach((key, cell) -> {
+            if (!key.tenant().isEmpty() && !key.model().isEmpty() && cell.seenAtMillis >= sinceMillis) {
+                active.computeIfAbsent(key.tenant(), t -> new java.util.TreeSet<>()).add(key.model());
+            }
+        });
+        return active;
     }
 
     /** The usage of an answer. */

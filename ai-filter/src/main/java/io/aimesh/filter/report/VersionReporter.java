@@ -2,6 +2,7 @@ package io.aimesh.filter.report;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.BudgetSample;
 import io.aimesh.filter.api.EndpointSample;
 import io.aimesh.filter.api.TenantSample;
 import io.aimesh.filter.api.VersionSample;
@@ -29,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * failing canary then serves a quarter second less.
  *
  * <p>The same reports carry the dashboard's numbers ({@link TrafficRecorder}): traffic per tenant
- * with every report, the picker endpoints at most once a second.
+ * with every report, the picker endpoints and the active tenants' budgets at most once a second.
  *
  * <p>Threading: one scheduler thread does all the sending.
  */
@@ -41,6 +42,7 @@ public final class VersionReporter implements AutoCloseable {
     private final VersionRecorder recorder;
     private final TrafficRecorder traffic;
     private final java.util.function.Supplier<java.util.Map<String, io.aimesh.picker.PoolState>> pools;
+    private final java.util.function.Supplier<List<BudgetSample>> budgets;
     private final Channel channel;
     private final String namespace;
     private final String replica = UUID.randomUUID().toString();
@@ -62,11 +64,14 @@ public final class VersionReporter implements AutoCloseable {
     /**
      * @param namespace the filter's config scope, or {@code null} for the default one
      * @param pools the picker pools' states now
+     * @param budgets the active tenants' budgets now
      * @param periodMillis how often to report, {@code > 0}
      */
     public VersionReporter(VersionRecorder recorder, TrafficRecorder traffic,
-                           java.util.function.Supplier<java.util.Map<String, io.aimesh.picker.PoolState>> pools, Channel channel,
+                           java.util.function.Supplier<java.util.Map<String, io.aimesh.picker.PoolState>> pools,
+                           java.util.function.Supplier<List<BudgetSample>> budgets, Channel channel,
                            String namespace, long periodMillis) {
+        this.budgets = requireNonNull(budgets, "budgets");
         this.recorder = requireNonNull(recorder, "recorder");
         this.traffic = requireNonNull(traffic, "traffic");
         this.pools = requireNonNull(pools, "pools");
@@ -97,16 +102,18 @@ public final class VersionReporter implements AutoCloseable {
             List<VersionSample> samples = recorder.drain();
             List<TenantSample> tenants = traffic.drainTenants();
             List<EndpointSample> endpoints = List.of();
+            List<BudgetSample> budgeted = List.of();
             long now = System.nanoTime();
             if (now - endpointsAt >= ENDPOINTS_EVERY_NANOS) {
                 endpoints = traffic.endpoints(pools.get());
+                budgeted = budgets.get();
                 endpointsAt = now;
             }
-            if (samples.isEmpty() && tenants.isEmpty() && endpoints.isEmpty()) {
+            if (samples.isEmpty() && tenants.isEmpty() && endpoints.isEmpty() && budgeted.isEmpty()) {
                 return;
             }
             pending = VersionStatsReport.newBuilder().setReplica(replica).setSequence(++sequence).setNamespace(namespace)
-                    .addAllVersions(samples).addAllTenants(tenants).addAllEndpoints(endpoints).build();
+                    .addAllVersions(samples).addAllTenants(tenants).addAllEndpoints(endpoints).addAllBudgets(budgeted).build();
         }
         try {
             VersionStatsAck ack = ClientCalls.blockingUnaryCall(channel, VersionStatsRpc.REPORT,

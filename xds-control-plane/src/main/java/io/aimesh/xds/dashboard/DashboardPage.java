@@ -119,7 +119,7 @@ public final class DashboardPage {
         html.append("<h2>Tenants</h2><table id=\"tenants\"><tr><th class=\"name\">tenant</th><th class=\"name\">models</th>"
                 + "<th>requests</th><th>req/s</th>");
         OUTCOMES.forEach(outcome -> html.append("<th>").append(outcome).append("</th>"));
-        html.append("<th>input tokens</th><th>output tokens</th></tr>");
+        html.append("<th>input tokens</th><th>output tokens</th><th class=\"name\">budgets: used of amount, left, resets</th></tr>");
         for (DashboardView.TenantRow row : view.tenants()) {
             String tenant = row.tenant().isEmpty() ? "(no identity)" : row.tenant();
             html.append("<tr data-tenant=\"").append(escape(scoped(row.scope(), tenant))).append("\">")
@@ -131,7 +131,18 @@ public final class DashboardPage {
                 html.append(cell(outcome, count, count > 0 && !outcome.equals("admitted")));
             }
             html.append(cell("input-tokens", Long.toString(row.inputTokens())))
-                    .append(cell("output-tokens", Long.toString(row.outputTokens()))).append("</tr>");
+                    .append(cell("output-tokens", Long.toString(row.outputTokens()))).append("<td class=\"name\">");
+            for (DashboardView.BudgetRow budget : row.budgets()) {
+                boolean money = budget.kind().equals("spend");
+                String used = money ? io.aimesh.filter.api.Money.format(budget.used()) : Long.toString(budget.used());
+                String amount = money ? io.aimesh.filter.api.Money.format(budget.amount()) : Long.toString(budget.amount());
+                String left = money ? io.aimesh.filter.api.Money.format(budget.left()) : Long.toString(budget.left());
+                boolean low = budget.left() * 10 < budget.amount();
+                html.append("<div data-budget=\"").append(escape(budget.name())).append("\"").append(low ? " class=\"bad\"" : "")
+                        .append(">").append(escape(budget.name() + " (" + budget.period() + "): " + used + " of " + amount + ", "
+                                + left + " left, resets " + budget.resetsAt())).append("</div>");
+            }
+            html.append("</td></tr>");
         }
         html.append("</table>");
     }

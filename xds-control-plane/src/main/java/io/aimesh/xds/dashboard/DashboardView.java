@@ -28,9 +28,22 @@ public record DashboardView(String at, int slotSeconds, List<VersionRow> version
     /**
      * @param tenant empty for requests no identity matched
      * @param outcomes requests by outcome (admitted, limited, denied, shed, error) over the window
+     * @param budgets the tenant's token limits and spend budgets, as the replicas last reported them
      */
     public record TenantRow(String scope, String tenant, String models, long requests, double requestsPerSecond,
-                            Map<String, Long> outcomes, long inputTokens, long outputTokens) {
+                            Map<String, Long> outcomes, long inputTokens, long outputTokens, List<BudgetRow> budgets) {
+    }
+
+    /**
+     * @param kind {@code limit} (tokens) or {@code spend} (micro-units of the currency)
+     * @param name the limit's id, or the budget's level and account
+     * @param period the limit's window or the budget's period
+     * @param resetsAt when the window or period ends (ISO-8601)
+     */
+    public record BudgetRow(String kind, String name, String period, long used, long amount, String resetsAt) {
+        public long left() {
+            return Math.max(0, amount - used);
+        }
     }
 
     /**

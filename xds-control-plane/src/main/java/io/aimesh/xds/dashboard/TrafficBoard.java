@@ -2,6 +2,7 @@ package io.aimesh.xds.dashboard;
 
 import static java.util.Objects.requireNonNull;
 
+import io.aimesh.filter.api.BudgetSample;
 import io.aimesh.filter.api.EndpointSample;
 import io.aimesh.filter.api.LatencyBuckets;
 import io.aimesh.filter.api.TenantSample;
@@ -36,6 +37,8 @@ public final class TrafficBoard {
     private final Map<TenantKey, TenantSeries> tenants = new TreeMap<>();
     private final Map<EndpointKey, Map<String, Seen>> endpoints = new TreeMap<>();
     private final Map<EndpointKey, Ring> picks = new TreeMap<>();
+    /** Each tenant's budgets by kind and name, then by replica: the latest sample of each. */
+    private final Map<TenantKey, Map<String, Map<String, BudgetSeen>>> budgets = new TreeMap<>();
     /** Route weights by namespace, model, version, from the policies last applied. */
     private Map<VersionKey, Integer> weights = Map.of();
 
@@ -63,6 +66,9 @@ public final class TrafficBoard {
     }
 
     private record Seen(EndpointSample sample, long atMillis) {
+    }
+
+    private record BudgetSeen(BudgetSample sample, long atMillis) {
     }
 
     static final class VersionSeries {
@@ -153,6 +159,11 @@ public final class TrafficBoard {
                 series.models.add(sample.getModel());
             }
         }
+        for (BudgetSample sample : report.getBudgetsList()) {
+            budgets.computeIfAbsent(new TenantKey(scope, sample.getTenant()), k -> new TreeMap<>())
+                    .computeIfAbsent(sample.getKind() + " " + sample.getName() + " " + sample.getPeriod(), k -> new TreeMap<>())
+                    .put(report.getReplica(), new BudgetSeen(sample, now));
+        }
         for (EndpointSample sample : report.getEndpointsList()) {
             EndpointKey key = new EndpointKey(scope, sample.getPool(), sample.getEndpoint());
             endpoints.computeIfAbsent(key, k -> new TreeMap<>()).put(report.getReplica(), new Seen(sample, now));
@@ -210,7 +221,7 @@ public final class TrafficBoard {
             }
             tenantRows.add(new DashboardView.TenantRow(key.scope(), key.tenant(), String.join(", ", series.models), requests,
                     recent / recentSeconds, outcomes, series.inputTokens.sum(last, Ring.SLOTS),
-                    series.outputTokens.sum(last, Ring.SLOTS)));
+                    series.outputTokens.sum(last, Ring.SLOTS), budgetRows(key, now)));
         });
         List<DashboardView.EndpointRow> endpointRows = new ArrayList<>();
         endpoints.forEach((key, byReplica) -> {
@@ -244,6 +255,28 @@ public final class TrafficBoard {
             }
         });
         return new DashboardView(java.time.Instant.ofEpochMilli(now).toString(), SLOT_SECONDS, versionRows, tenantRows, endpointRows);
+    }
+
+    /**
+     * A tenant's budgets as the replicas that reported them lately see them: the most any of them has
+     * used (a shared budget reads the same everywhere; a replica's own token window, its own count).
+     */
+    private List<DashboardView.BudgetRow> budgetRows(TenantKey key, long now) {
+        List<DashboardView.BudgetRow> rows = new ArrayList<>();
+        budgets.getOrDefault(key, Map.of()).forEach((name, byReplica) -> {
+            BudgetSample most = null;
+            for (BudgetSeen seen : byReplica.values()) {
+                if (now - seen.atMillis() <= ENDPOINT_STALE_SECONDS * 1_000L
+                        && (most == null || seen.sample().getUsed() > most.getUsed())) {
+                    most = seen.sample();
+                }
+            }
+            if (most != null) {
+                rows.add(new DashboardView.BudgetRow(most.getKind(), most.getName(), most.getPeriod(), most.getUsed(),
+                        most.getAmount(), java.time.Instant.ofEpochMilli(most.getResetsAtMs()).toString()));
+            }
+        });
+        return rows;
     }
 
     /** Requests per second in each slot of the window, oldest first; the current (partial) slot left out. */

@@ -2,6 +2,7 @@ package io.aimesh.xds.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aimesh.filter.api.BudgetSample;
 import io.aimesh.filter.api.EndpointSample;
 import io.aimesh.filter.api.Histogram;
 import io.aimesh.filter.api.LatencyBuckets;
@@ -68,6 +69,24 @@ class TrafficBoardTest {
         assertThat(endpoint.waiting()).as("the model server's queue as last scraped").isEqualTo(7);
         assertThat(endpoint.picks()).isEqualTo(40);
         assertThat(endpoint.replicas()).isEqualTo(2);
+    }
+
+    @Test
+    void aTenantsBudgets_areTheMostAnyReplicaUsed() {
+        board.record(report("a", 1, 10_000, 1, 0, 0).toBuilder().addBudgets(BudgetSample.newBuilder().setTenant("acme")
+                .setKind("spend").setName("team search").setPeriod("month").setUsed(12_500_000).setAmount(200_000_000)
+                .setResetsAtMs(Instant.parse("2027-01-01T00:00:00Z").toEpochMilli())).build());
+        board.record(report("b", 1, 10_000, 1, 0, 0).toBuilder().setSequence(1).addBudgets(BudgetSample.newBuilder()
+                .setTenant("acme").setKind("spend").setName("team search").setPeriod("month").setUsed(12_000_000)
+                .setAmount(200_000_000)).build());
+
+        DashboardView view = board.view(Map.of(), Map.of());
+        DashboardView.BudgetRow team = view.tenants().get(0).budgets().get(0);
+        assertThat(team.used()).isEqualTo(12_500_000);
+        assertThat(team.left()).isEqualTo(187_500_000);
+        assertThat(team.resetsAt()).isEqualTo("2027-01-01T00:00:00Z");
+        assertThat(DashboardPage.fragment(view, java.util.List.of(), Map.of(), "applied"))
+                .contains("<div data-budget=\"team search\">team search (month): 12.50 of 200.00, 187.50 left, resets 2027-01-01");
     }
 
     @Test
