@@ -44,7 +44,13 @@ public enum GoTool {
      * a gateway (integration-tests/src/test/go/istiod-bootstrap); the first build compiles much of
      * istiod, minutes on 2 cores, seconds once Go's build cache holds istioctl's build.
      */
-    ISTIOD_BOOTSTRAP("istiod-bootstrap", "integration-tests/src/test/go/istiod-bootstrap");
+    ISTIOD_BOOTSTRAP("istiod-bootstrap", "integration-tests/src/test/go/istiod-bootstrap"),
+    /**
+     * A proxy-wasm plugin (integration-tests/src/test/go/wasm-guard) built with the proxy-wasm Go SDK
+     * and stock Go for WASI ({@code GOOS=wasip1 GOARCH=wasm -buildmode=c-shared}): the same {@code .wasm}
+     * for Envoy's wasm filter and the ai-filter.
+     */
+    WASM_GUARD("wasm-guard.wasm", "integration-tests/src/test/go/wasm-guard");
 
     private static final long BUILD_MINUTES = 40;
 
@@ -101,7 +107,7 @@ public enum GoTool {
         }
         Path dir = ProjectHome.cache().resolve("tools").resolve(binary + "-" + version);
         Path built = dir.resolve(binary);
-        if (Files.isExecutable(built)) {
+        if (built(built)) {
             return Optional.of(built);
         }
         if (failure != null) {
@@ -112,7 +118,7 @@ public enum GoTool {
             try (FileChannel channel = FileChannel.open(dir.resolveSibling(dir.getFileName() + ".lock"),
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                  FileLock lock = channel.lock()) {
-                if (!Files.isExecutable(built)) {
+                if (!built(built)) {
                     build(dir, version);
                 }
             }
@@ -143,8 +149,16 @@ public enum GoTool {
             // No -trimpath: it would change every package's key in Go's build cache, so the packages a
             // released tool's build (istioctl's) left there would all be compiled again
             target = "go build " + pkg;
-            go = new ProcessBuilder(List.of("go", "build", "-o", dir.resolve(binary).toAbsolutePath().toString(), "."))
-                    .directory(ProjectHome.find().resolve(pkg).toFile());
+            List<String> command = new java.util.ArrayList<>(List.of("go", "build"));
+            if (wasm()) {
+                command.add("-buildmode=c-shared"); // a reactor module: proxy-wasm hosts call its exports
+            }
+            command.addAll(List.of("-o", dir.resolve(binary).toAbsolutePath().toString(), "."));
+            go = new ProcessBuilder(command).directory(ProjectHome.find().resolve(pkg).toFile());
+            if (wasm()) {
+                go.environment().put("GOOS", "wasip1");
+                go.environment().put("GOARCH", "wasm");
+            }
         }
         go.redirectErrorStream(true).redirectOutput(log.toFile());
         System.err.println("aimesh-testing: building " + binary + " (" + target + ") into " + dir
@@ -160,10 +174,19 @@ public enum GoTool {
             process.destroyForcibly();
             throw new IOException(target + " did not finish within " + BUILD_MINUTES + " minutes");
         }
-        if (process.exitValue() != 0 || !Files.isExecutable(dir.resolve(binary))) {
+        if (process.exitValue() != 0 || !built(dir.resolve(binary))) {
             throw new IOException(target + " failed (exit " + process.exitValue() + "): " + tail(log));
         }
         System.err.printf("aimesh-testing: built %s in %d s%n", dir.resolve(binary), (System.nanoTime() - started) / 1_000_000_000);
+    }
+
+    /** A WebAssembly module, not a program of this machine. */
+    private boolean wasm() {
+        return binary.endsWith(".wasm");
+    }
+
+    private boolean built(Path file) {
+        return wasm() ? Files.isRegularFile(file) : Files.isExecutable(file);
     }
 
     private Optional<Path> fail(String reason) {

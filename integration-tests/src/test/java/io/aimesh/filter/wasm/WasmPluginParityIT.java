@@ -1,0 +1,188 @@
+package io.aimesh.filter.wasm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import com.sun.net.httpserver.HttpServer;
+import io.aimesh.testing.Envoy;
+import io.aimesh.testing.GoTool;
+import io.aimesh.testing.Ports;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The same proxy-wasm plugin, built here from source with the proxy-wasm Go SDK and stock Go
+ * (integration-tests/src/test/go/wasm-guard), run in Envoy's own wasm filter (V8) and in the
+ * ai-filter's host ({@link WasmPlugin}, Chicory, interpreted and compiled): the same requests have the
+ * same effect in both. It tags a request, rewrites a word in its body, and refuses one that carries
+ * {@code x-guard-block} with a 403 of its own; it counts requests in a metric it defines.
+ */
+class WasmPluginParityIT {
+    private static final String CONFIG = "tag=t1;word=secret";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static Path wasm;
+    private static HttpServer echo;
+    private static Envoy envoy;
+    private static int listener;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Optional<Path> built = GoTool.WASM_GUARD.locate();
+        assumeThat(built).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
+        wasm = built.orElseThrow();
+        // The upstream answers with what reached it: the tag header and the body.
+        echo = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+        echo.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            byte[] answer = ("tag=" + exchange.getRequestHeaders().getFirst("x-guard-tag") + "\n"
+                    + new String(body, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(answer);
+            }
+        });
+        echo.start();
+        Ports.Held port = Ports.hold();
+        listener = port.port();
+        port.release();
+        envoy = Envoy.start(bootstrap(listener, echo.getAddress().getPort(), wasm), Path.of("target", "envoy-wasm-parity.log")
+                .toAbsolutePath(), 1, "info");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> send(Map.of(), "ping").statusCode() == 200);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (envoy != null) {
+            envoy.close();
+        }
+        if (echo != null) {
+            echo.stop(0);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void aRequestIsTaggedAndItsBodyRewritten_asEnvoyDoes(WasmPlugin.Engine engine) throws Exception {
+        String body = "{\"messages\":[{\"content\":\"my secret is a secret\"}]}";
+        HttpResponse<String> throughEnvoy = send(Map.of(), body);
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine)) {
+            WasmPlugin.RequestResult result = plugin.onRequest(headers(Map.of(), body), body.getBytes(StandardCharsets.UTF_8));
+
+            assertThat(throughEnvoy.statusCode()).isEqualTo(200);
+            assertThat(result.reply()).isNull();
+            String rewritten = new String(result.body(), StandardCharsets.UTF_8);
+            assertThat(throughEnvoy.body()).isEqualTo("tag=" + header(result, "x-guard-tag") + "\n" + rewritten);
+            assertThat(rewritten).isEqualTo("{\"messages\":[{\"content\":\"my [redacted] is a [redacted]\"}]}");
+            assertThat(header(result, "content-length")).as("dropped: the body changed length").isNull();
+            assertThat(plugin.metric("guard_requests_total")).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void aBlockedRequest_getsThePluginsOwnAnswer_asFromEnvoy(WasmPlugin.Engine engine) throws Exception {
+        HttpResponse<String> throughEnvoy = send(Map.of("x-guard-block", "too-many-secrets"), "{}");
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine)) {
+            WasmPlugin.RequestResult result = plugin.onRequest(headers(Map.of("x-guard-block", "too-many-secrets"), "{}"),
+                    "{}".getBytes(StandardCharsets.UTF_8));
+
+            assertThat(result.reply()).isNotNull();
+            assertThat(result.reply().status()).isEqualTo(throughEnvoy.statusCode()).isEqualTo(403);
+            assertThat(new String(result.reply().body(), StandardCharsets.UTF_8)).isEqualTo(throughEnvoy.body())
+                    .isEqualTo("blocked by guard: too-many-secrets");
+            assertThat(result.reply().headers()).contains(Map.entry("content-type", "text/plain"));
+            assertThat(throughEnvoy.headers().firstValue("content-type")).hasValue("text/plain");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void eachThreadRunsAnInstanceOfItsOwn_andTheMetricAddsThemUp(WasmPlugin.Engine engine) throws Exception {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine)) {
+            Runnable requests = () -> {
+                for (int i = 0; i < 20; i++) {
+                    assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
+                }
+            };
+            Thread other = new Thread(requests);
+            other.start();
+            requests.run();
+            other.join();
+            assertThat(plugin.metric("guard_requests_total")).isEqualTo(40);
+        }
+    }
+
+    private static String header(WasmPlugin.RequestResult result, String name) {
+        return result.headers().stream().filter(h -> h.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst()
+                .orElse(null);
+    }
+
+    /** The headers Envoy hands a plugin for the same request. */
+    private static List<Map.Entry<String, String>> headers(Map<String, String> extra, String body) {
+        List<Map.Entry<String, String>> headers = new java.util.ArrayList<>(List.of(Map.entry(":authority", "127.0.0.1"),
+                Map.entry(":path", "/v1/chat/completions"), Map.entry(":method", "POST"), Map.entry(":scheme", "http"),
+                Map.entry("content-type", "application/json"),
+                Map.entry("content-length", Integer.toString(body.getBytes(StandardCharsets.UTF_8).length))));
+        extra.forEach((k, v) -> headers.add(Map.entry(k, v)));
+        return headers;
+    }
+
+    private static HttpResponse<String> send(Map<String, String> headers, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + listener + "/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(10)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        headers.forEach(request::header);
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String bootstrap(int listenerPort, int echoPort, Path wasm) {
+        return """
+                admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
+                static_resources:
+                  listeners:
+                    - name: in
+                      address: {socket_address: {address: 127.0.0.1, port_value: %d}}
+                      filter_chains:
+                        - filters:
+                            - name: envoy.filters.network.http_connection_manager
+                              typed_config:
+                                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                                stat_prefix: in
+                                route_config:
+                                  virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: echo}}]}]
+                                http_filters:
+                                  - name: envoy.filters.http.wasm
+                                    typed_config:
+                                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+                                      config:
+                                        name: guard
+                                        configuration: {"@type": type.googleapis.com/google.protobuf.StringValue, value: "%s"}
+                                        vm_config: {runtime: envoy.wasm.runtime.v8, code: {local: {filename: "%s"}}}
+                                  - name: envoy.filters.http.router
+                                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                  clusters:
+                    - name: echo
+                      type: STATIC
+                      load_assignment:
+                        cluster_name: echo
+                        endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
+                """.formatted(listenerPort, CONFIG, wasm.toAbsolutePath(), echoPort);
+    }
+}
