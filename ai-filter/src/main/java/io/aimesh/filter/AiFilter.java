@@ -131,6 +131,7 @@ public final class AiFilter implements AutoCloseable {
         Map<String, PoolSetup> setups = new HashMap<>();
         next.pools().forEach((name, pool) -> setups.put(name, pool.setup()));
         pickers.configure(setups);
+        context.plugins().configure(next.plugins()); // loaded (compiled) before a request can meet the config naming them
         RuntimeConfig.GlobalLimitsInfo wanted = next.globalLimits();
         if (!java.util.Objects.equals(wanted, globalSettings)) {
             GlobalBudgets previous = global.getAndSet(wanted == null ? null

@@ -17,17 +17,40 @@ import java.util.List;
  * @param currency the ISO 4217 code of every price and budget of its namespace
  */
 public record Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits,
-                      List<String> trustedCidrs, String currency) {
+                      List<String> trustedCidrs, String currency, List<Plugin> plugins) {
     public Gateway {
         requireNonNull(name, "name");
         requireNonNull(identity, "identity");
         trustedCidrs = List.copyOf(trustedCidrs);
         requireNonNull(currency, "currency");
+        plugins = List.copyOf(plugins);
     }
 
-    /** A Gateway that trusts no client address, in US dollars. */
+    /** A Gateway that trusts no client address, in US dollars, without plugins. */
     public Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits) {
-        this(name, filter, identity, globalLimits, List.of(), "USD");
+        this(name, filter, identity, globalLimits, List.of(), "USD", List.of());
+    }
+
+    /** As the canonical constructor, without plugins. */
+    public Gateway(String name, FilterSettings filter, Identity identity, GlobalLimits globalLimits, List<String> trustedCidrs,
+                   String currency) {
+        this(name, filter, identity, globalLimits, trustedCidrs, currency, List.of());
+    }
+
+    /**
+     * A proxy-wasm plugin the ai-filter runs on requests (see the policy reference).
+     *
+     * @param sha256 the module's digest, 64 lower-case hex digits (no prefix)
+     * @param tenants the tenants whose requests it runs on; empty for every request
+     */
+    public record Plugin(String name, String file, String sha256, String configuration, boolean failOpen, List<String> tenants) {
+        public Plugin {
+            requireNonNull(name, "name");
+            requireNonNull(file, "file");
+            requireNonNull(sha256, "sha256");
+            requireNonNull(configuration, "configuration");
+            tenants = List.copyOf(tenants);
+        }
     }
 
     /**

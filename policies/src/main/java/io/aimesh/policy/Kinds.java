@@ -359,6 +359,20 @@ final class Kinds {
     /** An IPv4 or IPv6 CIDR range; ResourceBinder checks that the address parses and the prefix fits. */
     static final Str CIDR = Str.matching("[0-9a-fA-F:.]+/[0-9]{1,3}", "an IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8");
 
+    static final Obj PLUGIN = new Obj("A proxy-wasm plugin (an Envoy wasm plugin's .wasm) the ai-filter runs on each "
+            + "request, in list order, after identity and before it reads the body: the limiter counts the body the "
+            + "plugins leave.", List.of(
+            required("name", NAME, "Names the plugin in logs, metrics and errors; unique in the list."),
+            required("file", Str.matching("/.+", 4096, "an absolute path"),
+                    "The module, read by the control plane (checked: a WebAssembly module exporting the proxy-wasm ABI) "
+                            + "and by each ai-filter, which checks it against `sha256` before loading it."),
+            required("sha256", Str.matching("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits"),
+                    "The module's digest. A changed digest loads the new module; requests in flight finish on the old."),
+            optional("configuration", Str.any(), "\"\"", "What the plugin reads as its configuration (Envoy's `configuration`)."),
+            optional("failureMode", new OneOf(List.of("closed", "open")), "closed",
+                    "When the plugin traps or fails to start: `closed` answers 500, `open` lets the request on without it."),
+            optional("tenants", new ListOf(NAME, 1), null, "Only requests of these tenants; every request when absent.")));
+
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
             optional("currency", Str.matching("[A-Z]{3}", "an ISO 4217 code like USD"), "USD",
                     "The currency of every price and budget of the namespace (a label: nothing is converted)."),
@@ -368,6 +382,9 @@ final class Kinds {
             optional("globalLimits", GLOBAL_LIMITS, null,
                     "Makes every Tenant's limits global: shared by all ai-filter replicas through Redis, "
                             + "rather than each replica's own."),
+            optional("plugins", new ListOf(PLUGIN, 1), "[]",
+                    "proxy-wasm plugins the ai-filter runs on requests (request headers and body), in this order. "
+                            + "Needs spec.filter."),
             optional("trustedCidrs", new ListOf(CIDR, 1), "[]",
                     "The only client addresses Envoy treats as internal (its internal_address_config): requests from "
                             + "them keep Envoy's x-envoy-* control headers (timeouts, retries). Without it no client is "

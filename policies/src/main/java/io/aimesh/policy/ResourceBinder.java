@@ -547,8 +547,35 @@ final class ResourceBinder {
                 trusted.add(cidr);
             }
         }
+        List<Gateway.Plugin> plugins = plugins(spec, resource);
+        if (!plugins.isEmpty() && settings == null) {
+            error(spec.get("plugins"), resource, "plugins run in the ai-filter: they need spec.filter");
+        }
         gateways.put(namespace, new Bound<>(new Gateway(name, settings, identity(spec.get("identity"), resource), globalLimits,
-                trusted, spec.string("currency", "USD")), spec, resource, namespace));
+                trusted, spec.string("currency", "USD"), plugins), spec, resource, namespace));
+    }
+
+    /** The Gateway's plugins, each module checked: readable, of its digest, a WebAssembly module with the proxy-wasm ABI. */
+    private List<Gateway.Plugin> plugins(Checked spec, String resource) {
+        List<Gateway.Plugin> plugins = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Checked item : spec.list("plugins")) {
+            String pluginName = item.string("name", null);
+            if (!names.add(pluginName)) {
+                error(item.get("name"), resource, "plugin '" + pluginName + "' is listed twice");
+                continue;
+            }
+            String file = item.string("file", null);
+            String digest = item.string("sha256", null).substring("sha256:".length());
+            String problem = WasmModules.check(java.nio.file.Path.of(file), digest);
+            if (problem != null) {
+                error(item.get("file"), resource, "plugin '" + pluginName + "': " + problem);
+                continue;
+            }
+            plugins.add(new Gateway.Plugin(pluginName, file, digest, item.string("configuration", ""),
+                    item.string("failureMode", "closed").equals("open"), item.strings("tenants", List.of())));
+        }
+        return plugins;
     }
 
     private Gateway.Identity identity(Checked identity, String resource) {

@@ -322,14 +322,16 @@ public final class RuntimeConfig {
     private final long messageTimeoutNanos;
     private final GlobalLimitsInfo globalLimits;
     private final SpendPlan spend;
+    private final List<io.aimesh.filter.api.WasmPluginConfig> plugins;
 
     private RuntimeConfig(String version, Map<String, ModelInfo> models, Map<String, PoolInfo> pools,
                           Map<String, TenantInfo> byName, Map<String, TenantInfo> byKeyDigest, Map<String, TenantInfo> byJwtClaim,
                           List<String> jwtClaimPath,
                           Map<String, Map<String, TenantInfo>> byHeader, boolean identityRequired, long maxRequestBytes,
                           boolean cutOverrunningStreams, Set<String> clientHeaders, long messageTimeoutNanos,
-                          GlobalLimitsInfo globalLimits, SpendPlan spend) {
+                          GlobalLimitsInfo globalLimits, SpendPlan spend, List<io.aimesh.filter.api.WasmPluginConfig> plugins) {
         this.version = version;
+        this.plugins = List.copyOf(plugins);
         this.models = models;
         this.pools = pools;
         this.byName = byName;
@@ -406,7 +408,12 @@ public final class RuntimeConfig {
                 Set.copyOf(config.getSettings().getClientHeadersList()),
                 // 0 from an older control plane: assume Envoy's default, 200 ms.
                 1_000_000L * (config.getSettings().getMessageTimeoutMs() == 0 ? 200 : config.getSettings().getMessageTimeoutMs()),
-                globalLimits(config.getSettings()), SpendPlan.compile(config));
+                globalLimits(config.getSettings()), SpendPlan.compile(config), config.getPluginsList());
+    }
+
+    /** The proxy-wasm plugins requests run through, in order (the filter loads them: see {@code PluginChain}). */
+    public List<io.aimesh.filter.api.WasmPluginConfig> plugins() {
+        return plugins;
     }
 
     private static ModelInfo model(Model model) throws InvalidConfigException {

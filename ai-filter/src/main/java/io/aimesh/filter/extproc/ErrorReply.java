@@ -34,6 +34,23 @@ record ErrorReply(int status, String message, String type, String code, String p
                 Outcome.ERROR, "reason=filter-failure");
     }
 
+    /** 500: a plugin of failure mode {@code closed} trapped or could not be loaded. */
+    static ErrorReply pluginFailure(String plugin) {
+        return new ErrorReply(500, "A plugin of the AI gateway failed on this request.", SERVER_ERROR, "plugin_failure", null,
+                Outcome.ERROR, "reason=plugin-failure plugin=" + plugin);
+    }
+
+    /**
+     * A plugin's own answer as an OpenAI-style error: its status, and its body as the message (a
+     * plugin that answered JSON is passed on as it is, by the caller).
+     */
+    static ErrorReply pluginReply(String plugin, int status, String body) {
+        return new ErrorReply(status, body.isEmpty() ? "Refused by a plugin of the AI gateway." : body,
+                status >= 500 ? SERVER_ERROR : INVALID_REQUEST, "plugin_refused", null,
+                status == 401 || status == 403 ? Outcome.DENIED : status == 429 ? Outcome.LIMITED : Outcome.ERROR,
+                "reason=plugin plugin=" + plugin + " status=" + status);
+    }
+
     /** 503 before the first configuration arrives. */
     static ErrorReply noConfig() {
         return new ErrorReply(503, "The AI gateway has no configuration yet; retry shortly.", SERVER_ERROR, null, null,

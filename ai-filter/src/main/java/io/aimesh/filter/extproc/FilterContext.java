@@ -35,6 +35,7 @@ public final class FilterContext {
     private final EmbeddingCoalescer coalescer = new EmbeddingCoalescer();
     private final VersionRecorder versions = new VersionRecorder();
     private final ShadowSender shadows;
+    private final io.aimesh.filter.wasm.PluginChain plugins;
     /** Fires when a canary request's first byte is overdue (see {@code LateThreshold}); cancelled tasks leave at once. */
     private final java.util.concurrent.ScheduledThreadPoolExecutor lateChecks = newLateChecks();
     private final Supplier<GlobalBudgets> global;
@@ -55,6 +56,7 @@ public final class FilterContext {
         this.metrics = requireNonNull(metrics, "metrics");
         this.pickers = requireNonNull(pickers, "pickers");
         this.shadows = new ShadowSender(metrics);
+        this.plugins = new io.aimesh.filter.wasm.PluginChain(io.aimesh.filter.wasm.WasmPlugin.Engine.COMPILER);
     }
 
     PoolPickers pickers() {
@@ -71,6 +73,11 @@ public final class FilterContext {
 
     ShadowSender shadows() {
         return shadows;
+    }
+
+    /** The Gateway's proxy-wasm plugins, loaded; the filter configures them before each config takes effect. */
+    public io.aimesh.filter.wasm.PluginChain plugins() {
+        return plugins;
     }
 
     java.util.concurrent.ScheduledExecutorService lateChecks() {
@@ -97,6 +104,7 @@ public final class FilterContext {
         waitingRoom.close();
         coalescer.close();
         lateChecks.shutdownNow();
+        plugins.close();
     }
 
     RuntimeConfig config() {

@@ -65,6 +65,10 @@ public final class FilterMetrics {
     private final Counter budgetAlerts = Counter.builder().name("aimesh_budget_alerts_total")
             .help("Soft thresholds of spend budgets crossed, once per period, by level, account, period and percent")
             .labelNames("level", "name", "period", "percent").register(registry);
+    private final Counter plugins = Counter.builder().name("aimesh_filter_plugin_requests_total")
+            .help("Requests a proxy-wasm plugin ran on, by plugin and outcome: passed, answered (the plugin answered"
+                    + " itself), failed (trapped or not loaded)")
+            .labelNames("plugin", "outcome").register(registry);
     private final Gauge reservations = Gauge.builder().name("aimesh_filter_reservations_outstanding")
             .help("Token reservations taken at admission and not yet reconciled").register(registry);
 
@@ -112,6 +116,10 @@ public final class FilterMetrics {
 
     void queued(String pool) {
         picks.labelValues(pool, "", "queued").inc();
+    }
+
+    void plugin(String plugin, String outcome) {
+        plugins.labelValues(plugin, outcome).inc();
     }
 
     void shadow(String model, String version, String outcome) {

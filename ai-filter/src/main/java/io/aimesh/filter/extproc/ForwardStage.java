@@ -1,5 +1,6 @@
 package io.aimesh.filter.extproc;
 
+import com.google.protobuf.ByteString;
 import io.aimesh.filter.api.WireContract;
 import io.aimesh.picker.Endpoint;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
@@ -24,8 +25,10 @@ final class ForwardStage {
     static ProcessingResponse forward(RequestState state, String pool, Endpoint endpoint, long waitedNanos) {
         List<HeaderValue> responseHeaders = new ArrayList<>(state.exchange.rateLimitHeaders());
         responseHeaders.add(ProcessingResponses.value(WireContract.DECISION_HEADER, decision(state, pool, waitedNanos)));
-        return ProcessingResponses.requestBody(state.model.name(), state.exchange.rewrittenBody(), responseHeaders, pool,
-                endpoint, state.tenantName());
+        PluginStage.Changes plugins = state.pluginChanges;
+        ByteString body = state.exchange.rewrittenBody() != null ? state.exchange.rewrittenBody() : plugins.body();
+        return ProcessingResponses.requestBody(state.model.name(), body, responseHeaders, pool, endpoint, state.tenantName(),
+                plugins.set(), plugins.removed());
     }
 
     /** {@code admitted rule=R [pool=P] [tenant=T priority=C] [waited_ms=N]}. */

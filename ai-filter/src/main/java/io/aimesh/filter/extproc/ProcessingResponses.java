@@ -58,11 +58,24 @@ final class ProcessingResponses {
      */
     static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders, String pool,
                                           Endpoint endpoint, String tenant) {
-        if (model == null && body == null && responseHeaders.isEmpty() && tenant == null) {
+        return requestBody(model, body, responseHeaders, pool, endpoint, tenant, List.of(), List.of());
+    }
+
+    /** As above, and sets {@code setHeaders} on the request and removes {@code removeHeaders} from it (plugins' changes). */
+    static ProcessingResponse requestBody(String model, ByteString body, List<HeaderValue> responseHeaders, String pool,
+                                          Endpoint endpoint, String tenant, List<HeaderValue> setHeaders,
+                                          List<String> removeHeaders) {
+        if (model == null && body == null && responseHeaders.isEmpty() && tenant == null && setHeaders.isEmpty()
+                && removeHeaders.isEmpty()) {
             return REQUEST_BODY_CONTINUE;
         }
         CommonResponse.Builder common = CommonResponse.newBuilder();
         HeaderMutation.Builder headers = HeaderMutation.newBuilder();
+        for (HeaderValue header : setHeaders) {
+            headers.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header)
+                    .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));
+        }
+        headers.addAllRemoveHeaders(removeHeaders);
         if (model != null) {
             headers.addSetHeaders(header(WireContract.MODEL_HEADER, model));
             common.setClearRouteCache(true);

@@ -100,6 +100,15 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             deny(refusal);
             return;
         }
+        if (state.inference && !context.plugins().current().isEmpty()) {
+            state.pluginHeaders = new ArrayList<>();
+            for (io.envoyproxy.envoy.config.core.v3.HeaderValue header : request.getRequestHeaders().getHeaders().getHeadersList()) {
+                if (!remove.contains(header.getKey())) {
+                    state.pluginHeaders.add(java.util.Map.entry(header.getKey(), header.getRawValue().isEmpty() ? header.getValue()
+                            : header.getRawValue().toStringUtf8()));
+                }
+            }
+        }
         responses.onNext(ProcessingResponses.requestHeaders(remove));
     }
 
@@ -109,6 +118,19 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             return;
         }
         ByteString bytes = body.getBody();
+        PluginStage.Changes changes = PluginStage.run(context, state, bytes);
+        if (changes.reply() != null) {
+            if (changes.json() != null) {
+                context.metrics().outcome(changes.reply().outcome(), state.modelName(), state.tenantName());
+                finish(ProcessingResponses.immediateJson(changes.reply().status(), changes.json(), changes.reply().decision(),
+                        List.of()));
+            } else {
+                deny(changes.reply());
+            }
+            return;
+        }
+        state.pluginChanges = changes;
+        bytes = changes.body() != null ? changes.body() : bytes;
         state.body = bytes;
         ErrorReply refusal = ParseStage.parse(context, state, bytes);
         if (refusal == null) {

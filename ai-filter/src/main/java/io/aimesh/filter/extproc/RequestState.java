@@ -33,6 +33,10 @@ final class RequestState {
     ParsedRequest parsed;
     /** The request body as the client sent it; a shadow copy carries it (or the exchange's rewritten body). */
     com.google.protobuf.ByteString body;
+    /** The request's headers as plugins see them, kept at the headers message when the Gateway has plugins; else null. */
+    java.util.List<java.util.Map.Entry<String, String>> pluginHeaders;
+    /** What the plugins changed, for the forwarded request. */
+    PluginStage.Changes pluginChanges = PluginStage.Changes.NONE;
     Exchange exchange;
     /** The override headers the client sent (x-aimesh-* ones the config lets through), or {@code null}. */
     Map<String, String> clientHeaders;

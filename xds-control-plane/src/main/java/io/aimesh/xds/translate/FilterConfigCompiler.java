@@ -140,6 +140,13 @@ final class FilterConfigCompiler {
                     .setTimeoutMs((int) global.timeout().toMillis())
                     .setSpendLeaseMicros(global.spendLeaseMicros()));
         }
+        if (policies.gateway() != null) {
+            for (Gateway.Plugin plugin : policies.gateway().plugins()) {
+                config.addPlugins(io.aimesh.filter.api.WasmPluginConfig.newBuilder().setName(plugin.name()).setFile(plugin.file())
+                        .setSha256(plugin.sha256()).setConfiguration(plugin.configuration()).setFailOpen(plugin.failOpen())
+                        .addAllTenants(plugin.tenants()));
+            }
+        }
         return config.setSettings(settings).build();
     }
 

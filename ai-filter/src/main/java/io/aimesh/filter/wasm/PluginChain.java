@@ -1,0 +1,120 @@
+package io.aimesh.filter.wasm;
+
+import io.aimesh.filter.api.WasmPluginConfig;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The proxy-wasm plugins of the current config, loaded: each module read from its file, checked
+ * against its digest and compiled once ({@link WasmPlugin}). A plugin whose name, digest and
+ * configuration are unchanged is kept across configs (its instances and metrics with it); a changed
+ * or removed one is closed a minute later, so requests in flight finish on it. A module that cannot
+ * be read, has another digest or does not load stays in the chain as broken: the requests it applies
+ * to fail or pass per its failure mode, and the reason is logged once.
+ *
+ * <p>Thread-safe: {@link #configure} runs on the config thread, {@link #current} on request threads.
+ */
+public final class PluginChain implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PluginChain.class.getName());
+    private static final long RETIRE_AFTER_SECONDS = 60;
+
+    /**
+     * A plugin of the chain: loaded, or broken with the reason.
+     *
+     * @param plugin the loaded plugin, or {@code null} when {@code broken} says why not
+     * @param tenants the tenants it runs for; empty for every request
+     */
+    public record Link(String name, WasmPlugin plugin, String broken, boolean failOpen, Set<String> tenants) {
+        /** Whether it runs on a request of {@code tenant} ({@code null}: unidentified). */
+        public boolean appliesTo(String tenant) {
+            return tenants.isEmpty() || tenant != null && tenants.contains(tenant);
+        }
+    }
+
+    private final WasmPlugin.Engine engine;
+    private volatile List<Link> links = List.of();
+    /** Loaded plugins by name, digest and configuration: what a new config may reuse. Guarded by this. */
+    private final Map<String, WasmPlugin> loaded = new HashMap<>();
+    private final ScheduledExecutorService retirer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "aimesh-plugin-retirer");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    public PluginChain(WasmPlugin.Engine engine) {
+        this.engine = engine;
+    }
+
+    /** The chain requests run through now, in order; empty without plugins. */
+    public List<Link> current() {
+        return links;
+    }
+
+    /** Makes {@code plugins} the chain: loads what is new (seconds per module to compile), keeps what is unchanged. */
+    public synchronized void configure(List<WasmPluginConfig> plugins) {
+        Map<String, WasmPlugin> next = new HashMap<>();
+        List<Link> chain = new ArrayList<>();
+        for (WasmPluginConfig config : plugins) {
+            String key = config.getName() + "\u0000" + config.getSha256() + "\u0000" + config.getConfiguration();
+            WasmPlugin plugin = loaded.get(key);
+            String broken = null;
+            if (plugin == null) {
+                try {
+                    plugin = load(config);
+                    LOG.log(Level.INFO, "plugin " + config.getName() + " loaded from " + config.getFile() + " (" + engine + ")");
+                } catch (IOException | RuntimeException e) {
+                    broken = e.getMessage();
+                    LOG.log(Level.ERROR, "plugin " + config.getName() + " not loaded: " + broken + "; requests it applies to "
+                            + (config.getFailOpen() ? "go on without it" : "are refused (500)"));
+                }
+            }
+            if (plugin != null) {
+                next.put(key, plugin);
+            }
+            chain.add(new Link(config.getName(), plugin, broken, config.getFailOpen(), Set.copyOf(config.getTenantsList())));
+        }
+        links = List.copyOf(chain);
+        loaded.forEach((key, plugin) -> {
+            if (!next.containsKey(key)) {
+                retirer.schedule(plugin::close, RETIRE_AFTER_SECONDS, TimeUnit.SECONDS);
+            }
+        });
+        loaded.clear();
+        loaded.putAll(next);
+    }
+
+    private WasmPlugin load(WasmPluginConfig config) throws IOException {
+        byte[] module = Files.readAllBytes(Path.of(config.getFile()));
+        String digest;
+        try {
+            digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(module));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        if (!digest.equals(config.getSha256())) {
+            throw new IOException(config.getFile() + " has digest sha256:" + digest + ", not sha256:" + config.getSha256());
+        }
+        return WasmPlugin.load(config.getName(), module, config.getConfiguration(), engine);
+    }
+
+    @Override
+    public synchronized void close() {
+        retirer.shutdownNow();
+        loaded.values().forEach(WasmPlugin::close);
+        loaded.clear();
+        links = List.of();
+    }
+}

@@ -1,0 +1,64 @@
+package io.aimesh.filter.wasm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aimesh.policy.WasmModules;
+import io.aimesh.testing.AnswerUsage;
+import io.aimesh.testing.GoTool;
+import io.aimesh.testing.Mesh;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A proxy-wasm plugin in the ai-filter on the real path (Envoy, the filter, model-sim): the guard
+ * plugin built from source (integration-tests/src/test/go/wasm-guard) named in the Gateway. It
+ * rewrites a word in each request body before the filter reads it (the model server sees, and
+ * bills, the rewritten prompt), and its own 403 reaches the client as OpenAI-style error JSON.
+ */
+class WasmPluginMeshIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void theGuardRewritesTheBody_andItsRefusalIsAnOpenAiError() throws Exception {
+        Optional<Path> built = GoTool.WASM_GUARD.locate();
+        assumeThat(built).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
+        Path wasm = built.orElseThrow();
+        String sha256 = WasmModules.sha256(Files.readAllBytes(wasm));
+        try (Mesh mesh = Mesh.builder().filter("closed").gatewaySpec("  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:"
+                + sha256 + "\", configuration: \"tag=t1;word=secret\"}]").start()) {
+            String secret = "{\"model\":\"" + Mesh.MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"a secret secret secret secret secret\"}]}";
+            String redacted = secret.replace("secret", "[redacted]");
+
+            HttpResponse<String> rewritten = mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, secret, Map.of());
+            HttpResponse<String> asIfRedacted = mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, redacted, Map.of());
+
+            assertThat(rewritten.statusCode()).as(rewritten.body()).isEqualTo(200);
+            long promptTokens = AnswerUsage.read(rewritten.body(), false).promptTokens();
+            assertThat(promptTokens).as("the model server read the plugin's body, not the client's")
+                    .isEqualTo(AnswerUsage.read(asIfRedacted.body(), false).promptTokens())
+                    .isGreaterThan(AnswerUsage.read(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY,
+                            secret.replace("secret", "x"), Map.of()).body(), false).promptTokens());
+
+            HttpResponse<String> blocked = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-block", "policy-7"));
+            assertThat(blocked.statusCode()).isEqualTo(403);
+            assertThat(blocked.headers().firstValue("content-type")).hasValue("application/json");
+            assertThat(blocked.headers().firstValue("x-aimesh-decision")).hasValue("denied reason=plugin plugin=guard status=403");
+            JsonNode error = JSON.readTree(blocked.body()).path("error");
+            assertThat(error.path("message").asText()).isEqualTo("blocked by guard: policy-7");
+            assertThat(error.path("code").asText()).isEqualTo("plugin_refused");
+
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"passed\",plugin=\"guard\"}"))
+                    .isGreaterThanOrEqualTo(3);
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"answered\",plugin=\"guard\"}"))
+                    .isEqualTo(1);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.aimesh.policy;
+
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.ExportSection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** Checks a plugin's module as the policies name it: readable, of the given digest, a WebAssembly module with the proxy-wasm ABI. */
+public final class WasmModules {
+    private WasmModules() {
+    }
+
+    /** The SHA-256 of {@code bytes}, 64 lower-case hex digits. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /**
+     * @param sha256 the digest the policy gives, 64 lower-case hex digits
+     * @return what is wrong with the module, or {@code null} when nothing is
+     */
+    public static String check(Path file, String sha256) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            return "cannot read " + file + " (" + e.getClass().getSimpleName() + ")";
+        }
+        String actual = sha256(bytes);
+        if (!actual.equals(sha256)) {
+            return file + " has digest sha256:" + actual + ", not the sha256:" + sha256 + " the policy gives";
+        }
+        WasmModule module;
+        try {
+            module = Parser.parse(bytes);
+        } catch (RuntimeException e) {
+            return file + " is not a WebAssembly module (" + e.getMessage() + ")";
+        }
+        boolean abi = false;
+        boolean contexts = false;
+        ExportSection exports = module.exportSection();
+        for (int i = 0; i < exports.exportCount(); i++) {
+            String name = exports.getExport(i).name();
+            abi |= name.startsWith("proxy_abi_version_");
+            contexts |= name.equals("proxy_on_context_create");
+        }
+        return abi && contexts ? null
+                : file + " does not export the proxy-wasm ABI (expected proxy_abi_version_* and proxy_on_context_create)";
+    }
+}

@@ -1,0 +1,96 @@
+package io.aimesh.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Gateway plugins: each module is checked at load (readable, of its digest, a WebAssembly module
+ * that exports the proxy-wasm ABI), and every problem points at the plugin's file:line:col.
+ */
+class PluginPolicyTest {
+    /** The smallest WebAssembly module: the magic number and version, no sections, no exports. */
+    private static final byte[] EMPTY_MODULE = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+    @TempDir
+    Path directory;
+
+    private static LoadResult load(String plugins) {
+        return PolicyLoader.load(Map.of("gateway.yaml", """
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: g}
+                spec:
+                  filter: {address: "127.0.0.1:9001"}
+                  plugins:
+                """ + plugins));
+    }
+
+    private static String plugin(String name, Path file, String sha256) {
+        return "    - {name: " + name + ", file: \"" + file + "\", sha256: \"sha256:" + sha256 + "\", configuration: \"k=v\","
+                + " failureMode: open, tenants: [acme]}\n";
+    }
+
+    @Test
+    void aModuleWithTheProxyWasmAbi_isLoaded_withItsSettings() throws Exception {
+        // A module exporting the two names the check asks for (hand-assembled: a type, two functions, two exports).
+        byte[] module = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+            0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: () -> ()
+            0x03, 0x03, 0x02, 0x00, 0x00, // function section: two functions of type 0
+            0x07, 0x35, 0x02, // export section (53 bytes), two exports
+            0x17, 'p', 'r', 'o', 'x', 'y', '_', 'a', 'b', 'i', '_', 'v', 'e', 'r', 's', 'i', 'o', 'n', '_', '0', '_', '2', '_', '0',
+            0x00, 0x00,
+            0x17, 'p', 'r', 'o', 'x', 'y', '_', 'o', 'n', '_', 'c', 'o', 'n', 't', 'e', 'x', 't', '_', 'c', 'r', 'e', 'a', 't', 'e',
+            0x00, 0x01,
+            0x0a, 0x07, 0x02, 0x02, 0x00, 0x0b, 0x02, 0x00, 0x0b}; // code section: two empty bodies
+        Path file = Files.write(directory.resolve("guard.wasm"), module);
+
+        LoadResult result = load(plugin("guard", file, WasmModules.sha256(module)));
+
+        assertThat(result.errors()).isEmpty();
+        assertThat(result.policies().gateway().plugins()).containsExactly(new Gateway.Plugin("guard", file.toString(),
+                WasmModules.sha256(module), "k=v", true, java.util.List.of("acme")));
+    }
+
+    @Test
+    void everyBadModule_isAnErrorAtThePlugin_andNothingLoads() throws Exception {
+        Path empty = Files.write(directory.resolve("empty.wasm"), EMPTY_MODULE);
+        Path text = Files.writeString(directory.resolve("text.wasm"), "not a module");
+        String plugins = plugin("missing", directory.resolve("nowhere.wasm"), "a".repeat(64))
+                + plugin("digest", empty, "b".repeat(64))
+                + plugin("text", text, WasmModules.sha256(Files.readAllBytes(text)))
+                + plugin("abi", empty, WasmModules.sha256(EMPTY_MODULE))
+                + plugin("abi", empty, WasmModules.sha256(EMPTY_MODULE));
+
+        LoadResult result = load(plugins);
+
+        assertThat(result.ok()).isFalse();
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
+                .startsWith("gateway.yaml:7:").contains("plugin 'missing': cannot read " + directory.resolve("nowhere.wasm")));
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
+                .startsWith("gateway.yaml:8:").contains("plugin 'digest': " + empty + " has digest sha256:"
+                        + WasmModules.sha256(EMPTY_MODULE) + ", not the sha256:" + "b".repeat(64)));
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
+                .startsWith("gateway.yaml:9:").contains("plugin 'text': " + text + " is not a WebAssembly module"));
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
+                .startsWith("gateway.yaml:10:").contains("does not export the proxy-wasm ABI"));
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
+                .startsWith("gateway.yaml:11:").contains("plugin 'abi' is listed twice"));
+    }
+
+    @Test
+    void pluginsNeedTheFilter() throws Exception {
+        LoadResult result = PolicyLoader.load(Map.of("gateway.yaml", """
+                apiVersion: aimesh.io/v1alpha1
+                kind: Gateway
+                metadata: {name: g}
+                spec:
+                  plugins: [{name: guard, file: /x.wasm, sha256: "sha256:%s"}]
+                """.formatted("c".repeat(64))));
+
+        assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e).contains("cannot read /x.wasm"));
+    }
+}
