@@ -1,8 +1,8 @@
 // A guardrail of the kind platform teams keep as Envoy wasm plugins, built with the proxy-wasm Go
 // SDK and stock Go (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared): it tags every request with its
-// configuration's tag, refuses a request that carries x-guard-block with a 403 of its own, and
-// rewrites the request body, replacing the configured word. The same .wasm runs in Envoy's wasm
-// filter and in the ai-filter; the tests compare the two.
+// configuration's tag, refuses a request that carries x-guard-block with a 403 of its own,
+// rewrites the request body, replacing the configured word, and panics (traps) on x-guard-crash.
+// The same .wasm runs in Envoy's wasm filter and in the ai-filter; the tests compare the two.
 package main
 
 import (
@@ -65,6 +65,9 @@ type request struct {
 
 func (r *request) OnHttpRequestHeaders(int, bool) types.Action {
 	r.plugin.seen.Increment(1)
+	if crash, err := proxywasm.GetHttpRequestHeader("x-guard-crash"); err == nil && crash != "" {
+		panic("guard asked to crash: " + crash) // a plugin bug: the host sees a trap
+	}
 	if block, err := proxywasm.GetHttpRequestHeader("x-guard-block"); err == nil && block != "" {
 		proxywasm.LogInfof("guard refused a request: %s", block)
 		if err := proxywasm.SendHttpResponse(403, [][2]string{{"content-type", "text/plain"}},

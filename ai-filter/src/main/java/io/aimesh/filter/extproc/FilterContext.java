@@ -57,6 +57,7 @@ public final class FilterContext {
         this.pickers = requireNonNull(pickers, "pickers");
         this.shadows = new ShadowSender(metrics);
         this.plugins = new io.aimesh.filter.wasm.PluginChain(io.aimesh.filter.wasm.WasmPlugin.Engine.COMPILER);
+        metrics.pluginMetrics(plugins::current);
     }
 
     PoolPickers pickers() {

@@ -118,6 +118,22 @@ public final class FilterMetrics {
         picks.labelValues(pool, "", "queued").inc();
     }
 
+    /** Exports the metrics the plugins of {@code chain} define, as {@code aimesh_filter_plugin_metric{plugin,metric}}. */
+    void pluginMetrics(java.util.function.Supplier<java.util.List<io.aimesh.filter.wasm.PluginChain.Link>> chain) {
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("aimesh_filter_plugin_metric")
+                .help("The metrics proxy-wasm plugins define (counters and gauges), by plugin and the plugin's metric name;"
+                        + " a counter's value is its count over the plugin's instances in this filter")
+                .labelNames("plugin", "metric")
+                .callback(callback -> {
+                    for (io.aimesh.filter.wasm.PluginChain.Link link : chain.get()) {
+                        if (link.plugin() != null) {
+                            link.plugin().metrics().forEach((metric, value) -> callback.call(value, link.name(), metric));
+                        }
+                    }
+                })
+                .register(registry);
+    }
+
     void plugin(String plugin, String outcome) {
         plugins.labelValues(plugin, outcome).inc();
     }

@@ -141,6 +141,7 @@ public final class WasmPlugin implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new WasmPluginException("plugin " + name + " failed to start a request: " + e, e);
         }
+        boolean trapped = false;
         try {
             request.setHttpRequestBodyState(new HttpRequestBody(() -> new ByteArrayInputStream(body)));
             request.context().callOnRequestHeaders(body.length == 0);
@@ -155,17 +156,25 @@ public final class WasmPlugin implements AutoCloseable {
             }
             byte[] rewritten = request.getHttpRequestBody();
             return new RequestResult(entries(requestHeaders), rewritten == null ? body : rewritten, null);
-        } catch (RuntimeException e) {
-            // A trap leaves the instance in an unknown state: this thread gets a new one.
-            discardInstance();
+        } catch (RuntimeException | AssertionError e) {
+            // A trap (a Go panic, an out-of-bounds access, proc_exit) leaves the instance in an unknown state.
+            trapped = true;
             throw new WasmPluginException("plugin " + name + " failed: " + e, e);
         } finally {
             try {
                 request.context().close();
-            } catch (RuntimeException ignored) {
-                // closing a context of a trapped instance; the instance is gone already
+            } catch (RuntimeException | AssertionError ignored) {
+                // closing a context of a trapped instance; the instance goes next
+            }
+            if (trapped) {
+                discardInstance(); // this thread gets a new one at its next request
             }
         }
+    }
+
+    /** Every metric the plugin defined, by name, with its value over all its instances. */
+    public Map<String, Long> metrics() {
+        return metrics.all();
     }
 
     /** The value of the metric the plugin defined as {@code metric}, over all its instances; 0 if none. */
@@ -194,7 +203,7 @@ public final class WasmPlugin implements AutoCloseable {
             created.remove(plugin);
             try {
                 plugin.close();
-            } catch (RuntimeException ignored) {
+            } catch (RuntimeException | AssertionError ignored) {
                 // it trapped; nothing more to save
             }
         }
@@ -263,6 +272,12 @@ public final class WasmPlugin implements AutoCloseable {
         long get(int id) {
             AtomicLong metric = values.get(id);
             return metric == null ? 0 : metric.get();
+        }
+
+        Map<String, Long> all() {
+            Map<String, Long> all = new java.util.TreeMap<>();
+            ids.forEach((name, id) -> all.put(name, get(id)));
+            return all;
         }
 
         long byName(String name) {

@@ -25,14 +25,34 @@ import org.junit.jupiter.api.Test;
 class WasmPluginMeshIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Test
-    void theGuardRewritesTheBody_andItsRefusalIsAnOpenAiError() throws Exception {
+    private static Mesh mesh(String failureMode) throws Exception {
         Optional<Path> built = GoTool.WASM_GUARD.locate();
         assumeThat(built).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
         Path wasm = built.orElseThrow();
         String sha256 = WasmModules.sha256(Files.readAllBytes(wasm));
-        try (Mesh mesh = Mesh.builder().filter("closed").gatewaySpec("  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:"
-                + sha256 + "\", configuration: \"tag=t1;word=secret\"}]").start()) {
+        return Mesh.builder().filter("closed").gatewaySpec("  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:"
+                + sha256 + "\", configuration: \"tag=t1;word=secret\", failureMode: " + failureMode + "}]").start();
+    }
+
+    @Test
+    void aTrappingPlugin_failsItsRequest_whenClosed_andIsSkipped_whenOpen() throws Exception {
+        try (Mesh mesh = mesh("closed")) {
+            HttpResponse<String> crashed = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-crash", "now"));
+            assertThat(crashed.statusCode()).isEqualTo(500);
+            assertThat(JSON.readTree(crashed.body()).path("error").path("code").asText()).isEqualTo("plugin_failure");
+            assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of()).statusCode()).as("the next request").isEqualTo(200);
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"failed\",plugin=\"guard\"}")).isEqualTo(1);
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_metric{metric=\"guard_requests_total\",plugin=\"guard\"}"))
+                    .as("the plugin's own counter, exported").isGreaterThanOrEqualTo(2);
+        }
+        try (Mesh mesh = mesh("open")) {
+            assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-crash", "now")).statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theGuardRewritesTheBody_andItsRefusalIsAnOpenAiError() throws Exception {
+        try (Mesh mesh = mesh("closed")) {
             String secret = "{\"model\":\"" + Mesh.MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
                     + "\"a secret secret secret secret secret\"}]}";
             String redacted = secret.replace("secret", "[redacted]");

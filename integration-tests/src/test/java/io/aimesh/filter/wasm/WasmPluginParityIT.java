@@ -129,6 +129,21 @@ class WasmPluginParityIT {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void aTrap_failsOnlyItsRequest_andTheThreadGetsAFreshInstance(WasmPlugin.Engine engine) throws Exception {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine)) {
+            assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> plugin.onRequest(headers(Map.of("x-guard-crash", "now"), "x"),
+                    "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(WasmPluginException.class).hasMessageStartingWith("plugin guard failed");
+
+            WasmPlugin.RequestResult next = plugin.onRequest(headers(Map.of(), "a secret"), "a secret".getBytes(StandardCharsets.UTF_8));
+            assertThat(new String(next.body(), StandardCharsets.UTF_8)).isEqualTo("a [redacted]");
+            assertThat(plugin.metrics()).containsEntry("guard_requests_total", 3L);
+        }
+    }
+
     private static String header(WasmPlugin.RequestResult result, String name) {
         return result.headers().stream().filter(h -> h.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst()
                 .orElse(null);
