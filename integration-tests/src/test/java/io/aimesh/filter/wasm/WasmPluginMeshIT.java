@@ -51,6 +51,52 @@ class WasmPluginMeshIT {
     }
 
     @Test
+    void aChangedPlugin_takesOverLive_withoutFailingARequestInFlight() throws Exception {
+        try (Mesh mesh = mesh("closed")) {
+            String hidden = "{\"model\":\"" + Mesh.MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
+                    + "\"a hidden hidden hidden hidden hidden\"}]}";
+            long asSent = AnswerUsage.read(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, hidden, Map.of()).body(), false)
+                    .promptTokens();
+            long asRedacted = AnswerUsage.read(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY,
+                    hidden.replace("hidden", "[redacted]"), Map.of()).body(), false).promptTokens();
+            assertThat(asRedacted).isNotEqualTo(asSent);
+            java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+            java.util.List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicLong served = new java.util.concurrent.atomic.AtomicLong();
+            java.util.List<Thread> clients = new java.util.ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Thread client = new Thread(() -> {
+                    while (running.get()) {
+                        HttpResponse<String> answer = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of());
+                        if (answer.statusCode() == 200) {
+                            served.incrementAndGet();
+                        } else {
+                            failures.add(answer.statusCode() + " " + answer.body());
+                        }
+                    }
+                });
+                client.start();
+                clients.add(client);
+            }
+            String before = mesh.filter().configVersion();
+            Path gateway = mesh.policies().resolve("gateway.yaml");
+            mesh.writePolicy("gateway.yaml", Files.readString(gateway).replace("word=secret", "word=hidden"));
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                    .until(() -> !mesh.filter().configVersion().equals(before));
+            long atSwap = served.get();
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> served.get() > atSwap + 10);
+            running.set(false);
+            for (Thread client : clients) {
+                client.join();
+            }
+
+            assertThat(failures).as("requests across the swap").isEmpty();
+            assertThat(AnswerUsage.read(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, hidden, Map.of()).body(), false)
+                    .promptTokens()).as("the new configuration rewrites the new word").isEqualTo(asRedacted);
+        }
+    }
+
+    @Test
     void theGuardRewritesTheBody_andItsRefusalIsAnOpenAiError() throws Exception {
         try (Mesh mesh = mesh("closed")) {
             String secret = "{\"model\":\"" + Mesh.MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
