@@ -1,7 +1,8 @@
 // A guardrail of the kind platform teams keep as Envoy wasm plugins, built with the proxy-wasm Go
 // SDK and stock Go (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared): it tags every request with its
 // configuration's tag, refuses a request that carries x-guard-block with a 403 of its own,
-// rewrites the request body, replacing the configured word, and panics (traps) on x-guard-crash.
+// rewrites the request body, replacing the configured word, panics (traps) on x-guard-crash and
+// loops for ever on x-guard-spin.
 // The same .wasm runs in Envoy's wasm filter and in the ai-filter; the tests compare the two.
 package main
 
@@ -67,6 +68,11 @@ func (r *request) OnHttpRequestHeaders(int, bool) types.Action {
 	r.plugin.seen.Increment(1)
 	if crash, err := proxywasm.GetHttpRequestHeader("x-guard-crash"); err == nil && crash != "" {
 		panic("guard asked to crash: " + crash) // a plugin bug: the host sees a trap
+	}
+	if spin, err := proxywasm.GetHttpRequestHeader("x-guard-spin"); err == nil && spin != "" {
+		for spins := 0; ; spins++ { // a plugin bug: it never returns
+			r.plugin.seen.Increment(uint64(spins & 1))
+		}
 	}
 	if block, err := proxywasm.GetHttpRequestHeader("x-guard-block"); err == nil && block != "" {
 		proxywasm.LogInfof("guard refused a request: %s", block)

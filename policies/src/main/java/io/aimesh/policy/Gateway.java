@@ -42,10 +42,13 @@ public record Gateway(String name, FilterSettings filter, Identity identity, Glo
      *
      * @param sha256 the module's digest, 64 lower-case hex digits (no prefix)
      * @param tenants the tenants whose requests it runs on; empty for every request
+     * @param timeout the most it may take on a request
      */
-    public record Plugin(String name, String file, String sha256, String configuration, boolean failOpen, List<String> tenants) {
+    public record Plugin(String name, String file, String sha256, String configuration, boolean failOpen, List<String> tenants,
+                         java.time.Duration timeout) {
         public Plugin {
             requireNonNull(name, "name");
+            requireNonNull(timeout, "timeout");
             requireNonNull(file, "file");
             requireNonNull(sha256, "sha256");
             requireNonNull(configuration, "configuration");

@@ -370,7 +370,10 @@ final class Kinds {
                     "The module's digest. A changed digest loads the new module; requests in flight finish on the old."),
             optional("configuration", Str.any(), "\"\"", "What the plugin reads as its configuration (Envoy's `configuration`)."),
             optional("failureMode", new OneOf(List.of("closed", "open")), "closed",
-                    "When the plugin traps or fails to start: `closed` answers 500, `open` lets the request on without it."),
+                    "When the plugin traps, runs past its timeout or fails to start: `closed` answers 500, `open` lets the "
+                            + "request on without it."),
+            optional("timeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "100ms",
+                    "The most the plugin may take on a request (its headers and body); past it the call is interrupted."),
             optional("tenants", new ListOf(NAME, 1), null, "Only requests of these tenants; every request when absent.")));
 
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(

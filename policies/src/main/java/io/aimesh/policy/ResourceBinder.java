@@ -573,7 +573,8 @@ final class ResourceBinder {
                 continue;
             }
             plugins.add(new Gateway.Plugin(pluginName, file, digest, item.string("configuration", ""),
-                    item.string("failureMode", "closed").equals("open"), item.strings("tenants", List.of())));
+                    item.string("failureMode", "closed").equals("open"), item.strings("tenants", List.of()),
+                    item.duration("timeout", Duration.ofMillis(100))));
         }
         return plugins;
     }

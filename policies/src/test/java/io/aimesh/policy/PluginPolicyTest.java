@@ -52,7 +52,7 @@ class PluginPolicyTest {
 
         assertThat(result.errors()).isEmpty();
         assertThat(result.policies().gateway().plugins()).containsExactly(new Gateway.Plugin("guard", file.toString(),
-                WasmModules.sha256(module), "k=v", true, java.util.List.of("acme")));
+                WasmModules.sha256(module), "k=v", true, java.util.List.of("acme"), java.time.Duration.ofMillis(100)));
     }
 
     @Test

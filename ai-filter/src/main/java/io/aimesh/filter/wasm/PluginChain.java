@@ -68,7 +68,8 @@ public final class PluginChain implements AutoCloseable {
         Map<String, WasmPlugin> next = new HashMap<>();
         List<Link> chain = new ArrayList<>();
         for (WasmPluginConfig config : plugins) {
-            String key = config.getName() + "\u0000" + config.getSha256() + "\u0000" + config.getConfiguration();
+            String key = config.getName() + "\u0000" + config.getSha256() + "\u0000" + config.getConfiguration() + "\u0000"
+                    + config.getTimeoutMs();
             WasmPlugin plugin = loaded.get(key);
             String broken = null;
             if (plugin == null) {
@@ -107,7 +108,8 @@ public final class PluginChain implements AutoCloseable {
         if (!digest.equals(config.getSha256())) {
             throw new IOException(config.getFile() + " has digest sha256:" + digest + ", not sha256:" + config.getSha256());
         }
-        return WasmPlugin.load(config.getName(), module, config.getConfiguration(), engine);
+        return WasmPlugin.load(config.getName(), module, config.getConfiguration(), engine,
+                java.time.Duration.ofMillis(config.getTimeoutMs()));
     }
 
     @Override

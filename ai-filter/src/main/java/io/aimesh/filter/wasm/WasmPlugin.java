@@ -59,15 +59,26 @@ public final class WasmPlugin implements AutoCloseable {
     public record RequestResult(List<Map.Entry<String, String>> headers, byte[] body, LocalReply reply) {
     }
 
+    /** Interrupts a plugin call that runs past its time: Chicory checks the thread's interrupt in its loops. */
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread thread = new Thread(r, "aimesh-plugin-watchdog");
+                thread.setDaemon(true);
+                return thread;
+            });
+
     private final String name;
     private final PluginFactory factory;
+    /** The most a request's phases may take, in nanoseconds; 0 for no limit. */
+    private final long timeoutNanos;
     private final ThreadLocal<io.roastedroot.proxywasm.internal.Plugin> instances = new ThreadLocal<>();
     private final List<io.roastedroot.proxywasm.internal.Plugin> created = new CopyOnWriteArrayList<>();
     private final Metrics metrics = new Metrics();
 
-    private WasmPlugin(String name, PluginFactory factory) {
+    private WasmPlugin(String name, PluginFactory factory, java.time.Duration timeout) {
         this.name = name;
         this.factory = factory;
+        this.timeoutNanos = timeout.toNanos();
     }
 
     /**
@@ -77,7 +88,18 @@ public final class WasmPlugin implements AutoCloseable {
      * @throws IllegalArgumentException when {@code wasm} is not a WebAssembly module
      */
     public static WasmPlugin load(String name, byte[] wasm, String configuration, Engine engine) {
+        return load(name, wasm, configuration, engine, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #load(String, byte[], String, Engine)}, with a time limit: a request whose phases
+     * run longer fails ({@link WasmPluginException}) and its instance is replaced.
+     *
+     * @param timeout the most a request's phases may take; zero for no limit
+     */
+    public static WasmPlugin load(String name, byte[] wasm, String configuration, Engine engine, java.time.Duration timeout) {
         requireNonNull(name, "name");
+        requireNonNull(timeout, "timeout");
         requireNonNull(configuration, "configuration");
         WasmModule module;
         try {
@@ -117,7 +139,7 @@ public final class WasmPlugin implements AutoCloseable {
         if (engine == Engine.COMPILER) {
             builder.withMachineFactory(MachineFactoryCompiler.compile(module)); // once, shared by every instance
         }
-        self[0] = new WasmPlugin(name, builder.build());
+        self[0] = new WasmPlugin(name, builder.build(), timeout);
         return self[0];
     }
 
@@ -142,6 +164,7 @@ public final class WasmPlugin implements AutoCloseable {
             throw new WasmPluginException("plugin " + name + " failed to start a request: " + e, e);
         }
         boolean trapped = false;
+        Watch watch = timeoutNanos > 0 ? new Watch(Thread.currentThread(), timeoutNanos) : null;
         try {
             request.setHttpRequestBodyState(new HttpRequestBody(() -> new ByteArrayInputStream(body)));
             request.context().callOnRequestHeaders(body.length == 0);
@@ -159,8 +182,14 @@ public final class WasmPlugin implements AutoCloseable {
         } catch (RuntimeException | AssertionError e) {
             // A trap (a Go panic, an out-of-bounds access, proc_exit) leaves the instance in an unknown state.
             trapped = true;
+            if (watch != null && watch.fired()) {
+                throw new WasmPluginException("plugin " + name + " ran past its " + timeoutNanos / 1_000_000 + " ms", e);
+            }
             throw new WasmPluginException("plugin " + name + " failed: " + e, e);
         } finally {
+            if (watch != null) {
+                watch.stop();
+            }
             try {
                 request.context().close();
             } catch (RuntimeException | AssertionError ignored) {
@@ -233,6 +262,42 @@ public final class WasmPlugin implements AutoCloseable {
             case WARN -> Level.WARNING;
             case ERROR, CRITICAL -> Level.ERROR;
         };
+    }
+
+    /**
+     * Interrupts {@code thread} after {@code nanos} unless stopped first. The thread is a request
+     * thread that goes on serving others: the interrupt is sent only while the call runs, and
+     * {@link #stop} clears any it left.
+     */
+    private static final class Watch {
+        private final Thread thread;
+        private final java.util.concurrent.ScheduledFuture<?> alarm;
+        private boolean running = true;
+        private boolean fired;
+
+        Watch(Thread thread, long nanos) {
+            this.thread = thread;
+            this.alarm = WATCHDOG.schedule(this::fire, nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        private synchronized void fire() {
+            if (running) {
+                fired = true;
+                thread.interrupt();
+            }
+        }
+
+        synchronized boolean fired() {
+            return fired;
+        }
+
+        void stop() {
+            synchronized (this) {
+                running = false;
+            }
+            alarm.cancel(false);
+            Thread.interrupted(); // the flag, if the alarm went off, must not reach the next request on this thread
+        }
     }
 
     /** The metrics a plugin defines, by name: an instance per thread defines each again, and gets the same one. */

@@ -41,7 +41,11 @@ class WasmPluginMeshIT {
             assertThat(crashed.statusCode()).isEqualTo(500);
             assertThat(JSON.readTree(crashed.body()).path("error").path("code").asText()).isEqualTo("plugin_failure");
             assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of()).statusCode()).as("the next request").isEqualTo(200);
-            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"failed\",plugin=\"guard\"}")).isEqualTo(1);
+            HttpResponse<String> spun = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-spin", "yes"));
+            assertThat(spun.statusCode()).as("interrupted at its 100 ms, before Envoy's 200 ms message timeout").isEqualTo(500);
+            assertThat(JSON.readTree(spun.body()).path("error").path("code").asText()).isEqualTo("plugin_failure");
+            assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of()).statusCode()).as("the next request").isEqualTo(200);
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"failed\",plugin=\"guard\"}")).isEqualTo(2);
             assertThat(mesh.filterMetric("aimesh_filter_plugin_metric{metric=\"guard_requests_total\",plugin=\"guard\"}"))
                     .as("the plugin's own counter, exported").isGreaterThanOrEqualTo(2);
         }

@@ -144,6 +144,23 @@ class WasmPluginParityIT {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void aPluginThatNeverReturns_isInterruptedAtItsTimeout_andTheThreadServesOn(WasmPlugin.Engine engine) throws Exception {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine, Duration.ofMillis(200))) {
+            assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
+            long started = System.nanoTime();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> plugin.onRequest(headers(Map.of("x-guard-spin", "yes"), "x"),
+                    "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(WasmPluginException.class)
+                    .hasMessage("plugin guard ran past its 200 ms");
+
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+            assertThat(Thread.currentThread().isInterrupted()).as("no interrupt left for the thread's next work").isFalse();
+            assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
+        }
+    }
+
     private static String header(WasmPlugin.RequestResult result, String name) {
         return result.headers().stream().filter(h -> h.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst()
                 .orElse(null);
