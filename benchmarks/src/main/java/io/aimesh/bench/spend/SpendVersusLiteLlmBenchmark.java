@@ -1,5 +1,6 @@
 package io.aimesh.bench.spend;
 
+import io.aimesh.bench.ClosedLoop;
 import io.aimesh.bench.FilterStack;
 import io.aimesh.filter.api.Money;
 import io.aimesh.modelsim.ModelSimServer;
@@ -47,6 +48,9 @@ public final class SpendVersusLiteLlmBenchmark {
     private static final String OPEN_KEY = "open-key";
     private static final int LATENCY_CLIENTS = 4;
     private static final int SLICES = 3;
+    /** The fixed request of the cost-per-request runs. */
+    private static final String BODY = "{\"model\":\"" + SpendRace.MODEL + "\",\"max_tokens\":8,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"What does a budget of money per month mean?\"}]}";
 
     /** @param seconds the length of each path's latency and throughput runs, split into slices */
     record Options(Path litellm, int clients, int rounds, String budget, int seconds) {
@@ -166,14 +170,14 @@ public final class SpendVersusLiteLlmBenchmark {
         List<ClosedLoop.Load> latency = new ArrayList<>();
         List<ClosedLoop.Load> throughput = new ArrayList<>();
         for (Target target : targets) {
-            ClosedLoop.run(target.uris(), target.apiKey(), LATENCY_CLIENTS, Duration.ofSeconds(1)); // warm-up
+            ClosedLoop.run(target.uris(), target.apiKey(), BODY, LATENCY_CLIENTS, Duration.ofSeconds(1)); // warm-up
         }
         for (int s = 0; s < SLICES; s++) {
             for (int t = 0; t < targets.size(); t++) {
                 Target target = targets.get(t);
                 progress.accept(Instant.now() + " slice " + (s + 1) + ": " + target.name());
-                ClosedLoop.Load few = ClosedLoop.run(target.uris(), target.apiKey(), LATENCY_CLIENTS, slice);
-                ClosedLoop.Load many = ClosedLoop.run(target.uris(), target.apiKey(), options.clients(), slice);
+                ClosedLoop.Load few = ClosedLoop.run(target.uris(), target.apiKey(), BODY, LATENCY_CLIENTS, slice);
+                ClosedLoop.Load many = ClosedLoop.run(target.uris(), target.apiKey(), BODY, options.clients(), slice);
                 latency.add(s == 0 ? few : latency.remove(t).plus(few));
                 throughput.add(s == 0 ? many : throughput.remove(t).plus(many));
                 if (s > 0) { // keep the lists in target order

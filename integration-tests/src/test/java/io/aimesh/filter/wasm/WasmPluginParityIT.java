@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.aimesh.testing.Envoy;
 import io.aimesh.testing.GoTool;
 import io.aimesh.testing.Ports;
+import io.aimesh.testing.WasmEnvoy;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -62,7 +63,7 @@ class WasmPluginParityIT {
         Ports.Held port = Ports.hold();
         listener = port.port();
         port.release();
-        envoy = Envoy.start(bootstrap(listener, echo.getAddress().getPort(), wasm), Path.of("target", "envoy-wasm-parity.log")
+        envoy = Envoy.start(WasmEnvoy.bootstrap(listener, echo.getAddress().getPort(), wasm, CONFIG), Path.of("target", "envoy-wasm-parity.log")
                 .toAbsolutePath(), 1, "info");
         await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> send(Map.of(), "ping").statusCode() == 200);
     }
@@ -182,39 +183,5 @@ class WasmPluginParityIT {
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         headers.forEach(request::header);
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static String bootstrap(int listenerPort, int echoPort, Path wasm) {
-        return """
-                admin: {address: {socket_address: {address: 127.0.0.1, port_value: 0}}}
-                static_resources:
-                  listeners:
-                    - name: in
-                      address: {socket_address: {address: 127.0.0.1, port_value: %d}}
-                      filter_chains:
-                        - filters:
-                            - name: envoy.filters.network.http_connection_manager
-                              typed_config:
-                                "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-                                stat_prefix: in
-                                route_config:
-                                  virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: "/"}, route: {cluster: echo}}]}]
-                                http_filters:
-                                  - name: envoy.filters.http.wasm
-                                    typed_config:
-                                      "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-                                      config:
-                                        name: guard
-                                        configuration: {"@type": type.googleapis.com/google.protobuf.StringValue, value: "%s"}
-                                        vm_config: {runtime: envoy.wasm.runtime.v8, code: {local: {filename: "%s"}}}
-                                  - name: envoy.filters.http.router
-                                    typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-                  clusters:
-                    - name: echo
-                      type: STATIC
-                      load_assignment:
-                        cluster_name: echo
-                        endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: %d}}}}]}]
-                """.formatted(listenerPort, CONFIG, wasm.toAbsolutePath(), echoPort);
     }
 }

@@ -1,4 +1,4 @@
-package io.aimesh.bench.spend;
+package io.aimesh.bench;
 
 import java.io.IOException;
 import java.net.URI;
@@ -19,17 +19,14 @@ import org.HdrHistogram.Histogram;
  * request pays, at many the throughput a path saturates at. Client {@code i} sends to
  * {@code targets[i % targets.size()]} (several for the direct path, one per model server).
  */
-final class ClosedLoop {
-    static final String BODY = "{\"model\":\"" + SpendRace.MODEL + "\",\"max_tokens\":8,"
-            + "\"messages\":[{\"role\":\"user\",\"content\":\"What does a budget of money per month mean?\"}]}";
-
+public final class ClosedLoop {
     /** What a run measured; latencies in microseconds. */
-    record Load(long ok, long errors, double seconds, Histogram latency) {
-        double perSecond() {
+    public record Load(long ok, long errors, double seconds, Histogram latency) {
+        public double perSecond() {
             return ok / seconds;
         }
 
-        Load plus(Load other) {
+        public Load plus(Load other) {
             Histogram merged = latency.copy();
             merged.add(other.latency);
             return new Load(ok + other.ok, errors + other.errors, seconds + other.seconds, merged);
@@ -39,7 +36,9 @@ final class ClosedLoop {
     private ClosedLoop() {
     }
 
-    static Load run(List<URI> targets, String apiKey, int clients, Duration duration) throws InterruptedException, IOException {
+    /** @param apiKey sent as a bearer token, or {@code null} for none */
+    public static Load run(List<URI> targets, String apiKey, String body, int clients, Duration duration)
+            throws InterruptedException, IOException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         long start = System.nanoTime();
@@ -52,7 +51,7 @@ final class ClosedLoop {
                 long ok = 0;
                 long errors = 0;
                 HttpRequest.Builder builder = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(30))
-                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY));
+                        .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
                 if (apiKey != null) {
                     builder.header("authorization", "Bearer " + apiKey);
                 }
