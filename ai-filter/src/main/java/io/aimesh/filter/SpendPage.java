@@ -11,8 +11,6 @@ import io.aimesh.filter.spend.SpendLedger;
 import io.aimesh.filter.spend.SpendRule;
 import io.aimesh.internal.AdminServer;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -51,7 +49,8 @@ final class SpendPage {
         if (current == null) {
             return new AdminServer.Reply(503, "{\"error\": \"no configuration yet\"}\n");
         }
-        Map<String, String> query = query(uri.getRawQuery());
+        Map<String, String> query = new java.util.HashMap<>();
+        AdminServer.query(uri).forEach((name, values) -> query.put(name, values.get(0)));
         Instant at = clock.instant();
         String period = query.get("period");
         if (period != null) {
@@ -155,18 +154,4 @@ final class SpendPage {
         return level.label() + "/" + name;
     }
 
-    private static Map<String, String> query(String raw) {
-        Map<String, String> query = new java.util.HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return query;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                query.put(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return query;
-    }
 }

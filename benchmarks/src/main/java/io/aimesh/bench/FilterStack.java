@@ -15,10 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
@@ -138,11 +135,7 @@ public final class FilterStack implements AutoCloseable {
 
     /** The {@code sha256:} digest form a Tenant's API key takes in a policy, without the prefix. */
     public static String apiKeyDigest(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return io.aimesh.filter.api.Sha256.hex(key);
     }
 
     /** Replaces what follows {@code <!-- results -->} in the benchmark's document by {@code markdown}. */

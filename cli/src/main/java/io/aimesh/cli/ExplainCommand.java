@@ -1,6 +1,7 @@
 package io.aimesh.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.aimesh.filter.api.Sha256;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -9,10 +10,7 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -69,7 +67,7 @@ final class ExplainCommand implements Callable<Integer> {
             query.append("&tenant=").append(encode(who.tenant));
         } else {
             try {
-                query.append("&key=").append(sha256(Files.readString(who.apiKeyFile).strip()));
+                query.append("&key=").append(Sha256.hex(Files.readString(who.apiKeyFile).strip()));
             } catch (IOException e) {
                 err.println("aimesh explain: --api-key-file: cannot read " + who.apiKeyFile);
                 return 2;
@@ -120,11 +118,4 @@ final class ExplainCommand implements Callable<Integer> {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
     }
 
-    private static String sha256(String key) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HexFormat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,8 +94,7 @@ class ExplainCommandTest {
                   limits:
                     - window: 1m
                       tokens: 5000
-                """.formatted(HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(KEY.getBytes(StandardCharsets.UTF_8)))));
+                """.formatted(io.aimesh.filter.api.Sha256.hex(KEY)));
         controlPlane = ControlPlane.start(ControlPlaneOptions.defaults(policies).withXds("127.0.0.1", 0).withAdmin("127.0.0.1", 0));
         filter = AiFilter.start(new AiFilterOptions("127.0.0.1:" + controlPlane.xdsPort(), "explain-filter", "127.0.0.1", 0,
                 "127.0.0.1", 0));

@@ -170,6 +170,23 @@ public final class AdminServer implements AutoCloseable {
         });
     }
 
+    /** A request URI's query parameters, decoded, each name with its values in order; empty without a query. */
+    public static Map<String, java.util.List<String>> query(java.net.URI uri) {
+        Map<String, java.util.List<String>> query = new java.util.HashMap<>();
+        String raw = uri.getRawQuery();
+        if (raw == null || raw.isEmpty()) {
+            return query;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0) {
+                query.computeIfAbsent(java.net.URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8),
+                        k -> new java.util.ArrayList<>()).add(java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+            }
+        }
+        return query;
+    }
+
     public int port() {
         return server.getAddress().getPort();
     }

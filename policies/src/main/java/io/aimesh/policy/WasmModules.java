@@ -3,25 +3,14 @@ package io.aimesh.policy;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.ExportSection;
+import io.aimesh.filter.api.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /** Checks a plugin's module as the policies name it: readable, of the given digest, a WebAssembly module with the proxy-wasm ABI. */
 public final class WasmModules {
     private WasmModules() {
-    }
-
-    /** The SHA-256 of {@code bytes}, 64 lower-case hex digits. */
-    public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 
     /**
@@ -35,7 +24,7 @@ public final class WasmModules {
         } catch (IOException e) {
             return "cannot read " + file + " (" + e.getClass().getSimpleName() + ")";
         }
-        String actual = sha256(bytes);
+        String actual = Sha256.hex(bytes);
         if (!actual.equals(sha256)) {
             return file + " has digest sha256:" + actual + ", not the sha256:" + sha256 + " the policy gives";
         }

@@ -2,6 +2,7 @@ package io.aimesh.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.aimesh.filter.api.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -48,11 +49,11 @@ class PluginPolicyTest {
             0x0a, 0x07, 0x02, 0x02, 0x00, 0x0b, 0x02, 0x00, 0x0b}; // code section: two empty bodies
         Path file = Files.write(directory.resolve("guard.wasm"), module);
 
-        LoadResult result = load(plugin("guard", file, WasmModules.sha256(module)));
+        LoadResult result = load(plugin("guard", file, Sha256.hex(module)));
 
         assertThat(result.errors()).isEmpty();
         assertThat(result.policies().gateway().plugins()).containsExactly(new Gateway.Plugin("guard", file.toString(),
-                WasmModules.sha256(module), "k=v", true, java.util.List.of("acme"), java.time.Duration.ofMillis(100)));
+                Sha256.hex(module), "k=v", true, java.util.List.of("acme"), java.time.Duration.ofMillis(100)));
     }
 
     @Test
@@ -61,9 +62,9 @@ class PluginPolicyTest {
         Path text = Files.writeString(directory.resolve("text.wasm"), "not a module");
         String plugins = plugin("missing", directory.resolve("nowhere.wasm"), "a".repeat(64))
                 + plugin("digest", empty, "b".repeat(64))
-                + plugin("text", text, WasmModules.sha256(Files.readAllBytes(text)))
-                + plugin("abi", empty, WasmModules.sha256(EMPTY_MODULE))
-                + plugin("abi", empty, WasmModules.sha256(EMPTY_MODULE));
+                + plugin("text", text, Sha256.hex(Files.readAllBytes(text)))
+                + plugin("abi", empty, Sha256.hex(EMPTY_MODULE))
+                + plugin("abi", empty, Sha256.hex(EMPTY_MODULE));
 
         LoadResult result = load(plugins);
 
@@ -72,7 +73,7 @@ class PluginPolicyTest {
                 .startsWith("gateway.yaml:7:").contains("plugin 'missing': cannot read " + directory.resolve("nowhere.wasm")));
         assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
                 .startsWith("gateway.yaml:8:").contains("plugin 'digest': " + empty + " has digest sha256:"
-                        + WasmModules.sha256(EMPTY_MODULE) + ", not the sha256:" + "b".repeat(64)));
+                        + Sha256.hex(EMPTY_MODULE) + ", not the sha256:" + "b".repeat(64)));
         assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)
                 .startsWith("gateway.yaml:9:").contains("plugin 'text': " + text + " is not a WebAssembly module"));
         assertThat(result.errors()).extracting(PolicyError::toString).anySatisfy(e -> assertThat(e)

@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -171,7 +172,7 @@ public final class ControlPlane implements AutoCloseable {
             return new AdminServer.Reply(200, AdminPages.dashboard(view, nodes.nodes(), hub.currentScopes(), policyPage()));
         }
         String policy = reloader.status().lastRejected() == null ? "applied" : "REJECTED (the last good ones are served)";
-        boolean fragment = uri.getRawQuery() != null && java.util.Arrays.asList(uri.getRawQuery().split("&")).contains("fragment=1");
+        boolean fragment = AdminServer.query(uri).getOrDefault("fragment", List.of()).contains("1");
         String html = fragment ? DashboardPage.fragment(view, nodes.nodes(), hub.currentScopes(), policy)
                 : DashboardPage.page(view, nodes.nodes(), hub.currentScopes(), policy);
         return new AdminServer.Reply(200, html, "text/html; charset=utf-8");

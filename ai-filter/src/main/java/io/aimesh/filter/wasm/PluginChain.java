@@ -1,15 +1,13 @@
 package io.aimesh.filter.wasm;
 
+import io.aimesh.filter.api.Sha256;
 import io.aimesh.filter.api.WasmPluginConfig;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -99,12 +97,7 @@ public final class PluginChain implements AutoCloseable {
 
     private WasmPlugin load(WasmPluginConfig config) throws IOException {
         byte[] module = Files.readAllBytes(Path.of(config.getFile()));
-        String digest;
-        try {
-            digest = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(module));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        String digest = Sha256.hex(module);
         if (!digest.equals(config.getSha256())) {
             throw new IOException(config.getFile() + " has digest sha256:" + digest + ", not sha256:" + config.getSha256());
         }

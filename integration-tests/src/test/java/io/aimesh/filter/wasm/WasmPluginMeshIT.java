@@ -3,9 +3,9 @@ package io.aimesh.filter.wasm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import io.aimesh.filter.api.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.aimesh.policy.WasmModules;
 import io.aimesh.testing.AnswerUsage;
 import io.aimesh.testing.GoTool;
 import io.aimesh.testing.Mesh;
@@ -29,7 +29,7 @@ class WasmPluginMeshIT {
         Optional<Path> built = GoTool.WASM_GUARD.locate();
         assumeThat(built).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
         Path wasm = built.orElseThrow();
-        String sha256 = WasmModules.sha256(Files.readAllBytes(wasm));
+        String sha256 = Sha256.hex(Files.readAllBytes(wasm));
         return Mesh.builder().filter("closed").gatewaySpec("  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:"
                 + sha256 + "\", configuration: \"tag=t1;word=secret\", failureMode: " + failureMode + "}]").start();
     }
