@@ -40,8 +40,9 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(Math.max(0, waitSeconds));
         AdminCall call = AdminCall.send(admin.request("/nodes").build(), "aimesh status", admin.describe(), err);
-        while (waitSeconds > 0 && System.nanoTime() < deadline && (call.exit() != 0 || !inSync(call.body()))) {
-            err.println("aimesh status: waiting for " + (call.exit() != 0 ? "the control plane" : pending(call.body())));
+        while (waitSeconds > 0 && System.nanoTime() < deadline && (call.exit() != 0 || !waited(call.body()))) {
+            err.println("aimesh status: waiting for " + (call.exit() != 0 ? "the control plane"
+                    : call.body().path("nodes").isEmpty() ? "a node to connect" : String.join(", ", unsynced(call.body()))));
             Thread.sleep(1_000); // a person's command polling the control plane, once a second
             call = AdminCall.send(admin.request("/nodes").build(), "aimesh status", admin.describe(), err);
         }
@@ -54,33 +55,23 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             print(body);
         }
-        boolean allSynced = true;
-        for (JsonNode node : body.path("nodes")) {
-            allSynced &= node.path("sync").asText().equals("SYNCED");
-        }
-        return allSynced && (waitSeconds == 0 || inSync(body)) ? 0 : 1;
+        return unsynced(body).isEmpty() && (waitSeconds == 0 || waited(body)) ? 0 : 1;
     }
 
-    private static boolean inSync(JsonNode body) {
-        boolean any = false;
-        for (JsonNode node : body.path("nodes")) {
-            any = true;
-            if (!node.path("sync").asText().equals("SYNCED")) {
-                return false;
-            }
-        }
-        return any;
+    /** Every node is SYNCED, and there is one: what {@code --wait} waits for. */
+    private static boolean waited(JsonNode body) {
+        return !body.path("nodes").isEmpty() && unsynced(body).isEmpty();
     }
 
-    /** What a wait is for: the nodes not yet SYNCED, or a first node. */
-    private static String pending(JsonNode body) {
-        List<String> waiting = new ArrayList<>();
+    /** The nodes not SYNCED, as {@code id (STATE)}. */
+    private static List<String> unsynced(JsonNode body) {
+        List<String> unsynced = new ArrayList<>();
         for (JsonNode node : body.path("nodes")) {
             if (!node.path("sync").asText().equals("SYNCED")) {
-                waiting.add(node.path("id").asText() + " (" + node.path("sync").asText() + ")");
+                unsynced.add(node.path("id").asText() + " (" + node.path("sync").asText() + ")");
             }
         }
-        return body.path("nodes").isEmpty() ? "a node to connect" : String.join(", ", waiting);
+        return unsynced;
     }
 
     private void print(JsonNode body) {

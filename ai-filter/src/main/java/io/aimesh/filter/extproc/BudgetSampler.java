@@ -5,7 +5,6 @@ import io.aimesh.filter.config.RuntimeConfig;
 import io.aimesh.filter.limit.TokenLimiter;
 import io.aimesh.filter.spend.SpendLedger;
 import io.aimesh.filter.spend.SpendRule;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,7 +55,7 @@ public final class BudgetSampler implements Supplier<List<BudgetSample>> {
                     .setUsed(room.used()).setAmount(room.tokens()).setResetsAtMs(now + room.millisUntilReset()).build()));
             SpendLedger ledger = context.spend();
             for (SpendRule rule : config.spend().chain(tenant.name(), null)) {
-                SpendLedger.Usage usage = ledger.usage(rule, Instant.ofEpochMilli(now));
+                SpendLedger.Usage usage = ledger.usage(rule);
                 samples.add(BudgetSample.newBuilder().setTenant(tenant.name()).setKind("spend")
                         .setName(rule.level().label() + " " + rule.account()).setPeriod(rule.period().label())
                         .setUsed(usage.spentMicros()).setAmount(rule.amountMicros())

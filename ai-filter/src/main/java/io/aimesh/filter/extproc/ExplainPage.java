@@ -18,10 +18,6 @@ import io.aimesh.picker.PoolPicker;
 import io.aimesh.picker.RequestFeatures;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,7 +49,7 @@ public final class ExplainPage {
         if (config == null) {
             return new AdminServer.Reply(503, "{\"error\": \"no configuration yet\"}\n");
         }
-        Map<String, List<String>> query = query(uri.getRawQuery());
+        Map<String, List<String>> query = AdminServer.query(uri);
         String modelName = first(query, "model");
         if (modelName == null || (first(query, "tenant") == null) == (first(query, "key") == null)) {
             return new AdminServer.Reply(400, "{\"error\": \"needs model, and tenant or key (the API key's SHA-256 hex)\"}\n");
@@ -138,9 +134,8 @@ public final class ExplainPage {
         List<SpendRule> chain = config.spend().chain(tenant.name(), digest);
         long cost = config.spend().reservationPrice(model.name()).cost(input, 0, output);
         SpendLedger ledger = context.spend();
-        Instant now = Instant.now();
         for (SpendRule rule : chain) {
-            SpendLedger.Usage usage = ledger.usage(rule, now);
+            SpendLedger.Usage usage = ledger.usage(rule);
             long left = rule.amountMicros() - usage.spentMicros() - usage.reservedMicros();
             boolean fits = cost <= left;
             ObjectNode step = step(steps, "budget", fits ? "ok" : "refused", String.format(Locale.ROOT,
@@ -249,18 +244,4 @@ public final class ExplainPage {
         return values == null || values.isEmpty() ? null : values.get(0);
     }
 
-    private static Map<String, List<String>> query(String raw) {
-        Map<String, List<String>> query = new HashMap<>();
-        if (raw == null || raw.isEmpty()) {
-            return query;
-        }
-        for (String pair : raw.split("&")) {
-            int eq = pair.indexOf('=');
-            if (eq > 0) {
-                query.computeIfAbsent(URLDecoder.decode(pair.substring(0, eq), StandardCharsets.UTF_8), k -> new ArrayList<>())
-                        .add(URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-            }
-        }
-        return query;
-    }
 }

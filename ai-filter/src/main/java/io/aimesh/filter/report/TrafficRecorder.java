@@ -95,10 +95,10 @@ public final class TrafficRecorder {
     public List<EndpointSample> endpoints(Map<String, PoolState> pools) {
         List<EndpointSample> samples = new ArrayList<>();
         pools.forEach((pool, state) -> {
-            Map<String, AtomicLong> counted = picks.getOrDefault(pool, new ConcurrentHashMap<>());
+            Map<String, AtomicLong> counted = picks.get(pool);
             for (Endpoint endpoint : state.endpoints()) {
                 EndpointState seen = state.state(endpoint).orElseThrow();
-                AtomicLong picked = counted.get(endpoint.authority());
+                AtomicLong picked = counted == null ? null : counted.get(endpoint.authority());
                 samples.add(EndpointSample.newBuilder().setPool(pool).setEndpoint(endpoint.authority())
                         .setPicks(picked == null ? 0 : picked.getAndSet(0)).setInFlight(state.inFlight(endpoint))
                         .setWaiting(seen.waiting()).setRunning(seen.running()).setKvCacheUsage(seen.kvCacheUsage())

@@ -180,6 +180,11 @@ public final class SpendLedger {
         }
     }
 
+    /** {@link #usage(SpendRule, Instant)} now, by this ledger's clock. */
+    public Usage usage(SpendRule rule) {
+        return usage(rule, clock.instant());
+    }
+
     /**
      * What a budget has spent in the bucket of {@code at}: all replicas' settled spend (as this
      * replica last heard of the others'), what is reserved here, and this replica's spend by model.

@@ -303,14 +303,12 @@ public final class WasmPlugin implements AutoCloseable {
     /** The metrics a plugin defines, by name: an instance per thread defines each again, and gets the same one. */
     private static final class Metrics {
         private final Map<String, Integer> ids = new ConcurrentHashMap<>();
-        private final List<String> names = new CopyOnWriteArrayList<>();
         private final Map<Integer, AtomicLong> values = new ConcurrentHashMap<>();
         private final AtomicInteger next = new AtomicInteger();
 
-        synchronized int define(String name) {
+        int define(String name) {
             return ids.computeIfAbsent(name, n -> {
                 int id = next.getAndIncrement();
-                names.add(n);
                 values.put(id, new AtomicLong());
                 return id;
             });

@@ -178,11 +178,12 @@ public final class SpendVersusLiteLlmBenchmark {
                 progress.accept(Instant.now() + " slice " + (s + 1) + ": " + target.name());
                 ClosedLoop.Load few = ClosedLoop.run(target.uris(), target.apiKey(), BODY, LATENCY_CLIENTS, slice);
                 ClosedLoop.Load many = ClosedLoop.run(target.uris(), target.apiKey(), BODY, options.clients(), slice);
-                latency.add(s == 0 ? few : latency.remove(t).plus(few));
-                throughput.add(s == 0 ? many : throughput.remove(t).plus(many));
-                if (s > 0) { // keep the lists in target order
-                    latency.add(t, latency.remove(latency.size() - 1));
-                    throughput.add(t, throughput.remove(throughput.size() - 1));
+                if (s == 0) {
+                    latency.add(few);
+                    throughput.add(many);
+                } else {
+                    latency.set(t, latency.get(t).plus(few));
+                    throughput.set(t, throughput.get(t).plus(many));
                 }
             }
         }

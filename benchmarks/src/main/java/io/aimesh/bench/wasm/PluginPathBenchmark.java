@@ -2,22 +2,19 @@ package io.aimesh.bench.wasm;
 
 import io.aimesh.bench.ClosedLoop;
 import io.aimesh.bench.FilterStack;
+import io.aimesh.filter.api.Sha256;
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
 import io.aimesh.testing.Envoy;
 import io.aimesh.testing.GoTool;
 import io.aimesh.testing.Ports;
 import io.aimesh.testing.WasmEnvoy;
-import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -43,7 +40,8 @@ public final class PluginPathBenchmark {
     private PluginPathBenchmark() {
     }
 
-    private record Path0(String name, URI uri) {
+    /** One way a request can go: its name in the report, and where it is sent. */
+    private record Lane(String name, URI uri, Envoy envoy) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -68,7 +66,7 @@ public final class PluginPathBenchmark {
 
     static String run(int seconds) throws Exception {
         Path wasm = GoTool.WASM_GUARD.locate().orElseThrow(() -> new IllegalStateException(GoTool.WASM_GUARD.skipMessage()));
-        String sha256 = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(wasm)));
+        String sha256 = Sha256.hex(Files.readAllBytes(wasm));
         Path dir = Files.createTempDirectory("aimesh-plugin-path-");
         StringBuilder content = new StringBuilder();
         while (content.length() < 900) {
@@ -78,14 +76,15 @@ public final class PluginPathBenchmark {
         List<AutoCloseable> running = new ArrayList<>();
         try (ModelSimServer sim = ModelSimServer.start(ModelSimConfig.builder().model(MODEL).speed(1e9).maxSeqs(256)
                 .kvTokens(1 << 22).seed(1).build())) {
-            List<Path0> paths = new ArrayList<>();
+            List<Lane> paths = new ArrayList<>();
             for (boolean plugin : List.of(false, true)) {
                 Ports.Held port = Ports.hold();
                 port.release();
-                running.add(Envoy.start(WasmEnvoy.bootstrap(port.port(), sim.port(), plugin ? wasm : null, CONFIG),
-                        dir.resolve("envoy-" + plugin + ".log"), 1, "warning"));
-                paths.add(new Path0(plugin ? "Envoy + the plugin (wasm filter, V8)" : "Envoy alone",
-                        URI.create("http://127.0.0.1:" + port.port() + "/v1/chat/completions")));
+                Envoy envoy = Envoy.start(WasmEnvoy.bootstrap(port.port(), sim.port(), plugin ? wasm : null, CONFIG),
+                        dir.resolve("envoy-" + plugin + ".log"), 1, "warning");
+                running.add(envoy);
+                paths.add(new Lane(plugin ? "Envoy + the plugin (wasm filter, V8)" : "Envoy alone",
+                        URI.create("http://127.0.0.1:" + port.port() + "/v1/chat/completions"), envoy));
             }
             for (boolean plugin : List.of(false, true)) {
                 String plugins = plugin ? "  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:" + sha256
@@ -111,11 +110,12 @@ public final class PluginPathBenchmark {
                           tokenizer: approximate
                         """.formatted(filterPort, plugins, sim.port(), MODEL), true);
                 running.add(stack);
-                paths.add(new Path0(plugin ? "aimesh + the plugin (ai-filter, Chicory compiled)" : "aimesh (Envoy + ai-filter)",
-                        stack.uri("/v1/chat/completions")));
+                paths.add(new Lane(plugin ? "aimesh + the plugin (ai-filter, Chicory compiled)" : "aimesh (Envoy + ai-filter)",
+                        stack.uri("/v1/chat/completions"), stack.envoy()));
             }
-            for (Path0 path : paths) {
-                awaitOk(path.uri(), body);
+            for (Lane path : paths) {
+                FilterStack.awaitOk(HttpRequest.newBuilder(path.uri()).header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), path.envoy(), path.name());
                 ClosedLoop.run(List.of(path.uri()), null, body, 1, Duration.ofSeconds(2)); // warm-up: JIT, connections
             }
             Duration slice = Duration.ofMillis(seconds * 1_000L / SLICES);
@@ -139,26 +139,8 @@ public final class PluginPathBenchmark {
         }
     }
 
-    private static void awaitOk(URI uri, String body) throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        int status = 0;
-        while (System.nanoTime() < deadline) {
-            try {
-                status = http.send(HttpRequest.newBuilder(uri).header("content-type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status == 200) {
-                    return;
-                }
-            } catch (IOException notYet) {
-                // the listener comes with the first config
-            }
-            Thread.sleep(100); // a benchmark's setup waiting for its paths, not a test
-        }
-        throw new IOException(uri + " did not answer 200 in 60 s (last status " + status + ")");
-    }
 
-    static String markdown(List<Path0> paths, List<ClosedLoop.Load> loads, int seconds) {
+    static String markdown(List<Lane> paths, List<ClosedLoop.Load> loads, int seconds) {
         StringBuilder md = new StringBuilder("## Results of ").append(java.time.LocalDate.now(java.time.ZoneOffset.UTC))
                 .append("\n\nOne client, a 1 KiB chat request, ").append(seconds).append(" s per path in ").append(SLICES)
                 .append(" slices taking turns.\n\n| path | p50 | p99 | requests | errors |\n|---|---:|---:|---:|---:|\n");

@@ -83,8 +83,26 @@ class WasmPluginParityIT {
     void aRequestIsTaggedAndItsBodyRewritten_asEnvoyDoes(WasmPlugin.Engine engine) throws Exception {
         String body = "{\"messages\":[{\"content\":\"my secret is a secret\"}]}";
         HttpResponse<String> throughEnvoy = send(Map.of(), body);
+        java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(WasmPlugin.class.getName());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
         try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine)) {
             WasmPlugin.RequestResult result = plugin.onRequest(headers(Map.of(), body), body.getBytes(StandardCharsets.UTF_8));
+            assertThat(logged).as("the plugin's log, under its name").contains("plugin guard: guard started: tag t1");
 
             assertThat(throughEnvoy.statusCode()).isEqualTo(200);
             assertThat(result.reply()).isNull();
@@ -93,6 +111,8 @@ class WasmPluginParityIT {
             assertThat(rewritten).isEqualTo("{\"messages\":[{\"content\":\"my [redacted] is a [redacted]\"}]}");
             assertThat(header(result, "content-length")).as("dropped: the body changed length").isNull();
             assertThat(plugin.metric("guard_requests_total")).isEqualTo(1);
+        } finally {
+            log.removeHandler(capture);
         }
     }
 

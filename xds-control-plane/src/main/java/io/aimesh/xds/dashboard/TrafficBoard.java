@@ -22,7 +22,7 @@ import java.util.TreeMap;
  * reports rollouts judge, counted once each: see {@code RolloutController#report}). Counts land
  * in {@value #SLOT_SECONDS}-second slots of the last ten minutes, by the time the control plane
  * received them; a replica's counts add to the others'. Endpoints are gauges: each replica's latest
- * sample stands for {@value #ENDPOINT_STALE_SECONDS} s; in-flight requests add up over replicas,
+ * sample stands for {@value #REPORT_STALE_SECONDS} s; in-flight requests add up over replicas,
  * the model server's own numbers (queue, KV cache) are the freshest any replica scraped.
  * Thread-safe (synchronized: a few reports a second per replica, a render per viewer poll).
  */
@@ -30,7 +30,7 @@ public final class TrafficBoard {
     static final int SLOT_SECONDS = 5;
     /** The window of the "now" figures (rates, percentiles). */
     static final int RECENT_SLOTS = 12;
-    static final int ENDPOINT_STALE_SECONDS = 10;
+    static final int REPORT_STALE_SECONDS = 10;
 
     private final Clock clock;
     private final Map<VersionKey, VersionSeries> versions = new TreeMap<>();
@@ -233,7 +233,7 @@ public final class TrafficBoard {
             int replicas = 0;
             long newest = Long.MIN_VALUE;
             for (Seen seen : byReplica.values()) {
-                if (now - seen.atMillis() > ENDPOINT_STALE_SECONDS * 1_000L) {
+                if (now - seen.atMillis() > REPORT_STALE_SECONDS * 1_000L) {
                     continue;
                 }
                 replicas++;
@@ -266,7 +266,7 @@ public final class TrafficBoard {
         budgets.getOrDefault(key, Map.of()).forEach((name, byReplica) -> {
             BudgetSample most = null;
             for (BudgetSeen seen : byReplica.values()) {
-                if (now - seen.atMillis() <= ENDPOINT_STALE_SECONDS * 1_000L
+                if (now - seen.atMillis() <= REPORT_STALE_SECONDS * 1_000L
                         && (most == null || seen.sample().getUsed() > most.getUsed())) {
                     most = seen.sample();
                 }

@@ -92,7 +92,7 @@ class TrafficBoardTest {
     @Test
     void aReplicaThatStoppedReporting_leavesTheGauges_andOldCountsLeaveTheWindow() {
         board.record(report("a", 30, 10_000, 30, 3, 4));
-        now = now.plus(Duration.ofSeconds(TrafficBoard.ENDPOINT_STALE_SECONDS + 1));
+        now = now.plus(Duration.ofSeconds(TrafficBoard.REPORT_STALE_SECONDS + 1));
         board.record(report("b", 10, 10_000, 10, 2, 7));
 
         assertThat(board.view(Map.of(), Map.of()).endpoints().get(0).inFlight()).isEqualTo(2);
