@@ -89,7 +89,7 @@ final class EnvoyFilterPatches {
             patches.add(httpFilter(context, EnvoyFilterPatchOperation.INSERT_BEFORE, value));
         } else {
             patches.add(httpFilter(context, EnvoyFilterPatchOperation.INSERT_BEFORE,
-                    named(AiFilterChain.EXT_PROC_FILTER, ProtoJson.typed(AiFilterChain.extProc(reached, jwt)))));
+                    named(AiFilterChain.EXT_PROC_FILTER, ProtoJson.typed(AiFilterChain.extProc(reached, jwt, gateway.pluginsSeeResponseHeaders())))));
         }
         patches.add(httpFilter(context, EnvoyFilterPatchOperation.INSERT_BEFORE,
                 named(AiFilterChain.MODEL_TO_METADATA_FILTER, ProtoJson.typed(AiFilterChain.modelToMetadata()))));
@@ -114,7 +114,7 @@ final class EnvoyFilterPatches {
         if (options.ecds()) {
             Map<String, Object> extension = new LinkedHashMap<>();
             extension.put("name", EXTENSION_NAME);
-            extension.put("typed_config", ProtoJson.typed(AiFilterChain.extProc(reached, jwt)));
+            extension.put("typed_config", ProtoJson.typed(AiFilterChain.extProc(reached, jwt, gateway.pluginsSeeResponseHeaders())));
             filters.add(envoyFilter("aimesh-ai-filter-config", options, List.of(
                     patch(EnvoyFilterApplyTo.EXTENSION_CONFIG, null, EnvoyFilterPatchOperation.ADD, extension))));
         }

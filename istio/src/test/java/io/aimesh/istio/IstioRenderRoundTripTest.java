@@ -107,7 +107,7 @@ class IstioRenderRoundTripTest {
             assertThat(JSON.writeValueAsString(value(httpFilters.get(1)).get("config_discovery"))).contains(EnvoyFilterPatches.EXT_PROC_TYPE);
         }
         ExternalProcessor parsed = parse(extProc.get("typed_config"), ExternalProcessor.newBuilder());
-        assertThat(parsed).isEqualTo(AiFilterChain.extProc(policies.gateway().filter(), false));
+        assertThat(parsed).isEqualTo(AiFilterChain.extProc(policies.gateway().filter(), false, false));
         assertThat(parsed.getFailureModeAllow()).isEqualTo(policies.gateway().filter().failOpen());
 
         Map<String, Object> cluster = patches.stream().filter(p -> p.getApplyTo() == EnvoyFilterApplyTo.CLUSTER

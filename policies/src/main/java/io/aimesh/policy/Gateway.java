@@ -37,16 +37,27 @@ public record Gateway(String name, FilterSettings filter, Identity identity, Glo
         this(name, filter, identity, globalLimits, trustedCidrs, currency, List.of());
     }
 
+    /** Whether a plugin runs on response headers: then Envoy must send them to the ai-filter. */
+    public boolean pluginsSeeResponseHeaders() {
+        return plugins.stream().anyMatch(plugin -> plugin.phases().contains(io.aimesh.filter.api.PluginPhase.PLUGIN_PHASE_RESPONSE_HEADERS));
+    }
+
     /**
      * A proxy-wasm plugin the ai-filter runs on requests (see the policy reference).
      *
      * @param sha256 the module's digest, 64 lower-case hex digits (no prefix)
      * @param tenants the tenants whose requests it runs on; empty for every request
-     * @param timeout the most it may take on a request
+     * @param timeout the most one of its calls may take
+     * @param models the models (as clients name them) whose requests it runs on; empty for every request
+     * @param phases the phases it runs in
+     * @param memoryBytes the most linear memory an instance may have
      */
     public record Plugin(String name, String file, String sha256, String configuration, boolean failOpen, List<String> tenants,
-                         java.time.Duration timeout) {
+                         java.time.Duration timeout, List<String> models, java.util.Set<io.aimesh.filter.api.PluginPhase> phases,
+                         long memoryBytes) {
         public Plugin {
+            models = List.copyOf(models);
+            phases = java.util.Set.copyOf(phases);
             requireNonNull(name, "name");
             requireNonNull(timeout, "timeout");
             requireNonNull(file, "file");

@@ -360,8 +360,8 @@ final class Kinds {
     static final Str CIDR = Str.matching("[0-9a-fA-F:.]+/[0-9]{1,3}", "an IPv4 or IPv6 CIDR range, e.g. 10.0.0.0/8");
 
     static final Obj PLUGIN = new Obj("A proxy-wasm plugin (an Envoy wasm plugin's .wasm) the ai-filter runs on each "
-            + "request, in list order, after identity and before it reads the body: the limiter counts the body the "
-            + "plugins leave.", List.of(
+            + "request, in list order, after identity and before it reads the body (the limiter counts the body the "
+            + "plugins leave), and on its response in reverse order, as Envoy runs a filter chain.", List.of(
             required("name", NAME, "Names the plugin in logs, metrics and errors; unique in the list."),
             required("file", Str.matching("/.+", 4096, "an absolute path"),
                     "The module, read by the control plane (checked: a WebAssembly module exporting the proxy-wasm ABI) "
@@ -369,12 +369,22 @@ final class Kinds {
             required("sha256", Str.matching("sha256:[0-9a-f]{64}", "sha256: followed by 64 lower-case hex digits"),
                     "The module's digest. A changed digest loads the new module; requests in flight finish on the old."),
             optional("configuration", Str.any(), "\"\"", "What the plugin reads as its configuration (Envoy's `configuration`)."),
+            optional("phases", new ListOf(new OneOf(List.of("requestHeaders", "requestBody", "responseHeaders", "responseBody")), 1),
+                    "[requestHeaders, requestBody, responseHeaders, responseBody]",
+                    "The plugin's callbacks that run. A response phase keeps the plugin's context open until the "
+                            + "response ends; `responseHeaders` on any plugin makes Envoy send every response's headers to "
+                            + "the ai-filter (one message more per request), so list only what the plugin needs."),
             optional("failureMode", new OneOf(List.of("closed", "open")), "closed",
-                    "When the plugin traps, runs past its timeout or fails to start: `closed` answers 500, `open` lets the "
-                            + "request on without it."),
+                    "When the plugin traps, runs past its timeout, exhausts its memory or fails to start: `closed` answers "
+                            + "500 (on a response already under way, cuts it), `open` goes on without it."),
             optional("timeout", new Dur(Duration.ofMillis(1), Duration.ofSeconds(10)), "100ms",
-                    "The most the plugin may take on a request (its headers and body); past it the call is interrupted."),
-            optional("tenants", new ListOf(NAME, 1), null, "Only requests of these tenants; every request when absent.")));
+                    "The most one call of the plugin (a phase of a request) may take; past it the call is interrupted."),
+            optional("memoryLimit", Str.matching("[0-9]{1,4}Mi", "mebibytes, like 64Mi"), "64Mi",
+                    "The most linear memory an instance (one per ai-filter thread) may grow to, 1Mi to 4096Mi; a plugin "
+                            + "that needs more traps, failing only that request. The module's initial memory must fit."),
+            optional("tenants", new ListOf(NAME, 1), null, "Only requests of these tenants; every request when absent."),
+            optional("models", new ListOf(MODEL_NAME, 1), null,
+                    "Only requests for these models, as the client names them in the body; every request when absent.")));
 
     static final Obj GATEWAY_SPEC = new Obj("Settings of the data plane; at most one Gateway per namespace.", List.of(
             optional("currency", Str.matching("[A-Z]{3}", "an ISO 4217 code like USD"), "USD",
@@ -386,7 +396,7 @@ final class Kinds {
                     "Makes every Tenant's limits global: shared by all ai-filter replicas through Redis, "
                             + "rather than each replica's own."),
             optional("plugins", new ListOf(PLUGIN, 1), "[]",
-                    "proxy-wasm plugins the ai-filter runs on requests (request headers and body), in this order. "
+                    "proxy-wasm plugins the ai-filter runs on requests and their responses, in this order. "
                             + "Needs spec.filter."),
             optional("trustedCidrs", new ListOf(CIDR, 1), "[]",
                     "The only client addresses Envoy treats as internal (its internal_address_config): requests from "

@@ -143,6 +143,17 @@ final class ResourceBinder {
                 }
             }
         }
+        gateways.forEach((namespace, gateway) -> {
+            for (Checked plugin : gateway.spec().list("plugins")) {
+                for (Checked item : plugin.list("models")) {
+                    String model = (String) item.value();
+                    if (!routed.contains(namespace + "/" + model)) {
+                        error(item, gateway.resource(), "plugin '" + plugin.string("name", null) + "': unknown model '" + model + "'"
+                                + known(" (routed models: ", modelsIn(models, namespace)));
+                    }
+                }
+            }
+        });
         List<Bound<InferencePool>> linked = new ArrayList<>();
         for (Bound<InferencePool> pool : pools) {
             Bound<Gateway> gateway = gateways.get(pool.namespace());
@@ -572,9 +583,28 @@ final class ResourceBinder {
                 error(item.get("file"), resource, "plugin '" + pluginName + "': " + problem);
                 continue;
             }
+            long memoryBytes = Long.parseLong(item.string("memoryLimit", "64Mi").replace("Mi", "")) << 20;
+            if (memoryBytes < 1L << 20 || memoryBytes > 4096L << 20) {
+                error(item.get("memoryLimit"), resource, "plugin '" + pluginName + "': memoryLimit must be 1Mi to 4096Mi");
+                continue;
+            }
+            String tooSmall = WasmModules.initialMemoryOver(java.nio.file.Path.of(file), memoryBytes);
+            if (tooSmall != null) {
+                error(item.get("memoryLimit"), resource, "plugin '" + pluginName + "': " + tooSmall);
+                continue;
+            }
+            java.util.Set<io.aimesh.filter.api.PluginPhase> phases = java.util.EnumSet.noneOf(io.aimesh.filter.api.PluginPhase.class);
+            for (String phase : item.strings("phases", List.of("requestHeaders", "requestBody", "responseHeaders", "responseBody"))) {
+                phases.add(switch (phase) {
+                    case "requestHeaders" -> io.aimesh.filter.api.PluginPhase.PLUGIN_PHASE_REQUEST_HEADERS;
+                    case "requestBody" -> io.aimesh.filter.api.PluginPhase.PLUGIN_PHASE_REQUEST_BODY;
+                    case "responseHeaders" -> io.aimesh.filter.api.PluginPhase.PLUGIN_PHASE_RESPONSE_HEADERS;
+                    default -> io.aimesh.filter.api.PluginPhase.PLUGIN_PHASE_RESPONSE_BODY;
+                });
+            }
             plugins.add(new Gateway.Plugin(pluginName, file, digest, item.string("configuration", ""),
                     item.string("failureMode", "closed").equals("open"), item.strings("tenants", List.of()),
-                    item.duration("timeout", Duration.ofMillis(100))));
+                    item.duration("timeout", Duration.ofMillis(100)), item.strings("models", List.of()), phases, memoryBytes));
         }
         return plugins;
     }

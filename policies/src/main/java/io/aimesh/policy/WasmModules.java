@@ -45,4 +45,29 @@ public final class WasmModules {
         return abi && contexts ? null
                 : file + " does not export the proxy-wasm ABI (expected proxy_abi_version_* and proxy_on_context_create)";
     }
+
+    /**
+     * @return what is wrong when the module at {@code file} starts with more memory than
+     *     {@code limitBytes} (or imports its memory, which cannot be limited), else {@code null};
+     *     call after {@link #check} found the module sound
+     */
+    public static String initialMemoryOver(Path file, long limitBytes) {
+        WasmModule module;
+        try {
+            module = Parser.parse(Files.readAllBytes(file));
+        } catch (IOException | RuntimeException e) {
+            return null; // check() reports it
+        }
+        for (int i = 0; i < module.importSection().importCount(); i++) {
+            if (module.importSection().getImport(i).importType() == com.dylibso.chicory.wasm.types.ExternalType.MEMORY) {
+                return file + " imports its memory, which cannot be limited; build it to define its own (as Rust, Go and TinyGo do)";
+            }
+        }
+        if (module.memorySection().isEmpty() || module.memorySection().get().memoryCount() == 0) {
+            return null;
+        }
+        long initial = module.memorySection().get().getMemory(0).limits().initialPages() * 65_536L;
+        return initial <= limitBytes ? null : file + " starts with " + (initial >> 10) + " KiB of memory, more than the memoryLimit of "
+                + (limitBytes >> 20) + "Mi";
+    }
 }

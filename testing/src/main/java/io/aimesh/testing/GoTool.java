@@ -5,19 +5,10 @@ import static java.util.Objects.requireNonNull;
 import io.aimesh.internal.ProjectHome;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The Go tools tests check rendered files with, built at test time into
@@ -83,7 +74,7 @@ public enum GoTool {
             return pinned;
         }
         try {
-            return "src-" + sourceDigest(ProjectHome.find().resolve(pkg));
+            return "src-" + BuildProcess.sourceDigest(ProjectHome.find().resolve(pkg), "go\\.(mod|sum)|.*\\.go");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the sources of " + binary, e);
         }
@@ -113,22 +104,8 @@ public enum GoTool {
         if (failure != null) {
             return Optional.empty();
         }
-        try {
-            Files.createDirectories(dir);
-            try (FileChannel channel = FileChannel.open(dir.resolveSibling(dir.getFileName() + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock lock = channel.lock()) {
-                if (!built(built)) {
-                    build(dir, version);
-                }
-            }
-            return Optional.of(built);
-        } catch (IOException e) {
-            return fail(e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return fail("interrupted while building");
-        }
+        String problem = BuildProcess.once(dir, built, d -> build(d, version));
+        return problem == null && built(built) ? Optional.of(built) : fail(problem == null ? built + " is not executable" : problem);
     }
 
     /** Why {@link #locate()} is empty, for the skip; {@code null} when it is not. */
@@ -138,7 +115,6 @@ public enum GoTool {
     }
 
     private void build(Path dir, String version) throws IOException, InterruptedException {
-        Path log = dir.resolve("build.log");
         ProcessBuilder go;
         String target;
         if (pinned != null) {
@@ -160,23 +136,10 @@ public enum GoTool {
                 go.environment().put("GOARCH", "wasm");
             }
         }
-        go.redirectErrorStream(true).redirectOutput(log.toFile());
         System.err.println("aimesh-testing: building " + binary + " (" + target + ") into " + dir
                 + "; the first build can take minutes");
         long started = System.nanoTime();
-        Process process;
-        try {
-            process = go.start();
-        } catch (IOException e) {
-            throw new IOException("no go command (" + e.getMessage() + ")", e);
-        }
-        if (!process.waitFor(BUILD_MINUTES, TimeUnit.MINUTES)) {
-            process.destroyForcibly();
-            throw new IOException(target + " did not finish within " + BUILD_MINUTES + " minutes");
-        }
-        if (process.exitValue() != 0 || !built(dir.resolve(binary))) {
-            throw new IOException(target + " failed (exit " + process.exitValue() + "): " + tail(log));
-        }
+        BuildProcess.run(go, dir, BUILD_MINUTES);
         System.err.printf("aimesh-testing: built %s in %d s%n", dir.resolve(binary), (System.nanoTime() - started) / 1_000_000_000);
     }
 
@@ -193,32 +156,5 @@ public enum GoTool {
         failure = requireNonNull(reason == null ? "unknown error" : reason);
         System.err.println("\n!!!!!!!! " + skipMessage() + " !!!!!!!!\n");
         return Optional.empty();
-    }
-
-    /** The first 12 hex digits of the SHA-256 over the module's go.mod, go.sum and *.go files, by name. */
-    private static String sourceDigest(Path module) throws IOException {
-        MessageDigest sha256;
-        try {
-            sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        List<Path> sources;
-        try (Stream<Path> files = Files.list(module)) {
-            sources = files.filter(f -> f.getFileName().toString().matches("go\\.(mod|sum)|.*\\.go")).sorted().toList();
-        }
-        if (sources.isEmpty()) {
-            throw new IOException("no Go module in " + module);
-        }
-        for (Path source : sources) {
-            sha256.update(source.getFileName().toString().getBytes(StandardCharsets.UTF_8));
-            sha256.update(Files.readAllBytes(source));
-        }
-        return HexFormat.of().formatHex(sha256.digest()).substring(0, 12);
-    }
-
-    private static String tail(Path log) throws IOException {
-        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
     }
 }

@@ -113,7 +113,12 @@ final class ProcessingResponses {
     }
 
     static ProcessingResponse responseHeaders(List<HeaderValue> add) {
-        HeaderMutation.Builder mutation = HeaderMutation.newBuilder();
+        return responseHeaders(add, List.of());
+    }
+
+    /** Continues with the response headers, {@code set} set on them and {@code remove} removed (plugins' changes). */
+    static ProcessingResponse responseHeaders(List<HeaderValue> add, List<String> remove) {
+        HeaderMutation.Builder mutation = HeaderMutation.newBuilder().addAllRemoveHeaders(remove);
         for (HeaderValue header : add) {
             mutation.addSetHeaders(HeaderValueOption.newBuilder().setHeader(header)
                     .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD));

@@ -72,9 +72,8 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             switch (request.getRequestCase()) {
                 case REQUEST_HEADERS -> onRequestHeaders(request);
                 case REQUEST_BODY -> onRequestBody(request.getRequestBody());
-                // Not sent by the configuration the control plane writes; answered so that a
-                // hand-written one does not stall.
-                case RESPONSE_HEADERS -> responses.onNext(ProcessingResponses.responseHeaders(List.of()));
+                // Sent only when a plugin of the Gateway runs on response headers.
+                case RESPONSE_HEADERS -> onResponseHeaders(request);
                 case RESPONSE_BODY -> onResponseBody(request);
                 case REQUEST_TRAILERS -> responses.onNext(ProcessingResponses.requestTrailers());
                 case RESPONSE_TRAILERS -> responses.onNext(ProcessingResponses.responseTrailers());
@@ -120,13 +119,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         ByteString bytes = body.getBody();
         PluginStage.Changes changes = PluginStage.run(context, state, bytes);
         if (changes.reply() != null) {
-            if (changes.json() != null) {
-                context.metrics().outcome(changes.reply().outcome(), state.modelName(), state.tenantName());
-                finish(ProcessingResponses.immediateJson(changes.reply().status(), changes.json(), changes.reply().decision(),
-                        List.of()));
-            } else {
-                deny(changes.reply());
-            }
+            pluginAnswer(changes);
             return;
         }
         state.pluginChanges = changes;
@@ -259,6 +252,40 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         finish(ProcessingResponses.immediate(reply, Long.toString(retryAfter), List.of()));
     }
 
+    /** A plugin's own answer, or a plugin's failure, in place of the request or its response. */
+    private void pluginAnswer(PluginStage.Changes changes) {
+        if (changes.json() != null) {
+            context.metrics().outcome(changes.reply().outcome(), state.modelName(), state.tenantName());
+            finish(ProcessingResponses.immediateJson(changes.reply().status(), changes.json(), changes.reply().decision(),
+                    changes.replyHeaders()));
+        } else {
+            deny(changes.reply(), changes.replyHeaders());
+        }
+    }
+
+    /** The response headers: the plugins' response headers phase (the message comes only when a plugin has one). */
+    private void onResponseHeaders(ProcessingRequest request) {
+        PluginStage plugins = state.plugins;
+        if (plugins == null) {
+            responses.onNext(ProcessingResponses.responseHeaders(List.of()));
+            return;
+        }
+        List<java.util.Map.Entry<String, String>> headers = new ArrayList<>();
+        for (io.envoyproxy.envoy.config.core.v3.HeaderValue header : request.getResponseHeaders().getHeaders().getHeadersList()) {
+            headers.add(java.util.Map.entry(header.getKey(), header.getRawValue().isEmpty() ? header.getValue()
+                    : header.getRawValue().toStringUtf8()));
+        }
+        PluginStage.Changes changes = plugins.responseHeaders(headers, request.getResponseHeaders().getEndOfStream());
+        if (changes.reply() != null) {
+            if (state.exchange != null) {
+                done(); // the model answered; what it used is charged
+            }
+            pluginAnswer(changes);
+            return;
+        }
+        responses.onNext(ProcessingResponses.responseHeaders(changes.set(), changes.removed()));
+    }
+
     /** A response body message: {@link CountStage}, and the settlement at the end of the body. */
     private void onResponseBody(ProcessingRequest request) {
         Exchange exchange = state.exchange;
@@ -272,13 +299,29 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
             routeVersion = state.model.versionOfPool(CountStage.upstreamPool(request));
         }
         ByteString replacement = CountStage.count(exchange, request, first, state.startNanos);
-        if (request.getResponseBody().getEndOfStream()) {
+        boolean end = request.getResponseBody().getEndOfStream();
+        if (state.plugins != null) {
+            ByteString seen = replacement != null ? replacement : request.getResponseBody().getBody();
+            ByteString after = state.plugins.responseBody(seen, end);
+            if (after == PluginStage.CUT) {
+                done();
+                deny(ErrorReply.pluginFailure("response"), List.of()); // headers went out: Envoy resets the stream
+                return;
+            }
+            replacement = after != null ? after : replacement;
+        }
+        if (end) {
             done();
         }
         responses.onNext(ProcessingResponses.responseBody(replacement));
     }
 
     private void deny(ErrorReply reply) {
+        deny(reply, List.of());
+    }
+
+    /** Refuses with {@code reply}, and {@code headers} (a plugin's) beside the filter's own. */
+    private void deny(ErrorReply reply, List<io.envoyproxy.envoy.config.core.v3.HeaderValue> headers) {
         context.metrics().outcome(reply.outcome(), state.modelName(), state.tenantName());
         Exchange exchange = state.exchange;
         String retryAfter = exchange == null ? null : exchange.retryAfter();
@@ -286,10 +329,17 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
         LOG.log(reply.status() >= 500 ? Level.WARNING : Level.INFO, "decision=" + reply.decision()
                 + " status=" + reply.status() + " request_id=" + state.requestId
                 + (retryAfter == null ? "" : " retry_after_s=" + retryAfter));
-        finish(ProcessingResponses.immediate(reply, retryAfter, exchange == null ? List.of() : exchange.rateLimitHeaders()));
+        List<io.envoyproxy.envoy.config.core.v3.HeaderValue> extra = new ArrayList<>(headers);
+        if (exchange != null) {
+            extra.addAll(exchange.rateLimitHeaders());
+        }
+        finish(ProcessingResponses.immediate(reply, retryAfter, extra));
     }
 
     private void done() {
+        if (state.plugins != null) {
+            state.plugins.close();
+        }
         if (state.exchange != null) {
             measure(false);
             state.exchange.settle();
@@ -299,6 +349,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     private void finish(ProcessingResponse response) {
         finished = true;
+        if (state.plugins != null) {
+            state.plugins.close(); // answered here: no response for them to see
+        }
         responses.onNext(response);
     }
 
@@ -324,6 +377,9 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
      */
     void abandon() {
         finished = true;
+        if (state.plugins != null) {
+            state.plugins.close();
+        }
         if (pick != null && pick.cancelWait()) {
             state.exchange.release();
             return;

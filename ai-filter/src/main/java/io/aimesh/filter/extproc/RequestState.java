@@ -35,6 +35,8 @@ final class RequestState {
     com.google.protobuf.ByteString body;
     /** The request's headers as plugins see them, kept at the headers message when the Gateway has plugins; else null. */
     java.util.List<java.util.Map.Entry<String, String>> pluginHeaders;
+    /** The plugins that run on the response, or {@code null} when none do. */
+    PluginStage plugins;
     /** What the plugins changed, for the forwarded request. */
     PluginStage.Changes pluginChanges = PluginStage.Changes.NONE;
     Exchange exchange;

@@ -1,5 +1,6 @@
 package io.aimesh.filter.wasm;
 
+import io.aimesh.filter.api.PluginPhase;
 import io.aimesh.filter.api.Sha256;
 import io.aimesh.filter.api.WasmPluginConfig;
 import java.io.IOException;
@@ -34,11 +35,20 @@ public final class PluginChain implements AutoCloseable {
      *
      * @param plugin the loaded plugin, or {@code null} when {@code broken} says why not
      * @param tenants the tenants it runs for; empty for every request
+     * @param models the models (as clients name them) it runs for; empty for every request
+     * @param phases the phases it runs in
      */
-    public record Link(String name, WasmPlugin plugin, String broken, boolean failOpen, Set<String> tenants) {
-        /** Whether it runs on a request of {@code tenant} ({@code null}: unidentified). */
-        public boolean appliesTo(String tenant) {
-            return tenants.isEmpty() || tenant != null && tenants.contains(tenant);
+    public record Link(String name, WasmPlugin plugin, String broken, boolean failOpen, Set<String> tenants, Set<String> models,
+                       Set<PluginPhase> phases) {
+        /** Whether it runs on a request of {@code tenant} ({@code null}: unidentified) for {@code model} ({@code null}: unknown). */
+        public boolean appliesTo(String tenant, String model) {
+            return (tenants.isEmpty() || tenant != null && tenants.contains(tenant))
+                    && (models.isEmpty() || model != null && models.contains(model));
+        }
+
+        /** Whether it runs on the response (either response phase). */
+        public boolean onResponse() {
+            return phases.contains(PluginPhase.PLUGIN_PHASE_RESPONSE_HEADERS) || phases.contains(PluginPhase.PLUGIN_PHASE_RESPONSE_BODY);
         }
     }
 
@@ -67,7 +77,7 @@ public final class PluginChain implements AutoCloseable {
         List<Link> chain = new ArrayList<>();
         for (WasmPluginConfig config : plugins) {
             String key = config.getName() + "\u0000" + config.getSha256() + "\u0000" + config.getConfiguration() + "\u0000"
-                    + config.getTimeoutMs();
+                    + config.getTimeoutMs() + "\u0000" + config.getMemoryLimitBytes();
             WasmPlugin plugin = loaded.get(key);
             String broken = null;
             if (plugin == null) {
@@ -83,7 +93,12 @@ public final class PluginChain implements AutoCloseable {
             if (plugin != null) {
                 next.put(key, plugin);
             }
-            chain.add(new Link(config.getName(), plugin, broken, config.getFailOpen(), Set.copyOf(config.getTenantsList())));
+            Set<PluginPhase> phases = config.getPhasesList().isEmpty()
+                    ? java.util.EnumSet.of(PluginPhase.PLUGIN_PHASE_REQUEST_HEADERS, PluginPhase.PLUGIN_PHASE_REQUEST_BODY,
+                            PluginPhase.PLUGIN_PHASE_RESPONSE_HEADERS, PluginPhase.PLUGIN_PHASE_RESPONSE_BODY)
+                    : java.util.EnumSet.copyOf(config.getPhasesList());
+            chain.add(new Link(config.getName(), plugin, broken, config.getFailOpen(), Set.copyOf(config.getTenantsList()),
+                    Set.copyOf(config.getModelsList()), java.util.Collections.unmodifiableSet(phases)));
         }
         links = List.copyOf(chain);
         loaded.forEach((key, plugin) -> {
@@ -102,7 +117,8 @@ public final class PluginChain implements AutoCloseable {
             throw new IOException(config.getFile() + " has digest sha256:" + digest + ", not sha256:" + config.getSha256());
         }
         return WasmPlugin.load(config.getName(), module, config.getConfiguration(), engine,
-                java.time.Duration.ofMillis(config.getTimeoutMs()));
+                java.time.Duration.ofMillis(config.getTimeoutMs()),
+                config.getMemoryLimitBytes() > 0 ? config.getMemoryLimitBytes() : WasmPlugin.DEFAULT_MEMORY_BYTES);
     }
 
     @Override

@@ -36,14 +36,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * shared. The plugin's log lines go to this process's log under the plugin's name; the metrics it
  * defines are added up over its instances ({@link #metric}).
  *
- * <p>Thread-safe. Covers the request phases (headers, then the body whole); a plugin that
- * answers locally ({@code send_http_response}) ends the request with its answer.
+ * <p>A request is a {@link Stream}: the plugin's HTTP context from the request headers to the end
+ * of the response, as in Envoy, so a plugin may keep what it learnt of the request for the
+ * response. Each call on it holds its instance's lock, uncontended when (as in the filter) a
+ * stream's messages come on the thread that opened it. A plugin that answers locally
+ * ({@code send_http_response}) ends the request with its answer. A memory limit is written into
+ * the module ({@link ModuleMemory}): an instance that would grow past it traps.
+ *
+ * <p>Thread-safe.
  */
 public final class WasmPlugin implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WasmPlugin.class.getName());
 
     /** How the plugin's code runs: Chicory's interpreter, or compiled to JVM bytecode at load (seconds, then faster). */
     public enum Engine { INTERPRETER, COMPILER }
+
+    /** The default memory limit of an instance: what a proxy-wasm guardrail needs, with room. */
+    public static final long DEFAULT_MEMORY_BYTES = 64L << 20;
 
     /** An answer the plugin gave itself instead of letting the request through. */
     public record LocalReply(int status, List<Map.Entry<String, String>> headers, byte[] body) {
@@ -57,6 +66,15 @@ public final class WasmPlugin implements AutoCloseable {
      * @param reply the plugin's own answer, or {@code null} when the request goes on
      */
     public record RequestResult(List<Map.Entry<String, String>> headers, byte[] body, LocalReply reply) {
+    }
+
+    /**
+     * What the plugin made of the response headers.
+     *
+     * @param headers the response's headers after the plugin, in order
+     * @param reply the plugin's own answer in place of the response, or {@code null}
+     */
+    public record ResponseHeadersResult(List<Map.Entry<String, String>> headers, LocalReply reply) {
     }
 
     /** Interrupts a plugin call that runs past its time: Chicory checks the thread's interrupt in its loops. */
@@ -88,24 +106,36 @@ public final class WasmPlugin implements AutoCloseable {
      * @throws IllegalArgumentException when {@code wasm} is not a WebAssembly module
      */
     public static WasmPlugin load(String name, byte[] wasm, String configuration, Engine engine) {
-        return load(name, wasm, configuration, engine, java.time.Duration.ZERO);
+        return load(name, wasm, configuration, engine, java.time.Duration.ZERO, DEFAULT_MEMORY_BYTES);
     }
 
     /**
-     * As {@link #load(String, byte[], String, Engine)}, with a time limit: a request whose phases
-     * run longer fails ({@link WasmPluginException}) and its instance is replaced.
+     * As {@link #load(String, byte[], String, Engine)}, with a time limit (a call that runs longer
+     * fails with {@link WasmPluginException} and its instance is replaced) and a memory limit (an
+     * instance that would grow past it traps).
      *
-     * @param timeout the most a request's phases may take; zero for no limit
+     * @param timeout the most one call (a phase) may take; zero for no limit
+     * @param memoryBytes the most linear memory an instance may have
+     * @throws IllegalArgumentException when {@code wasm} is not a WebAssembly module, starts with
+     *     more memory than {@code memoryBytes}, or imports its memory (then it could not be capped)
      */
-    public static WasmPlugin load(String name, byte[] wasm, String configuration, Engine engine, java.time.Duration timeout) {
+    public static WasmPlugin load(String name, byte[] wasm, String configuration, Engine engine, java.time.Duration timeout,
+                                  long memoryBytes) {
         requireNonNull(name, "name");
         requireNonNull(timeout, "timeout");
         requireNonNull(configuration, "configuration");
         WasmModule module;
         try {
-            module = Parser.parse(requireNonNull(wasm, "wasm"));
+            module = Parser.parse(ModuleMemory.capped(requireNonNull(wasm, "wasm"), memoryBytes));
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("plugin " + name + ": not a WebAssembly module (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException("plugin " + name + ": not a WebAssembly module it can run (" + e.getMessage() + ")",
+                    e);
+        }
+        for (int i = 0; i < module.importSection().importCount(); i++) {
+            if (module.importSection().getImport(i).importType() == com.dylibso.chicory.wasm.types.ExternalType.MEMORY) {
+                throw new IllegalArgumentException("plugin " + name + ": the module imports its memory, which cannot be limited;"
+                        + " build it to define its own (as Rust, Go and TinyGo do)");
+            }
         }
         WasmPlugin[] self = new WasmPlugin[1];
         PluginFactory.Builder builder = PluginFactory.builder(module).withName(name).withPluginConfig(configuration)
@@ -148,56 +178,163 @@ public final class WasmPlugin implements AutoCloseable {
     }
 
     /**
-     * Runs the request phases on this thread's instance: request headers, then (when there is one)
-     * the body, whole.
+     * Runs the request phases of a request that has no response phases: {@link #open}, both
+     * request phases, close.
      *
      * @param headers the request's headers, pseudo-headers ({@code :method}, {@code :path}) included
-     * @throws WasmPluginException when the plugin traps or fails to start
+     * @throws WasmPluginException when the plugin traps, runs past its time or fails to start
      */
     public RequestResult onRequest(List<Map.Entry<String, String>> headers, byte[] body) {
-        ArrayProxyMap requestHeaders = new ArrayProxyMap();
-        headers.forEach(header -> requestHeaders.add(header.getKey(), header.getValue()));
-        PluginHttpContext request;
-        try {
-            request = instance().createHttpContext(new Request(requestHeaders));
-        } catch (RuntimeException e) {
-            throw new WasmPluginException("plugin " + name + " failed to start a request: " + e, e);
+        try (Stream stream = open(headers)) {
+            return stream.request(body, true, true);
         }
-        boolean trapped = false;
-        Watch watch = timeoutNanos > 0 ? new Watch(Thread.currentThread(), timeoutNanos) : null;
+    }
+
+    /**
+     * Starts a request in this thread's instance: the plugin's HTTP context for it, until
+     * {@link Stream#close()}.
+     *
+     * @param headers the request's headers, pseudo-headers included
+     * @throws WasmPluginException when the plugin fails to start
+     */
+    public Stream open(List<Map.Entry<String, String>> headers) {
+        io.roastedroot.proxywasm.internal.Plugin instance = instance();
+        Exchange exchange = new Exchange();
+        headers.forEach(header -> exchange.requestHeaders.add(header.getKey(), header.getValue()));
+        instance.lock();
         try {
-            request.setHttpRequestBodyState(new HttpRequestBody(() -> new ByteArrayInputStream(body)));
-            request.context().callOnRequestHeaders(body.length == 0);
-            SendResponse sent = request.consumeSentHttpResponse();
-            if (sent == null && body.length > 0) {
-                request.context().callOnRequestBody(true);
-                sent = request.consumeSentHttpResponse();
-            }
-            if (sent != null) {
-                return new RequestResult(entries(requestHeaders), body, new LocalReply(sent.statusCode(),
-                        sent.headers() == null ? List.of() : entries(sent.headers()), sent.body() == null ? new byte[0] : sent.body()));
-            }
-            byte[] rewritten = request.getHttpRequestBody();
-            return new RequestResult(entries(requestHeaders), rewritten == null ? body : rewritten, null);
+            return new Stream(instance, exchange, instance.createHttpContext(exchange));
         } catch (RuntimeException | AssertionError e) {
-            // A trap (a Go panic, an out-of-bounds access, proc_exit) leaves the instance in an unknown state.
-            trapped = true;
-            if (watch != null && watch.fired()) {
-                throw new WasmPluginException("plugin " + name + " ran past its " + timeoutNanos / 1_000_000 + " ms", e);
-            }
-            throw new WasmPluginException("plugin " + name + " failed: " + e, e);
+            discard(instance);
+            throw new WasmPluginException("plugin " + name + " failed to start a request: " + e, e);
         } finally {
-            if (watch != null) {
-                watch.stop();
+            instance.unlock();
+        }
+    }
+
+    /**
+     * One request in the plugin: its HTTP context, from the request headers to the end of the
+     * response, in the instance of the thread that opened it. After a failure (a trap, the time
+     * limit) every further call fails at once: the instance is gone.
+     */
+    public final class Stream implements AutoCloseable {
+        private final io.roastedroot.proxywasm.internal.Plugin instance;
+        private final Exchange exchange;
+        private final PluginHttpContext http;
+        /** The response body the plugin held back (it paused on it), to be offered again with the next chunk. */
+        private byte[] held = new byte[0];
+        private boolean failed;
+        private boolean closed;
+
+        private Stream(io.roastedroot.proxywasm.internal.Plugin instance, Exchange exchange, PluginHttpContext http) {
+            this.instance = instance;
+            this.exchange = exchange;
+            this.http = http;
+        }
+
+        /**
+         * The request phases: headers (when {@code headersPhase}), then the body whole (when
+         * {@code bodyPhase} and there is one).
+         */
+        public RequestResult request(byte[] body, boolean headersPhase, boolean bodyPhase) {
+            return call(() -> {
+                http.setHttpRequestBodyState(new HttpRequestBody(() -> new ByteArrayInputStream(body)));
+                SendResponse sent = null;
+                if (headersPhase) {
+                    http.context().callOnRequestHeaders(body.length == 0);
+                    sent = http.consumeSentHttpResponse();
+                }
+                if (sent == null && bodyPhase && body.length > 0) {
+                    http.context().callOnRequestBody(true);
+                    sent = http.consumeSentHttpResponse();
+                }
+                List<Map.Entry<String, String>> after = entries(exchange.requestHeaders);
+                if (sent != null) {
+                    return new RequestResult(after, body, reply(sent));
+                }
+                byte[] rewritten = http.getHttpRequestBody();
+                return new RequestResult(after, rewritten == null ? body : rewritten, null);
+            });
+        }
+
+        /** The response headers phase. */
+        public ResponseHeadersResult responseHeaders(List<Map.Entry<String, String>> headers, boolean endOfStream) {
+            return call(() -> {
+                ArrayProxyMap map = new ArrayProxyMap();
+                headers.forEach(header -> map.add(header.getKey(), header.getValue()));
+                exchange.responseHeaders = map;
+                http.context().callOnResponseHeaders(endOfStream);
+                SendResponse sent = http.consumeSentHttpResponse();
+                return new ResponseHeadersResult(entries(map), sent == null ? null : reply(sent));
+            });
+        }
+
+        /**
+         * The response body phase for one chunk. As in Envoy, a plugin that pauses on a chunk
+         * (to see the body whole) holds it back: it is offered again, with what follows, at the
+         * next call, and whatever is held goes on at the end of the stream.
+         *
+         * @return what goes on to the client now: the chunk (or all that was held) as the plugin
+         *     left it, or nothing while the plugin holds it
+         */
+        public byte[] responseBody(byte[] chunk, boolean endOfStream) {
+            return call(() -> {
+                byte[] body = held.length == 0 ? chunk : concat(held, chunk);
+                http.setHttpResponseBodyState(new io.roastedroot.proxywasm.internal.HttpResponseBody(body));
+                io.roastedroot.proxywasm.internal.Action action = http.context().callOnResponseBody(endOfStream);
+                byte[] after = http.getHttpResponseBody();
+                if (action == io.roastedroot.proxywasm.internal.Action.PAUSE && !endOfStream) {
+                    held = after;
+                    return new byte[0];
+                }
+                held = new byte[0];
+                return after;
+            });
+        }
+
+        /** Ends the request in the plugin (its on-done and on-log callbacks); idempotent. */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
             }
+            closed = true;
+            if (failed) {
+                return;
+            }
+            instance.lock();
             try {
-                request.context().close();
-            } catch (RuntimeException | AssertionError ignored) {
-                // closing a context of a trapped instance; the instance goes next
+                http.context().close();
+            } catch (RuntimeException | AssertionError e) {
+                LOG.log(Level.DEBUG, "plugin " + name + " failed closing a request: " + e);
+            } finally {
+                instance.unlock();
             }
-            if (trapped) {
-                discardInstance(); // this thread gets a new one at its next request
+        }
+
+        private <T> T call(java.util.function.Supplier<T> phase) {
+            if (failed || closed) {
+                throw new WasmPluginException("plugin " + name + " failed earlier on this request", null);
             }
+            Watch watch = timeoutNanos > 0 ? new Watch(Thread.currentThread(), timeoutNanos) : null;
+            RuntimeException failure = null;
+            instance.lock();
+            try {
+                return phase.get();
+            } catch (RuntimeException | AssertionError e) {
+                // A trap (a panic, an out-of-bounds access, memory exhausted, proc_exit) leaves the instance in an unknown state.
+                failed = true;
+                failure = watch != null && watch.fired()
+                        ? new WasmPluginException("plugin " + name + " ran past its " + timeoutNanos / 1_000_000 + " ms", e)
+                        : new WasmPluginException("plugin " + name + " failed: " + e, e);
+            } finally {
+                if (watch != null) {
+                    watch.stop();
+                }
+                instance.unlock();
+            }
+            discard(instance); // the thread gets a new one at its next request
+            throw failure;
         }
     }
 
@@ -225,17 +362,29 @@ public final class WasmPlugin implements AutoCloseable {
         return plugin;
     }
 
-    private void discardInstance() {
-        io.roastedroot.proxywasm.internal.Plugin plugin = instances.get();
-        instances.remove();
-        if (plugin != null) {
-            created.remove(plugin);
+    /** Drops a failed instance: its thread gets a new one at its next request; requests still open on it fail. */
+    private void discard(io.roastedroot.proxywasm.internal.Plugin plugin) {
+        if (instances.get() == plugin) {
+            instances.remove();
+        }
+        if (created.remove(plugin)) {
             try {
                 plugin.close();
             } catch (RuntimeException | AssertionError ignored) {
                 // it trapped; nothing more to save
             }
         }
+    }
+
+    private static LocalReply reply(SendResponse sent) {
+        return new LocalReply(sent.statusCode(), sent.headers() == null ? List.of() : entries(sent.headers()),
+                sent.body() == null ? new byte[0] : sent.body());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
     }
 
     @Override
@@ -349,8 +498,11 @@ public final class WasmPlugin implements AutoCloseable {
         }
     }
 
-    /** The request as the plugin sees it: its headers; no trailers, properties or gRPC metadata. */
-    private record Request(ArrayProxyMap headers) implements HttpRequestAdaptor {
+    /** The request and its response as the plugin sees them: headers; no trailers, properties or gRPC metadata. */
+    private static final class Exchange implements HttpRequestAdaptor {
+        final ArrayProxyMap requestHeaders = new ArrayProxyMap();
+        ArrayProxyMap responseHeaders = new ArrayProxyMap();
+
         @Override
         public String remoteAddress() {
             return "";
@@ -378,7 +530,7 @@ public final class WasmPlugin implements AutoCloseable {
 
         @Override
         public ProxyMap getHttpRequestHeaders() {
-            return headers;
+            return requestHeaders;
         }
 
         @Override
@@ -388,7 +540,7 @@ public final class WasmPlugin implements AutoCloseable {
 
         @Override
         public ProxyMap getHttpResponseHeaders() {
-            return new ArrayProxyMap();
+            return responseHeaders;
         }
 
         @Override

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aimesh.testing.AnswerUsage;
 import io.aimesh.testing.GoTool;
 import io.aimesh.testing.Mesh;
+import io.aimesh.testing.RustWasmExample;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,11 @@ class WasmPluginMeshIT {
             assertThat(spun.statusCode()).as("interrupted at its 100 ms, before Envoy's 200 ms message timeout").isEqualTo(500);
             assertThat(JSON.readTree(spun.body()).path("error").path("code").asText()).isEqualTo("plugin_failure");
             assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of()).statusCode()).as("the next request").isEqualTo(200);
-            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"failed\",plugin=\"guard\"}")).isEqualTo(2);
+            HttpResponse<String> outgrown = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-grow", "100"));
+            assertThat(outgrown.statusCode()).as("100 MiB more than its 64Mi memory limit").isEqualTo(500);
+            assertThat(mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of("x-guard-grow", "1")).statusCode()).as("the next request")
+                    .isEqualTo(200);
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"failed\",plugin=\"guard\"}")).isEqualTo(3);
             assertThat(mesh.filterMetric("aimesh_filter_plugin_metric{metric=\"guard_requests_total\",plugin=\"guard\"}"))
                     .as("the plugin's own counter, exported").isGreaterThanOrEqualTo(2);
         }
@@ -128,6 +133,45 @@ class WasmPluginMeshIT {
             assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"passed\",plugin=\"guard\"}"))
                     .isGreaterThanOrEqualTo(3);
             assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"answered\",plugin=\"guard\"}"))
+                    .isEqualTo(1);
+        }
+    }
+
+    @Test
+    void responsePhases_rewriteTheAnswer_andScopedPluginsRunOnlyForTheirTenantsAndModels() throws Exception {
+        Optional<Path> guard = GoTool.WASM_GUARD.locate();
+        assumeThat(guard).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
+        Optional<Path> config = RustWasmExample.HTTP_CONFIG.locate();
+        assumeThat(config).as(RustWasmExample.HTTP_CONFIG.skipMessage()).isPresent();
+        String rust = "file: \"" + config.get() + "\", sha256: \"sha256:" + Sha256.hex(Files.readAllBytes(config.get())) + "\"";
+        try (Mesh mesh = Mesh.builder().filter("closed").gatewaySpec("  plugins:\n"
+                + "    - {name: guard, file: \"" + guard.get() + "\", sha256: \"sha256:" + Sha256.hex(Files.readAllBytes(guard.get()))
+                + "\", configuration: \"tag=t1;respword=" + Mesh.MODEL + "\"}\n"
+                + "    - {name: for-acme, " + rust + ", configuration: for-acme, phases: [responseHeaders], tenants: [acme]}\n"
+                + "    - {name: for-dead, " + rust + ", configuration: for-dead, phases: [responseHeaders], models: ["
+                + Mesh.DEAD_MODEL + "]}").start()) {
+            HttpResponse<String> answer = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.headers().firstValue("x-guard-tag")).hasValue("t1");
+            assertThat(JSON.readTree(answer.body()).path("model").asText()).as("rewritten in the response body")
+                    .isEqualTo("[redacted]");
+            assertThat(AnswerUsage.read(answer.body(), false).completionTokens()).isEqualTo(4);
+            assertThat(answer.headers().firstValue("custom-header")).as("for-acme is acme's, for-dead dead-model's").isEmpty();
+
+            HttpResponse<String> streamed = mesh.chat(Mesh.GLOBEX_KEY, true, 4, Map.of());
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            assertThat(streamed.body()).as("held whole, then rewritten").contains("\"model\":\"[redacted]\"")
+                    .doesNotContain("\"model\":\"" + Mesh.MODEL + "\"").endsWith("data: [DONE]\n\n");
+
+            HttpResponse<String> acme = mesh.chat(Mesh.ACME_KEY, false, 4, Map.of());
+            assertThat(acme.statusCode()).isEqualTo(200);
+            assertThat(acme.headers().firstValue("custom-header")).hasValue("for-acme");
+
+            HttpResponse<String> dead = mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, "{\"model\":\"" + Mesh.DEAD_MODEL
+                    + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", Map.of());
+            assertThat(dead.statusCode()).as("no endpoint answers: Envoy's own reply").isGreaterThanOrEqualTo(500);
+            assertThat(dead.headers().firstValue("custom-header")).hasValue("for-dead");
+            assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"passed\",plugin=\"for-acme\"}"))
                     .isEqualTo(1);
         }
     }

@@ -168,7 +168,8 @@ class WasmPluginParityIT {
     @ParameterizedTest
     @EnumSource(WasmPlugin.Engine.class)
     void aPluginThatNeverReturns_isInterruptedAtItsTimeout_andTheThreadServesOn(WasmPlugin.Engine engine) throws Exception {
-        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine, Duration.ofMillis(200))) {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine, Duration.ofMillis(200),
+                WasmPlugin.DEFAULT_MEMORY_BYTES)) {
             assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
             long started = System.nanoTime();
 
@@ -179,6 +180,55 @@ class WasmPluginParityIT {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
             assertThat(Thread.currentThread().isInterrupted()).as("no interrupt left for the thread's next work").isFalse();
             assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply()).isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void aPluginThatOutgrowsItsMemoryLimit_trapsOnItsRequestAlone(WasmPlugin.Engine engine) throws Exception {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), CONFIG, engine, Duration.ZERO, 16L << 20)) {
+            assertThat(plugin.onRequest(headers(Map.of("x-guard-grow", "4"), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply())
+                    .as("4 MiB more fits in 16").isNull();
+
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> plugin.onRequest(headers(Map.of("x-guard-grow", "64"), "x"),
+                    "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(WasmPluginException.class)
+                    .hasMessageStartingWith("plugin guard failed");
+
+            assertThat(plugin.onRequest(headers(Map.of(), "x"), "x".getBytes(StandardCharsets.UTF_8)).reply())
+                    .as("a fresh instance for the thread").isNull();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void theResponsePhases_tagAndRewriteTheAnswer_asEnvoyDoes(WasmPlugin.Engine engine) throws Exception {
+        String config = "tag=t2;respword=tag";
+        Ports.Held port = Ports.hold();
+        int own = port.port();
+        port.release();
+        try (Envoy withResponse = Envoy.start(WasmEnvoy.bootstrap(own, echo.getAddress().getPort(), wasm, config),
+                Path.of("target", "envoy-wasm-parity-response.log").toAbsolutePath(), 1, "info");
+             WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), config, engine)) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + own + "/v1/chat/completions"))
+                    .timeout(Duration.ofSeconds(10)).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build();
+            HttpResponse<String> throughEnvoy = await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> HTTP.send(request, HttpResponse.BodyHandlers.ofString()), r -> r.statusCode() == 200);
+
+            byte[] answer = "tag=t2\n{}".getBytes(StandardCharsets.UTF_8);
+            try (WasmPlugin.Stream stream = plugin.open(headers(Map.of(), "{}"))) {
+                stream.request("{}".getBytes(StandardCharsets.UTF_8), true, true);
+                WasmPlugin.ResponseHeadersResult headers = stream.responseHeaders(List.of(Map.entry(":status", "200"),
+                        Map.entry("content-length", Integer.toString(answer.length))), false);
+                byte[] held = stream.responseBody(java.util.Arrays.copyOf(answer, 4), false);
+                byte[] rest = stream.responseBody(java.util.Arrays.copyOfRange(answer, 4, answer.length), true);
+
+                assertThat(headers.headers()).contains(Map.entry("x-guard-tag", "t2"))
+                        .noneMatch(h -> h.getKey().equals("content-length"));
+                assertThat(throughEnvoy.headers().firstValue("x-guard-tag")).hasValue("t2");
+                assertThat(held).as("held until the body is whole").isEmpty();
+                assertThat(new String(rest, StandardCharsets.UTF_8)).isEqualTo(throughEnvoy.body()).isEqualTo("[redacted]=t2\n{}");
+            }
         }
     }
 

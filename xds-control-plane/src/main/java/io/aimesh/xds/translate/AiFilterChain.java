@@ -62,9 +62,10 @@ public final class AiFilterChain {
      * The ext_proc filter: processing mode, message timeout and failure mode as {@code filter} sets them.
      *
      * @param jwt whether Envoy verifies JWTs before it, so the filter gets the verified payload
+     * @param responseHeaders whether Envoy sends the filter the response headers (a plugin runs on them)
      */
-    public static ExternalProcessor extProc(FilterSettings filter, boolean jwt) {
-        return ExtProcConfig.of(requireNonNull(filter, "filter"), jwt);
+    public static ExternalProcessor extProc(FilterSettings filter, boolean jwt, boolean responseHeaders) {
+        return ExtProcConfig.of(requireNonNull(filter, "filter"), jwt, responseHeaders);
     }
 
     /** Envoy's jwt_authn filter name, whose metadata the ai-filter reads the tenant claim from. */

@@ -184,7 +184,8 @@ public final class EnvoyTranslator {
             JwtConfig.checkKeyFile(identity.jwt());
         }
         List<String> trustedCidrs = policies.gateway() == null ? List.of() : policies.gateway().trustedCidrs();
-        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter, identity, trustedCidrs))));
+        resources.put(ResourceType.LISTENER, List.of(XdsResource.of(LISTENER_NAME, listener(filter, identity, trustedCidrs,
+                policies.gateway() != null && policies.gateway().pluginsSeeResponseHeaders()))));
         resources.put(ResourceType.ROUTE, List.of(XdsResource.of(ROUTE_CONFIG_NAME, routes(policies, filter != null))));
         resources.put(ResourceType.FILTER, List.of(XdsResource.of(FilterConfigCompiler.RESOURCE_NAME,
                 FilterConfigCompiler.compile(policies, resolved))));
@@ -342,7 +343,7 @@ public final class EnvoyTranslator {
         return AiFilterChain.filterCluster(resolved, java.time.Duration.ofMillis(250));
     }
 
-    private Listener listener(FilterSettings filter, Gateway.Identity identity, List<String> trustedCidrs) {
+    private Listener listener(FilterSettings filter, Gateway.Identity identity, List<String> trustedCidrs, boolean responseHeaders) {
         HttpConnectionManager.InternalAddressConfig.Builder internal = HttpConnectionManager.InternalAddressConfig.newBuilder()
                 .setUnixSockets(false);
         for (String cidr : trustedCidrs) {
@@ -381,7 +382,7 @@ public final class EnvoyTranslator {
         if (filter != null) {
             hcm.addHttpFilters(HttpFilter.newBuilder()
                     .setName(AiFilterChain.EXT_PROC_FILTER)
-                    .setTypedConfig(Any.pack(ExtProcConfig.of(filter, identity.jwt() != null))));
+                    .setTypedConfig(Any.pack(ExtProcConfig.of(filter, identity.jwt() != null, responseHeaders))));
         }
         hcm.addHttpFilters(HttpFilter.newBuilder()
                         .setName(AiFilterChain.MODEL_TO_METADATA_FILTER)

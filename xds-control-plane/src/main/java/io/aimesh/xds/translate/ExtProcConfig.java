@@ -17,7 +17,7 @@ import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
  *   <li>Request headers and body, which go out together
  *       ({@code send_body_without_waiting_for_header_response}): admission costs one round trip.
  *       Headers must be sent (not skipped) for the body's answer to set the model header.</li>
- *   <li>Not the response headers. The rate-limit headers are known at admission: the filter
+ *   <li>Not the response headers, unless a plugin of the Gateway runs on them. The rate-limit headers are known at admission: the filter
  *       returns them as dynamic metadata in namespace {@value #METADATA_NAMESPACE}, and the route
  *       configuration adds them to the response ({@link EnvoyTranslator}). The status the filter
  *       needs (a failed response charges nothing) comes as the {@value #RESPONSE_CODE} attribute
@@ -37,8 +37,11 @@ final class ExtProcConfig {
     private ExtProcConfig() {
     }
 
-    /** @param jwt whether Envoy verifies JWTs first: the filter then gets the verified payload */
-    static ExternalProcessor of(FilterSettings filter, boolean jwt) {
+    /**
+     * @param jwt whether Envoy verifies JWTs first: the filter then gets the verified payload
+     * @param responseHeaders whether the filter gets the response headers (a plugin runs on them)
+     */
+    static ExternalProcessor of(FilterSettings filter, boolean jwt, boolean responseHeaders) {
         MetadataOptions.Builder metadata = MetadataOptions.newBuilder()
                 .setReceivingNamespaces(MetadataOptions.MetadataNamespaces.newBuilder()
                         .addUntyped(METADATA_NAMESPACE)
@@ -55,7 +58,7 @@ final class ExtProcConfig {
                 .setProcessingMode(ProcessingMode.newBuilder()
                         .setRequestHeaderMode(ProcessingMode.HeaderSendMode.SEND)
                         .setRequestBodyMode(ProcessingMode.BodySendMode.BUFFERED)
-                        .setResponseHeaderMode(ProcessingMode.HeaderSendMode.SKIP)
+                        .setResponseHeaderMode(responseHeaders ? ProcessingMode.HeaderSendMode.SEND : ProcessingMode.HeaderSendMode.SKIP)
                         .setResponseBodyMode(ProcessingMode.BodySendMode.STREAMED)
                         .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SKIP)
                         .setResponseTrailerMode(ProcessingMode.HeaderSendMode.SKIP))

@@ -144,7 +144,9 @@ final class FilterConfigCompiler {
             for (Gateway.Plugin plugin : policies.gateway().plugins()) {
                 config.addPlugins(io.aimesh.filter.api.WasmPluginConfig.newBuilder().setName(plugin.name()).setFile(plugin.file())
                         .setSha256(plugin.sha256()).setConfiguration(plugin.configuration()).setFailOpen(plugin.failOpen())
-                        .addAllTenants(plugin.tenants()).setTimeoutMs((int) plugin.timeout().toMillis()));
+                        .addAllTenants(plugin.tenants()).setTimeoutMs((int) plugin.timeout().toMillis())
+                        .addAllModels(plugin.models()).addAllPhases(new java.util.TreeSet<>(plugin.phases()))
+                        .setMemoryLimitBytes(plugin.memoryBytes()));
             }
         }
         return config.setSettings(settings).build();

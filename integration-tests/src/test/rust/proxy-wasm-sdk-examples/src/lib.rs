@@ -1,0 +1,1 @@
+// Empty: the plugins are the SDK's examples (see Cargo.toml).
