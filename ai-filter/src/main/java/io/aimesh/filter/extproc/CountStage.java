@@ -16,7 +16,7 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
  */
 final class CountStage {
     /** Where Envoy puts the configured attributes: under its filter's name, whatever it is called. */
-    private static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
+    static final String ATTRIBUTES_KEY = "envoy.filters.http.ext_proc";
 
     private CountStage() {
     }

@@ -44,6 +44,11 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     private PickStage pick;
     /** Whether a response body message has come (the first carries the status). */
     private boolean responseSeen;
+    /**
+     * The response attributes (status, cluster) when the response headers brought them: Envoy sends
+     * attributes with the first message of the response, the headers when a plugin needs those.
+     */
+    private com.google.protobuf.Struct responseAttributes;
     private boolean finished;
     /** Whether the request went to a version the filter chose and its end is still to be measured. */
     private boolean measuring;
@@ -265,6 +270,7 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
 
     /** The response headers: the plugins' response headers phase (the message comes only when a plugin has one). */
     private void onResponseHeaders(ProcessingRequest request) {
+        responseAttributes = request.getAttributesMap().get(CountStage.ATTRIBUTES_KEY);
         PluginStage plugins = state.plugins;
         if (plugins == null) {
             responses.onNext(ProcessingResponses.responseHeaders(List.of()));
@@ -287,13 +293,15 @@ final class RequestProcessor implements StreamObserver<ProcessingRequest> {
     }
 
     /** A response body message: {@link CountStage}, and the settlement at the end of the body. */
-    private void onResponseBody(ProcessingRequest request) {
+    private void onResponseBody(ProcessingRequest message) {
         Exchange exchange = state.exchange;
         if (exchange == null) {
             responses.onNext(ProcessingResponses.responseBody(null));
             return;
         }
         boolean first = !responseSeen;
+        ProcessingRequest request = first && responseAttributes != null && !message.containsAttributes(CountStage.ATTRIBUTES_KEY)
+                ? message.toBuilder().putAttributes(CountStage.ATTRIBUTES_KEY, responseAttributes).build() : message;
         responseSeen = true;
         if (first && state.version == null && state.model != null) {
             routeVersion = state.model.versionOfPool(CountStage.upstreamPool(request));

@@ -6,6 +6,7 @@ import static io.aimesh.filter.extproc.ProcessorHarness.responseBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aimesh.filter.api.FilterConfig;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -67,6 +68,18 @@ class CountStageTest {
                 + "reset reason: remote connection failure, transport failure reason: delayed connect error: 111", true));
 
         assertThat(filter.remainingAfterOneMore()).isEqualTo(1_000 - PROBE);
+    }
+
+    @Test
+    void theStatus_countsWhenItCameWithTheResponseHeaders_asWhenAPluginRunsOnThem() {
+        ProcessorHarness.Stream stream = admitted("\"max_tokens\":100,");
+        ProcessingRequest headers = responseBody(503, "", false).toBuilder()
+                .setResponseHeaders(io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders.getDefaultInstance()).build();
+        stream.send(headers);
+        stream.send(responseBody(0, "upstream connect error or disconnect/reset before headers. "
+                + "reset reason: remote connection failure, transport failure reason: delayed connect error: 111", true));
+
+        assertThat(filter.remainingAfterOneMore()).as("charged nothing, as with the status on the body").isEqualTo(1_000 - PROBE);
     }
 
     @Test

@@ -43,15 +43,25 @@ public class PluginBenchmark extends AbstractMicrobenchmark {
     public void load() throws Exception {
         Path wasm = GoTool.WASM_GUARD.locate().orElseThrow(() -> new IllegalStateException(GoTool.WASM_GUARD.skipMessage()));
         plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), "tag=t1;word=secret", WasmPlugin.Engine.valueOf(engine));
+        body = chatBody(bodyBytes);
+        headers = headers(body.length);
+    }
+
+    /** A chat request of about {@code bytes}, the guard's word in every sentence. */
+    static byte[] chatBody(int bytes) {
         StringBuilder content = new StringBuilder();
-        while (content.length() < bodyBytes - 100) {
+        while (content.length() < bytes - 100) {
             content.append("the secret of a long prompt is in its words ");
         }
-        body = ("{\"model\":\"llama\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}")
+        return ("{\"model\":\"llama\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}")
                 .getBytes(StandardCharsets.UTF_8);
-        headers = List.of(Map.entry(":authority", "gateway"), Map.entry(":path", "/v1/chat/completions"), Map.entry(":method", "POST"),
+    }
+
+    /** The headers Envoy hands the filter for such a request. */
+    static List<Map.Entry<String, String>> headers(int contentLength) {
+        return List.of(Map.entry(":authority", "gateway"), Map.entry(":path", "/v1/chat/completions"), Map.entry(":method", "POST"),
                 Map.entry(":scheme", "http"), Map.entry("content-type", "application/json"),
-                Map.entry("content-length", Integer.toString(body.length)), Map.entry("x-request-id", "bench"));
+                Map.entry("content-length", Integer.toString(contentLength)), Map.entry("x-request-id", "bench"));
     }
 
     @Benchmark

@@ -167,12 +167,22 @@ class WasmPluginMeshIT {
             assertThat(acme.statusCode()).isEqualTo(200);
             assertThat(acme.headers().firstValue("custom-header")).hasValue("for-acme");
 
+            HttpResponse<String> before = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of());
             HttpResponse<String> dead = mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, "{\"model\":\"" + Mesh.DEAD_MODEL
-                    + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", Map.of());
-            assertThat(dead.statusCode()).as("no endpoint answers: Envoy's own reply").isGreaterThanOrEqualTo(500);
+                    + "\",\"max_tokens\":5000,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", Map.of());
+            assertThat(dead.statusCode()).as("no endpoint answers: Envoy's own reply").isEqualTo(503);
             assertThat(dead.headers().firstValue("custom-header")).hasValue("for-dead");
+            HttpResponse<String> after = mesh.chat(Mesh.GLOBEX_KEY, false, 4, Map.of());
+            AnswerUsage used = AnswerUsage.read(before.body(), false);
+            assertThat(remaining(before) - remaining(after))
+                    .as("the 503 charged nothing (the filter read its status from the response headers): only the request before")
+                    .isEqualTo(used.promptTokens() + used.completionTokens());
             assertThat(mesh.filterMetric("aimesh_filter_plugin_requests_total{outcome=\"passed\",plugin=\"for-acme\"}"))
                     .isEqualTo(1);
         }
+    }
+
+    private static long remaining(HttpResponse<String> answer) {
+        return Long.parseLong(answer.headers().firstValue("x-ratelimit-remaining-tokens").orElseThrow());
     }
 }
