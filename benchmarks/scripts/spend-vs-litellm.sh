@@ -1,22 +1,12 @@
 #!/usr/bin/env bash
 # Spend budgets under excess demand, aimesh beside LiteLLM's proxy (docs/benchmarks/spend-vs-litellm.md).
-# Installs the pinned LiteLLM (PyPI, with its proxy extras) into .aimesh/litellm-VERSION unless
+# Installs the pinned LiteLLM (install-litellm.sh: PyPI, with its proxy extras) unless
 # $AIMESH_LITELLM names a litellm executable, builds the benchmarks and runs them, rewriting the
 # results section of the page. Extra arguments go to the benchmark, e.g. --rounds 1 --seconds 3.
 # Needs redis-server on the PATH (or $AIMESH_REDIS). The machine should be otherwise idle.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-version="1.108.7"
-litellm="${AIMESH_LITELLM:-}"
-if [ -z "$litellm" ]; then
-  venv="$root/.aimesh/litellm-$version"
-  if [ ! -x "$venv/bin/litellm" ]; then
-    echo "spend-vs-litellm: pip install litellm[proxy]==$version into $venv (a few minutes)" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "litellm[proxy]==$version" redis >&2
-  fi
-  litellm="$venv/bin/litellm"
-fi
+litellm="$("$root/benchmarks/scripts/install-litellm.sh")"
 report="$root/docs/benchmarks/spend-vs-litellm.md"
 args=()
 while [ $# -gt 0 ]; do

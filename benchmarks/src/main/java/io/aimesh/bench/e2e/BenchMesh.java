@@ -50,6 +50,9 @@ final class BenchMesh implements AutoCloseable {
     private final Map<DataPath, Envoy> envoys = new EnumMap<>(DataPath.class);
     /** The ext_proc servers of the extproc and filter paths. */
     private final Map<DataPath, ExtProcServerProcess> extProcServers = new EnumMap<>(DataPath.class);
+    /** The peers' paths, when asked for. */
+    private AiGatewayPath aigw;
+    private io.aimesh.bench.LiteLlmProxy litellm;
     /** Stops the child processes (Envoys, the ext_proc JVMs) when the benchmark is interrupted, e.g. by Ctrl-C. */
     private final Thread shutdownHook = new Thread(this::close, "filter-overhead-stop");
 
@@ -93,6 +96,36 @@ final class BenchMesh implements AutoCloseable {
                 startEnvoyPath(path, MeshPolicies.withFilter(sim.port(), options.tokenizer(), grpcPort.port()), grpcPort,
                         options, progress);
             }
+        }
+        if (options.paths().contains(DataPath.PROXY)) {
+            Ports.Held listener = Ports.hold();
+            listener.release();
+            Envoy proxy = Envoy.start(io.aimesh.testing.WasmEnvoy.bootstrap(listener.port(), sim.port(), null, ""),
+                    workDir.resolve(DataPath.PROXY.id()).resolve("envoy.log"), options.envoyConcurrency(), "warning");
+            running.add(proxy);
+            envoys.put(DataPath.PROXY, proxy);
+            targets.put(DataPath.PROXY, new InetSocketAddress("127.0.0.1", listener.port()));
+            progress.accept("proxy: Envoy pid " + proxy.pid() + " on 127.0.0.1:" + listener.port());
+        }
+        if (options.paths().contains(DataPath.AIGW)) {
+            aigw = AiGatewayPath.start(options.aigwExtproc(), workDir.resolve(DataPath.AIGW.id()), sim.port(),
+                    options.envoyConcurrency());
+            running.add(aigw);
+            envoys.put(DataPath.AIGW, aigw.envoy());
+            targets.put(DataPath.AIGW, new InetSocketAddress("127.0.0.1", aigw.listenerPort()));
+            progress.accept("aigw: extproc pid " + aigw.extprocPid() + ", Envoy pid " + aigw.envoy().pid() + " on 127.0.0.1:"
+                    + aigw.listenerPort() + " (" + options.envoyConcurrency() + " workers)");
+        }
+        if (options.paths().contains(DataPath.LITELLM)) {
+            // As many workers as Envoy has: the best this machine's two cores give it.
+            litellm = io.aimesh.bench.LiteLlmProxy.start(options.litellm(), workDir.resolve(DataPath.LITELLM.id()),
+                    "model_list:\n" + io.aimesh.bench.LiteLlmProxy.deployment(ChatRequest.MODEL, sim.port(), List.of())
+                            + "general_settings: {master_key: " + MeshPolicies.API_KEY + "}\n"
+                            + "litellm_settings: {telemetry: false}\n", options.envoyConcurrency());
+            running.add(litellm);
+            targets.put(DataPath.LITELLM, new InetSocketAddress("127.0.0.1", litellm.chatUri().getPort()));
+            progress.accept("litellm: pid " + litellm.pid() + " on " + litellm.chatUri() + " (" + options.envoyConcurrency()
+                    + " workers)");
         }
         for (DataPath path : options.paths()) {
             awaitAnswer(path);
@@ -164,8 +197,17 @@ final class BenchMesh implements AutoCloseable {
         return envoy == null ? 0 : cpuNanos(ProcessHandle.of(envoy.pid()).orElse(null));
     }
 
-    /** CPU time the path's ext_proc server has used so far, in nanoseconds; 0 for a path without one. */
+    /**
+     * CPU time the path's gateway process beside Envoy (the ext_proc server; for LiteLLM, the proxy and
+     * its workers) has used so far, in nanoseconds; 0 for a path without one.
+     */
     long extProcCpuNanos(DataPath path) {
+        if (path == DataPath.AIGW) {
+            return cpuNanos(ProcessHandle.of(aigw.extprocPid()).orElse(null));
+        }
+        if (path == DataPath.LITELLM) {
+            return litellm.cpuNanos();
+        }
         ExtProcServerProcess server = extProcServers.get(path);
         return server == null ? 0 : cpuNanos(ProcessHandle.of(server.pid()).orElse(null));
     }
@@ -187,6 +229,12 @@ final class BenchMesh implements AutoCloseable {
         envoys.forEach((path, envoy) -> text.append("\n--- ").append(path.id()).append(" Envoy log:\n").append(envoy.logTail(20)));
         extProcServers.forEach((path, server) -> text.append("\n--- ").append(path.id()).append(" ext_proc server log:\n")
                 .append(ChildProcess.tail(server.log(), 20)));
+        if (aigw != null) {
+            text.append("\n--- aigw extproc log:\n").append(aigw.logTail(20));
+        }
+        if (litellm != null) {
+            text.append("\n--- litellm log:\n").append(ChildProcess.tail(litellm.log(), 20));
+        }
         return text.toString();
     }
 

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The benchmark's request: a non-streaming chat completion with {@code max_tokens: 1}, whose
+ * The benchmark's request: a chat completion with {@code max_tokens: 1}, streamed or not, whose
  * one user message is English-like text from a fixed seed, padded so that the JSON body has an
  * exact size. English words, not filler bytes, so that the filter's BPE token count does the work
  * it does on real prompts.
@@ -23,6 +23,8 @@ final class ChatRequest {
             "please", "summarize", "following", "paragraph", "about", "inference", "servers,", "queues", "and", "GPUs.",
             "Explain", "why", "p99", "matters", "more", "than", "the", "mean", "when", "users", "wait.");
     private static final String PREFIX = "{\"model\":\"" + MODEL + "\",\"max_tokens\":1,\"messages\":[{\"role\":\"user\",\"content\":\"";
+    private static final String STREAM_PREFIX = "{\"model\":\"" + MODEL + "\",\"max_tokens\":1,\"stream\":true,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"";
     private static final String SUFFIX = "\"}]}";
 
     private ChatRequest() {
@@ -34,10 +36,16 @@ final class ChatRequest {
      * @param bodyBytes {@code >= }{@value #MIN_BODY_BYTES}
      */
     static String body(int bodyBytes) {
+        return body(bodyBytes, false);
+    }
+
+    /** As {@link #body(int)}, asking for a stream of server-sent events when {@code stream}. */
+    static String body(int bodyBytes, boolean stream) {
         if (bodyBytes < MIN_BODY_BYTES) {
             throw new IllegalArgumentException("bodyBytes: " + bodyBytes + " (expected: >= " + MIN_BODY_BYTES + ")");
         }
-        int textLength = bodyBytes - PREFIX.length() - SUFFIX.length();
+        String prefix = stream ? STREAM_PREFIX : PREFIX;
+        int textLength = bodyBytes - prefix.length() - SUFFIX.length();
         SplittableRandom random = new SplittableRandom(SEED);
         StringBuilder text = new StringBuilder(textLength + 16);
         while (text.length() < textLength) {
@@ -50,7 +58,7 @@ final class ChatRequest {
         if (text.charAt(textLength - 1) == ' ') {
             text.setCharAt(textLength - 1, '.');
         }
-        return PREFIX + text + SUFFIX;
+        return prefix + text + SUFFIX;
     }
 
     /**
@@ -59,7 +67,12 @@ final class ChatRequest {
      * @param apiKey sent as {@code authorization: Bearer}; every path gets the same bytes
      */
     static byte[] http(int bodyBytes, String apiKey) {
-        String body = body(bodyBytes);
+        return http(bodyBytes, apiKey, false);
+    }
+
+    /** As {@link #http(int, String)}, streamed when {@code stream}. */
+    static byte[] http(int bodyBytes, String apiKey, boolean stream) {
+        String body = body(bodyBytes, stream);
         String head = "POST " + PATH + " HTTP/1.1\r\n"
                 + "host: aimesh-bench\r\n"
                 + "content-type: application/json\r\n"

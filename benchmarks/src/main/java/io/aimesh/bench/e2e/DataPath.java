@@ -3,12 +3,18 @@ package io.aimesh.bench.e2e;
 import java.util.Locale;
 
 /**
- * The request paths the benchmark compares; {@link #ENVOY} is the baseline of {@link #EXTPROC}
- * and {@link #FILTER}, and {@link #EXTPROC} is the floor of {@link #FILTER}.
+ * The request paths the benchmarks compare; {@link #ENVOY} is the baseline of {@link #EXTPROC},
+ * {@link #FILTER} and {@link #AIGW}, {@link #EXTPROC} is the floor of {@link #FILTER}, and
+ * {@link #DIRECT} the baseline of {@link #LITELLM}.
  */
 enum DataPath {
     /** Straight to model-sim: the floor that the generator and model-sim set. */
     DIRECT("direct", "client → model-sim"),
+    /**
+     * Envoy as a plain proxy to model-sim, reading no body (a static bootstrap, one route): the
+     * baseline of the gateways in the peer benchmark, which all read the body their own way.
+     */
+    PROXY("proxy", "client → Envoy (a plain proxy, no body read) → model-sim"),
     /** Envoy routing by the body's model (json_to_metadata), no Gateway in the policies. */
     ENVOY("envoy", "client → Envoy → model-sim"),
     /**
@@ -17,7 +23,14 @@ enum DataPath {
      */
     EXTPROC("extproc", "client → Envoy → no-op ext_proc server → model-sim"),
     /** The same, with a Gateway that puts the ai-filter (ext_proc) in the path. */
-    FILTER("filter", "client → Envoy → ai-filter (ext_proc) → model-sim");
+    FILTER("filter", "client → Envoy → ai-filter (ext_proc) → model-sim"),
+    /**
+     * The same Envoy binary with Envoy AI Gateway's external processor in its path, configured as
+     * its controller configures it ({@link AiGatewayPath}); needs {@code --aigw-extproc}.
+     */
+    AIGW("aigw", "client → Envoy → Envoy AI Gateway extproc (router and upstream ext_proc) → model-sim"),
+    /** LiteLLM's proxy, the gateway without Envoy; needs {@code --litellm}. */
+    LITELLM("litellm", "client → LiteLLM proxy → model-sim");
 
     private final String id;
     private final String description;
@@ -43,6 +56,6 @@ enum DataPath {
                 return path;
             }
         }
-        throw new IllegalArgumentException("path: " + id + " (expected: direct, envoy, extproc or filter)");
+        throw new IllegalArgumentException("path: " + id + " (expected: direct, proxy, envoy, extproc, filter, aigw or litellm)");
     }
 }

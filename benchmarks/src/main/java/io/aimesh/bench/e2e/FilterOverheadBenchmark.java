@@ -58,25 +58,31 @@ public final class FilterOverheadBenchmark {
     }
 
     public static void main(String[] args) throws IOException, InterruptedException {
-        OverheadOptions options;
-        try {
-            options = OverheadOptions.parse(List.of(args));
-        } catch (IllegalArgumentException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-            return;
-        }
+        OverheadOptions options = OverheadOptions.parseOrExit(args);
         OverheadResult result = run(options, System.out::println);
-        List<String> jvmFlags = ManagementFactory.getRuntimeMXBean().getInputArguments();
-        String command = COMMAND.replaceFirst("^java ", "java " + (jvmFlags.isEmpty() ? "" : String.join(" ", jvmFlags) + " "))
-                + (args.length == 0 ? "" : " " + String.join(" ", quoted(args)));
-        String section = OverheadReport.section(result, command);
+        report(OverheadReport.section(result, command(COMMAND, args)), options.report(), OverheadReport::write);
+    }
+
+    /** Where a benchmark writes its results section. */
+    interface SectionWriter {
+        void write(Path report, String section) throws IOException;
+    }
+
+    /** Prints {@code section}, and writes it into {@code report} when there is one. */
+    static void report(String section, Path report, SectionWriter writer) throws IOException {
         System.out.println();
         System.out.print(section);
-        if (options.report() != null) {
-            OverheadReport.write(options.report(), section);
-            System.out.println("wrote " + options.report());
+        if (report != null) {
+            writer.write(report, section);
+            System.out.println("wrote " + report);
         }
+    }
+
+    /** The command line that reproduces this run: {@code base} with this JVM's flags and {@code args}. */
+    static String command(String base, String[] args) {
+        List<String> jvmFlags = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        return base.replaceFirst("^java ", "java " + (jvmFlags.isEmpty() ? "" : String.join(" ", jvmFlags) + " "))
+                + (args.length == 0 ? "" : " " + String.join(" ", quoted(args)));
     }
 
     /**
@@ -176,7 +182,7 @@ public final class FilterOverheadBenchmark {
         return OverheadReport.oneLine(output(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version"));
     }
 
-    private static String envoyVersion() throws IOException, InterruptedException {
+    static String envoyVersion() throws IOException, InterruptedException {
         return OverheadReport.oneLine(output(Envoy.binary().toString(), "--version"));
     }
 

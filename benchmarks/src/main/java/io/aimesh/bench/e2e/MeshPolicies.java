@@ -9,7 +9,8 @@ package io.aimesh.bench.e2e;
  * that on the filter path identity is required and every request is admitted.
  */
 final class MeshPolicies {
-    static final String API_KEY = "aimesh-bench-key";
+    /** Every path gets it; LiteLLM's proxy takes it as its master key (it wants keys that start with sk-). */
+    static final String API_KEY = "sk-aimesh-bench-key";
     static final String TENANT = "bench";
     static final long TOKENS_PER_MINUTE = 100_000_000_000L;
 

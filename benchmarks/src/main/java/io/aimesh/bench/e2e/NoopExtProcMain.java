@@ -16,7 +16,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The entry point of the benchmark's no-op ext_proc server: {@code GRPC_PORT}, on loopback. It
  * answers every message at once with "continue, unchanged", on the same gRPC stack and threading
- * as the ai-filter (grpc-java on Netty, handlers on the event loop). Envoy sends it exactly what
+ * as the ai-filter (grpc-java on Netty, handlers on the event loop), but for the one thing the
+ * route needs from the filter: the request body's answer sets the model header (a constant, the
+ * benchmark's model) and clears the route cache, as the filter's does, since with a filter that
+ * fails closed Envoy routes on that header alone. Envoy sends it exactly what
  * it sends the ai-filter (the same Gateway policy, so the same ext_proc configuration), so the
  * path through it is what the ext_proc protocol itself costs on this machine, and the filter
  * path minus it is what the ai-filter's own work costs. Runs until the process is terminated.
@@ -25,7 +28,14 @@ public final class NoopExtProcMain {
     private static final ProcessingResponse REQUEST_HEADERS = ProcessingResponse.newBuilder()
             .setRequestHeaders(HeadersResponse.getDefaultInstance()).build();
     private static final ProcessingResponse REQUEST_BODY = ProcessingResponse.newBuilder()
-            .setRequestBody(BodyResponse.getDefaultInstance()).build();
+            .setRequestBody(BodyResponse.newBuilder().setResponse(io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse.newBuilder()
+                    .setClearRouteCache(true)
+                    .setHeaderMutation(io.envoyproxy.envoy.service.ext_proc.v3.HeaderMutation.newBuilder()
+                            .addSetHeaders(io.envoyproxy.envoy.config.core.v3.HeaderValueOption.newBuilder()
+                                    .setHeader(io.envoyproxy.envoy.config.core.v3.HeaderValue.newBuilder()
+                                            .setKey(io.aimesh.filter.api.WireContract.MODEL_HEADER)
+                                            .setRawValue(com.google.protobuf.ByteString.copyFromUtf8(ChatRequest.MODEL)))))))
+            .build();
     private static final ProcessingResponse RESPONSE_HEADERS = ProcessingResponse.newBuilder()
             .setResponseHeaders(HeadersResponse.getDefaultInstance()).build();
     private static final ProcessingResponse RESPONSE_BODY = ProcessingResponse.newBuilder()

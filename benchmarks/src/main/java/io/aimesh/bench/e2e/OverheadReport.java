@@ -188,13 +188,18 @@ final class OverheadReport {
     }
 
     static String merge(String existing, String section) {
-        if (existing == null) {
-            return HEADER + "\n" + section;
-        }
-        int from = existing.indexOf(BEGIN);
-        int to = existing.indexOf(END);
+        return existing == null ? HEADER + "\n" + section : replaceSection(existing, section, BEGIN, END);
+    }
+
+    /**
+     * {@code existing} with the part from the line {@code begin} to the line {@code end} replaced by
+     * {@code section} (which carries both lines), or with {@code section} appended when it has none.
+     */
+    static String replaceSection(String existing, String section, String begin, String end) {
+        int from = existing.indexOf(begin);
+        int to = existing.indexOf(end);
         if (from < 0 || to < from) {
-            return existing + (existing.endsWith("\n") ? "\n" : "\n\n") + section;
+            return existing + (existing.isEmpty() ? "" : existing.endsWith("\n") ? "\n" : "\n\n") + section;
         }
         int after = existing.indexOf('\n', to);
         return existing.substring(0, from) + section + (after < 0 ? "" : existing.substring(after + 1));

@@ -1,5 +1,6 @@
 package io.aimesh.bench.spend;
 
+import io.aimesh.bench.LiteLlmProxy;
 import io.aimesh.bench.ClosedLoop;
 import io.aimesh.bench.FilterStack;
 import io.aimesh.filter.api.Money;
@@ -38,6 +39,7 @@ import java.util.function.Consumer;
  * {@code clients}.
  */
 public final class SpendVersusLiteLlmBenchmark {
+    static final String LITELLM_MASTER_KEY = "sk-bench-master";
     static final Prices PRICES = new Prices(100_000_000, 200_000_000);
     /**
      * The most one replica spends or reserves beyond what Redis has acknowledged
@@ -130,25 +132,49 @@ public final class SpendVersusLiteLlmBenchmark {
                         SpendRace.run(aimesh, key(r), options.clients(), 1_000L * r, PRICES, Duration.ofMinutes(5))));
                 progress.accept(Instant.now() + " round " + r + ": litellm");
                 try (RedisServer fresh = RedisServer.start();
-                     LiteLlmProxy proxy = LiteLlmProxy.start(options.litellm(), dir.resolve("litellm-" + r), simPorts, PRICES,
-                             options.budget(), fresh.port())) {
+                     LiteLlmProxy proxy = LiteLlmProxy.start(options.litellm(), dir.resolve("litellm-" + r),
+                             litellmConfig(simPorts, options.budget(), fresh.port()), 1)) {
                     rounds.add(new Round("litellm", r, budget, -1,
-                            SpendRace.run(proxy.chatUri(), LiteLlmProxy.MASTER_KEY, options.clients(), 1_000L * r, PRICES,
+                            SpendRace.run(proxy.chatUri(), LITELLM_MASTER_KEY, options.clients(), 1_000L * r, PRICES,
                                     Duration.ofMinutes(5))));
                 }
             }
             progress.accept(Instant.now() + " cost per request");
             try (RedisServer fresh = RedisServer.start();
-                 LiteLlmProxy proxy = LiteLlmProxy.start(options.litellm(), dir.resolve("litellm-open"), simPorts, PRICES,
-                         "1000000", fresh.port())) {
+                 LiteLlmProxy proxy = LiteLlmProxy.start(options.litellm(), dir.resolve("litellm-open"),
+                         litellmConfig(simPorts, "1000000", fresh.port()), 1)) {
                 List<URI> direct = simPorts.stream().map(p -> URI.create("http://127.0.0.1:" + p + "/v1/chat/completions")).toList();
                 costs.addAll(costs(options, List.of(new Target("model-sim directly", direct, null),
                         new Target("aimesh (Envoy + ai-filter), budgeted tenant", List.of(aimesh), OPEN_KEY),
                         new Target("aimesh, a tenant without spend budgets", List.of(aimesh), Mesh.GLOBEX_KEY),
-                        new Target("LiteLLM proxy", List.of(proxy.chatUri()), LiteLlmProxy.MASTER_KEY)), progress));
+                        new Target("LiteLLM proxy", List.of(proxy.chatUri()), LITELLM_MASTER_KEY)), progress));
             }
         }
         return new Results(options, rounds, costs);
+    }
+
+    /**
+     * LiteLLM's config: the model-sims as deployments of one model at the benchmark's prices, under
+     * a provider budget of {@code budget} a day that its router enforces with Redis. One worker, as
+     * one ai-filter replica.
+     */
+    private static String litellmConfig(List<Integer> simPorts, String budget, int redisPort) {
+        StringBuilder models = new StringBuilder("model_list:\n");
+        for (int simPort : simPorts) {
+            models.append(LiteLlmProxy.deployment(SpendRace.MODEL, simPort, List.of("input_cost_per_token: " + PRICES.inputPerToken(),
+                    "output_cost_per_token: " + PRICES.outputPerToken())));
+        }
+        return models + """
+                router_settings:
+                  redis_host: 127.0.0.1
+                  redis_port: %d
+                  provider_budget_config:
+                    openai: {budget_limit: %s, time_period: 1d}
+                general_settings:
+                  master_key: %s
+                litellm_settings:
+                  telemetry: false
+                """.formatted(redisPort, budget, LITELLM_MASTER_KEY);
     }
 
     private static void awaitNewConfig(Mesh mesh, String before) throws InterruptedException, IOException {

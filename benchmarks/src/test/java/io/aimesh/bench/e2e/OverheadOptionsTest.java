@@ -30,9 +30,23 @@ class OverheadOptionsTest {
         assertThatThrownBy(() -> OverheadOptions.parse(List.of("--rates", "fast", "--paths", "istio", "--colour", "red")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--rates fast:")
-                .hasMessageContaining("--paths istio: path: istio (expected: direct, envoy, extproc or filter)")
+                .hasMessageContaining("--paths istio: path: istio (expected: direct, proxy, envoy, extproc, filter, aigw or litellm)")
                 .hasMessageContaining("--colour: unknown option")
                 .hasMessageContaining("options (defaults in brackets)");
+    }
+
+    @Test
+    void peerPaths_needTheirPeers_andModesAreBooleans() {
+        assertThatThrownBy(() -> OverheadOptions.parse(List.of("--paths", "aigw,litellm", "--streams", "sse")))
+                .hasMessageContaining("--streams sse: expected true or false");
+        assertThatThrownBy(() -> OverheadOptions.parse(List.of("--paths", "aigw,litellm")))
+                .hasMessageContaining("paths: aigw needs --aigw-extproc")
+                .hasMessageContaining("paths: litellm needs --litellm");
+        OverheadOptions options = OverheadOptions.parse(List.of("--paths", "proxy,aigw", "--aigw-extproc", "/x/extproc",
+                "--streams", "true", "--saturation-clients", "8"));
+        org.assertj.core.api.Assertions.assertThat(options.aigwExtproc()).isEqualTo(java.nio.file.Path.of("/x/extproc"));
+        org.assertj.core.api.Assertions.assertThat(options.streams()).containsExactly(true);
+        org.assertj.core.api.Assertions.assertThat(options.saturationClients()).isEqualTo(8);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.aimesh.bench.spend;
+package io.aimesh.bench;
 
 import io.aimesh.internal.ChildProcess;
 import io.aimesh.testing.Ports;
@@ -13,14 +13,12 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * LiteLLM's proxy ({@code litellm --config}) as the peer, in a process of its own: the benchmark's
- * model-sims as deployments of one model, at the benchmark's prices, under a provider budget that
- * its router enforces with Redis and no database (its keys, teams and organisations need
- * PostgreSQL through Prisma, whose query engine it downloads from outside the package registries).
- * One worker, as one ai-filter replica.
+ * LiteLLM's proxy ({@code litellm --config}) as a peer, in a process of its own (its workers are
+ * child processes of it): started on a config the benchmark writes, waited for until it answers
+ * its liveness probe. No database: its keys, teams and organisations need PostgreSQL through
+ * Prisma, whose query engine it downloads from outside the package registries.
  */
-final class LiteLlmProxy implements AutoCloseable {
-    static final String MASTER_KEY = "sk-bench-master";
+public final class LiteLlmProxy implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Process process;
@@ -34,42 +32,35 @@ final class LiteLlmProxy implements AutoCloseable {
     }
 
     /**
-     * Starts the proxy and waits until it answers its liveness probe.
-     *
-     * @param budget the provider budget, in the currency's units (e.g. "2.00"), per day
+     * A {@code model_list} entry: {@code model} served by the OpenAI-compatible server at
+     * {@code 127.0.0.1:port}, with {@code extra} {@code litellm_params} lines (e.g. prices), each
+     * {@code key: value}.
      */
-    static LiteLlmProxy start(Path executable, Path dir, List<Integer> simPorts, Prices prices, String budget, int redisPort)
-            throws IOException, InterruptedException {
+    public static String deployment(String model, int port, List<String> extra) {
+        StringBuilder entry = new StringBuilder("""
+                  - model_name: %s
+                    litellm_params:
+                      model: openai/%s
+                      api_base: http://127.0.0.1:%d/v1
+                      api_key: none
+                """.formatted(model, model, port));
+        extra.forEach(line -> entry.append("      ").append(line).append('\n'));
+        return entry.toString();
+    }
+
+    /**
+     * Starts the proxy on {@code config} (written to {@code dir}) with {@code workers} worker
+     * processes, and waits until it answers its liveness probe.
+     */
+    public static LiteLlmProxy start(Path executable, Path dir, String config, int workers) throws IOException, InterruptedException {
         Files.createDirectories(dir);
-        StringBuilder models = new StringBuilder();
-        for (int simPort : simPorts) {
-            models.append("""
-                      - model_name: %s
-                        litellm_params:
-                          model: openai/%s
-                          api_base: http://127.0.0.1:%d/v1
-                          api_key: none
-                          input_cost_per_token: %s
-                          output_cost_per_token: %s
-                    """.formatted(SpendRace.MODEL, SpendRace.MODEL, simPort, prices.inputPerToken(), prices.outputPerToken()));
-        }
-        Path config = dir.resolve("litellm.yaml");
-        Files.writeString(config, "model_list:\n" + models + """
-                router_settings:
-                  redis_host: 127.0.0.1
-                  redis_port: %d
-                  provider_budget_config:
-                    openai: {budget_limit: %s, time_period: 1d}
-                general_settings:
-                  master_key: %s
-                litellm_settings:
-                  telemetry: false
-                """.formatted(redisPort, budget, MASTER_KEY));
+        Path file = dir.resolve("litellm.yaml");
+        Files.writeString(file, config);
         Ports.Held held = Ports.hold();
         held.release();
         Path log = dir.resolve("litellm.log");
-        ProcessBuilder builder = new ProcessBuilder(executable.toString(), "--config", config.toString(), "--host", "127.0.0.1",
-                "--port", Integer.toString(held.port()), "--num_workers", "1")
+        ProcessBuilder builder = new ProcessBuilder(executable.toString(), "--config", file.toString(), "--host", "127.0.0.1",
+                "--port", Integer.toString(held.port()), "--num_workers", Integer.toString(workers))
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("LITELLM_LOG", "ERROR");
         builder.environment().put("LITELLM_LOCAL_MODEL_COST_MAP", "True"); // no fetch of the price list from the internet
@@ -104,12 +95,22 @@ final class LiteLlmProxy implements AutoCloseable {
         throw new IOException("litellm did not answer in 120 s; the end of " + log + ":\n" + ChildProcess.tail(log, 30));
     }
 
-    URI chatUri() {
+    public URI chatUri() {
         return URI.create("http://127.0.0.1:" + port + "/v1/chat/completions");
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
+    }
+
+    /** The CPU time the proxy and its workers have used so far, in nanoseconds. */
+    public long cpuNanos() {
+        return java.util.stream.Stream.concat(java.util.stream.Stream.of(process.toHandle()), process.toHandle().descendants())
+                .mapToLong(p -> p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L)).sum();
+    }
+
+    public Path log() {
+        return log;
     }
 
     @Override
