@@ -15,7 +15,8 @@ final class HeaderFormat {
         }
         long seconds = millis / 1000;
         long ms = millis % 1000;
-        String secondsText = ms == 0 ? Long.toString(seconds % 60) : String.format("%d.%03d", seconds % 60, ms).replaceAll("0+$", "");
+        // On every admitted request: no Formatter, no regex (they showed in the filter's CPU profile).
+        String secondsText = ms == 0 ? Long.toString(seconds % 60) : seconds % 60 + "." + fraction(ms);
         long minutes = seconds / 60 % 60;
         long hours = seconds / 3600;
         if (hours > 0) {
@@ -25,6 +26,18 @@ final class HeaderFormat {
             return minutes + "m" + secondsText + "s";
         }
         return secondsText + "s";
+    }
+
+    /** {@code ms} (1 to 999) as the digits after a decimal point, without trailing zeros: 50 is "05", 500 is "5". */
+    private static String fraction(long ms) {
+        long digits = ms;
+        int width = 3;
+        while (digits % 10 == 0) {
+            digits /= 10;
+            width--;
+        }
+        String text = Long.toString(digits);
+        return "0".repeat(width - text.length()) + text;
     }
 
     static String retryAfterSeconds(long millis) {
