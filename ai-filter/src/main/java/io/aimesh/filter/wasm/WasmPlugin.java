@@ -304,6 +304,7 @@ public final class WasmPlugin implements AutoCloseable {
             }
             instance.lock();
             try {
+                io.roastedroot.proxywasm.internal.ActiveContext.activate(http.context());
                 http.context().close();
             } catch (RuntimeException | AssertionError e) {
                 LOG.log(Level.DEBUG, "plugin " + name + " failed closing a request: " + e);
@@ -320,6 +321,8 @@ public final class WasmPlugin implements AutoCloseable {
             RuntimeException failure = null;
             instance.lock();
             try {
+                // Another request's context may be the active one: host calls must reach this request's maps.
+                io.roastedroot.proxywasm.internal.ActiveContext.activate(http.context());
                 return phase.get();
             } catch (RuntimeException | AssertionError e) {
                 // A trap (a panic, an out-of-bounds access, memory exhausted, proc_exit) leaves the instance in an unknown state.

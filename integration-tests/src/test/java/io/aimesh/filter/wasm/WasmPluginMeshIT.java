@@ -27,12 +27,18 @@ class WasmPluginMeshIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static Mesh mesh(String failureMode) throws Exception {
+        return mesh(failureMode, "100ms");
+    }
+
+    /** @param timeout the plugin's time limit per call */
+    private static Mesh mesh(String failureMode, String timeout) throws Exception {
         Optional<Path> built = GoTool.WASM_GUARD.locate();
         assumeThat(built).as(GoTool.WASM_GUARD.skipMessage()).isPresent();
         Path wasm = built.orElseThrow();
         String sha256 = Sha256.hex(Files.readAllBytes(wasm));
         return Mesh.builder().filter("closed").gatewaySpec("  plugins: [{name: guard, file: \"" + wasm + "\", sha256: \"sha256:"
-                + sha256 + "\", configuration: \"tag=t1;word=secret\", failureMode: " + failureMode + "}]").start();
+                + sha256 + "\", configuration: \"tag=t1;word=secret\", failureMode: " + failureMode + ", timeout: " + timeout
+                + "}]").start();
     }
 
     @Test
@@ -61,7 +67,9 @@ class WasmPluginMeshIT {
 
     @Test
     void aChangedPlugin_takesOverLive_withoutFailingARequestInFlight() throws Exception {
-        try (Mesh mesh = mesh("closed")) {
+        // Compiling the new module takes seconds of CPU on the machine's two cores, beside these
+        // requests: a 100 ms limit per call would fail some of them for starvation, not for the swap.
+        try (Mesh mesh = mesh("closed", "1s")) {
             String hidden = "{\"model\":\"" + Mesh.MODEL + "\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":"
                     + "\"a hidden hidden hidden hidden hidden\"}]}";
             long asSent = AnswerUsage.read(mesh.post("/v1/chat/completions", Mesh.GLOBEX_KEY, hidden, Map.of()).body(), false)

@@ -232,6 +232,25 @@ class WasmPluginParityIT {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(WasmPlugin.Engine.class)
+    void requestsOpenAtOnceOnOneInstance_eachReachItsOwnHeaders(WasmPlugin.Engine engine) throws Exception {
+        try (WasmPlugin plugin = WasmPlugin.load("guard", Files.readAllBytes(wasm), "tag=t3", engine)) {
+            WasmPlugin.Stream first = plugin.open(headers(Map.of(), "{}"));
+            WasmPlugin.Stream second = plugin.open(headers(Map.of(), "{}"));
+            first.request("{}".getBytes(StandardCharsets.UTF_8), true, true);
+            second.request("{}".getBytes(StandardCharsets.UTF_8), true, true);
+            WasmPlugin.ResponseHeadersResult secondAnswer = second.responseHeaders(List.of(Map.entry(":status", "201")), false);
+            second.close(); // the instance's host had made the latest context the active one, then none
+
+            WasmPlugin.ResponseHeadersResult firstAnswer = first.responseHeaders(List.of(Map.entry(":status", "200")), false);
+            first.close();
+
+            assertThat(firstAnswer.headers()).containsExactly(Map.entry(":status", "200"), Map.entry("x-guard-tag", "t3"));
+            assertThat(secondAnswer.headers()).containsExactly(Map.entry(":status", "201"), Map.entry("x-guard-tag", "t3"));
+        }
+    }
+
     private static String header(WasmPlugin.RequestResult result, String name) {
         return result.headers().stream().filter(h -> h.getKey().equalsIgnoreCase(name)).map(Map.Entry::getValue).findFirst()
                 .orElse(null);
