@@ -12,7 +12,8 @@ final class ParseStage {
 
     /** @return the parser's 400, 413 or 415, or {@code null} with {@code state.parsed} set */
     static ErrorReply parse(FilterContext context, RequestState state, ByteString body) {
-        BodyParseResult result = context.parse(state.config, state.path, state.contentType, body);
+        BodyParseResult result = state.parsedBody != null ? state.parsedBody
+                : context.parse(state.config, state.path, state.contentType, body);
         if (result instanceof BodyError error) {
             return ErrorReply.badRequest(error);
         }

@@ -123,6 +123,9 @@ final class PluginStage {
         if (!stage.open.isEmpty()) {
             state.plugins = stage;
         }
+        if (bodyChanged) {
+            state.parsedBody = null; // the body the filter reads is the plugins': the early parse does not stand
+        }
         return diff(state.pluginHeaders, headers, bodyChanged ? ByteString.copyFrom(bytes) : null, true);
     }
 
@@ -225,10 +228,14 @@ final class PluginStage {
                 json ? reply.body() : null, headers);
     }
 
-    /** The model the client names, for plugins scoped to models; {@code null} when the body does not parse. */
+    /**
+     * The model the client names, for plugins scoped to models; {@code null} when the body does not
+     * parse. The parse is kept in {@code state.parsedBody}, for {@link ParseStage} when no plugin
+     * changes the body: it is parsed once.
+     */
     private static String clientModel(FilterContext context, RequestState state, ByteString body) {
-        return context.parse(state.config, state.path, state.contentType, body) instanceof ParsedRequest parsed
-                ? parsed.model() : null;
+        state.parsedBody = context.parse(state.config, state.path, state.contentType, body);
+        return state.parsedBody instanceof ParsedRequest parsed ? parsed.model() : null;
     }
 
     /**

@@ -35,6 +35,8 @@ final class RequestState {
     com.google.protobuf.ByteString body;
     /** The request's headers as plugins see them, kept at the headers message when the Gateway has plugins; else null. */
     java.util.List<java.util.Map.Entry<String, String>> pluginHeaders;
+    /** The body parsed before the plugins (for their model scoping), when they left it as it was; else {@code null}. */
+    io.aimesh.filter.body.BodyParseResult parsedBody;
     /** The plugins that run on the response, or {@code null} when none do. */
     PluginStage plugins;
     /** What the plugins changed, for the forwarded request. */

@@ -147,7 +147,8 @@ public final class FilterOverheadBenchmark {
         }
     }
 
-    private static LoadRun load(BenchMesh mesh, DataPath path, byte[] request, int rate, Duration duration, int connections)
+    /** One open-loop run of {@code path}, then a quiet gap for its last connections to close. */
+    static LoadRun load(BenchMesh mesh, DataPath path, byte[] request, int rate, Duration duration, int connections)
             throws IOException, InterruptedException {
         LoadRun run = new OpenLoopLoad(mesh.target(path), FILTER_HEADER, "load-" + path.id()).run(request, rate, duration,
                 connections);

@@ -123,10 +123,8 @@ public final class PeerPathBenchmark {
                     PointResult point = atRate.get(round % 2 == 0 ? i : atRate.size() - 1 - i);
                     long envoyCpu = mesh.envoyCpuNanos(point.path());
                     long serverCpu = mesh.extProcCpuNanos(point.path());
-                    LoadRun run = new OpenLoopLoad(mesh.target(point.path()), FilterOverheadBenchmark.FILTER_HEADER,
-                            "load-" + point.path().id()).run(request, rate, slice, options.connections());
+                    LoadRun run = FilterOverheadBenchmark.load(mesh, point.path(), request, rate, slice, options.connections());
                     point.add(run, mesh.envoyCpuNanos(point.path()) - envoyCpu, mesh.extProcCpuNanos(point.path()) - serverCpu, 0);
-                    Thread.sleep(200); // quiet time for the last connections to close
                 }
             }
             for (PointResult point : atRate) {
