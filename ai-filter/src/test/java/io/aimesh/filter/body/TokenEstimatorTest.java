@@ -208,4 +208,67 @@ class TokenEstimatorTest {
         assertThat(approximate.promptTokens(parse(RequestKind.CHAT, withImage)))
                 .isEqualTo(base + TokenEstimator.NON_TEXT_PART_TOKENS);
     }
+
+    @Test
+    void countTokens_ofAConversationSeenBefore_givesTheSameCount_fromTheCache() {
+        Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+        TokenEstimator estimator = TokenEstimator.standalone("cl100k_base", 1 << 20);
+        List<String> turns = new ArrayList<>();
+        long chars = 0;
+        long exact = 0;
+        for (int turn = 0; turn < 6; turn++) {
+            String text = SampleText.of(100 + turn, 1_500);
+            turns.add(text);
+            chars += text.length();
+            exact += encoding.countTokensOrdinary(text);
+            // Each turn resends the conversation so far, as a chat client does.
+            assertThat(estimator.countTokens(turns, chars)).isEqualTo(exact);
+        }
+
+        // Two windows (1,024 and the rest) per 1,500-character turn, each counted once.
+        assertThat(estimator.cachedWindows()).isEqualTo(12);
+        assertThat(estimator.countTokens(turns, chars)).isEqualTo(exact);
+    }
+
+    @Test
+    void countTokens_cachesNoShortWindow_andNothingWhenTurnedOff() {
+        String longText = SampleText.of(7, 600);
+        String shortText = SampleText.of(8, TokenEstimator.CACHED_WINDOW_CHARS - 1);
+        TokenEstimator cached = TokenEstimator.standalone("cl100k_base", 1 << 20);
+        TokenEstimator off = TokenEstimator.standalone("cl100k_base", 0);
+
+        long withCache = cached.countTokens(List.of(longText, shortText), longText.length() + shortText.length());
+        long without = off.countTokens(List.of(longText, shortText), longText.length() + shortText.length());
+
+        assertThat(withCache).isEqualTo(without);
+        assertThat(cached.cachedWindows()).isEqualTo(1);
+        assertThat(off.cachedWindows()).isZero();
+    }
+
+    @Test
+    void countTokens_keepsTheCacheWithinItsCharacters() {
+        TokenEstimator estimator = TokenEstimator.standalone("cl100k_base", 8_192);
+        for (int i = 0; i < 200; i++) {
+            String text = SampleText.of(1_000 + i, 900);
+            assertThat(text).hasSize(900);
+            estimator.countTokens(List.of(text), text.length());
+        }
+
+        // 9 windows of 900 characters fit in 8,192.
+        assertThat(estimator.cachedWindows()).isBetween(1L, 9L);
+    }
+
+    @Test
+    void countTokens_ofTwoTextsWithOneHashCode_countsEachItsOwn() {
+        // "Aa" and "BB" have the same String.hashCode, so these do too: a client cannot borrow a count.
+        String cheap = "Aa".repeat(200);
+        String dear = "BB".repeat(200);
+        Encoding encoding = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.CL100K_BASE);
+        TokenEstimator estimator = TokenEstimator.standalone("cl100k_base", 1 << 20);
+
+        assertThat(cheap.hashCode()).isEqualTo(dear.hashCode());
+        assertThat(estimator.countTokens(List.of(cheap), cheap.length())).isEqualTo(encoding.countTokensOrdinary(cheap));
+        assertThat(estimator.countTokens(List.of(dear), dear.length())).isEqualTo(encoding.countTokensOrdinary(dear));
+        assertThat(encoding.countTokensOrdinary(cheap)).isNotEqualTo(encoding.countTokensOrdinary(dear));
+    }
 }

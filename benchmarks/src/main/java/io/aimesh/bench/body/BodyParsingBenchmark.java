@@ -73,11 +73,22 @@ public class BodyParsingBenchmark extends AbstractMicrobenchmark {
         @Param({"cl100k_base", "o200k_base"})
         public String encoding;
 
+        /**
+         * The estimator's cache of window counts: {@code on} measures a body whose text was all seen
+         * before (every op repeats it), {@code off} one never seen; a chat turn lies between them.
+         * Set as the system property before the first estimator loads, so it needs a fork (the default).
+         */
+        @Param({"on", "off"})
+        public String cache;
+
         TokenEstimator estimator;
         Encoding whole;
 
         @Setup
         public void setUp() {
+            if (cache.equals("off")) {
+                System.setProperty("aimesh.tokenCountCacheChars", "0");
+            }
             estimator = TokenEstimator.of(encoding);
             whole = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.fromName(encoding).orElseThrow());
         }
