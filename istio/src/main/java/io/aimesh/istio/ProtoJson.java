@@ -8,7 +8,6 @@ import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
-import io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.Map;
 
@@ -23,7 +22,6 @@ final class ProtoJson {
             .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
                     .add(ExternalProcessor.getDescriptor())
                     .add(HeaderMutation.getDescriptor())
-                    .add(JsonToMetadata.getDescriptor())
                     .add(HttpProtocolOptions.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.getDescriptor())
                     .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())

@@ -95,7 +95,7 @@ class IstioRenderRoundTripTest {
         assertThat(httpFilters).allSatisfy(p -> assertThat(p.getMatch().getContext()).isEqualTo(context));
         assertThat(httpFilters).extracting(p -> value(p).get("name")).containsExactly(AiFilterChain.STRIP_FILTER,
                 options.ecds() ? EnvoyFilterPatches.EXTENSION_NAME : AiFilterChain.EXT_PROC_FILTER,
-                AiFilterChain.MODEL_TO_METADATA_FILTER, AiFilterChain.UPSTREAM_HEADERS_FILTER);
+                AiFilterChain.UPSTREAM_HEADERS_FILTER);
 
         // The ext_proc settings are the Gateway's, proto for proto.
         Map<String, Object> extProc = options.ecds()

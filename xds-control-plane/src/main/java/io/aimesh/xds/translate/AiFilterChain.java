@@ -16,7 +16,6 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor;
 import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
-import io.envoyproxy.envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.util.List;
 
@@ -101,11 +100,6 @@ public final class AiFilterChain {
                     .setAppend(header));
         }
         return HeaderMutation.newBuilder().setMutations(mutations).build();
-    }
-
-    /** The json_to_metadata filter that puts the body's {@code model} into the {@code aimesh} metadata. */
-    public static JsonToMetadata modelToMetadata() {
-        return EnvoyTranslator.modelToMetadata();
     }
 
     /** The cluster load-balancing policy that sends a request to the endpoint the ai-filter picked. */
