@@ -13,6 +13,6 @@ shift
 extproc="$("$root/benchmarks/scripts/install-ai-gateway.sh" "$git_dir")"
 litellm="$("$root/benchmarks/scripts/install-litellm.sh")"
 exec "$root/benchmarks/scripts/run-benchmark.sh" 1g io.aimesh.bench.e2e.PeerPathBenchmark \
-  --paths direct,proxy,envoy,filter,aigw,litellm --aigw-extproc "$extproc" --litellm "$litellm" \
+  --paths direct,proxy,envoy,extproc,filter,aigw,litellm --aigw-extproc "$extproc" --litellm "$litellm" \
   --rates 100,500,1000 --body-bytes 1024,16384,225280 --duration 12 --rounds 3 \
   --report "$root/docs/benchmarks/peers.md" "$@"

@@ -20,6 +20,8 @@ final class PeerReport {
     /** The goals: aimesh's added p50 at most this share of AI Gateway's, its p99 no worse; throughput this multiple of LiteLLM's. */
     static final double GOAL_P50_SHARE = 0.8;
     static final double GOAL_THROUGHPUT_MULTIPLE = 5;
+    /** The goal for the ai-filter's own work: its added p50 over a no-op ext_proc server, µs. */
+    static final long GOAL_OWN_WORK_MICROS = 40;
     private static final String BEGIN = "<!-- peers:results -->";
     private static final String END = "<!-- /peers:results -->";
 
@@ -85,8 +87,9 @@ final class PeerReport {
                         + " aimesh's added p50 ≤ ").append(format("%.1f", GOAL_P50_SHARE)).append("× AI Gateway's, its added p99 no"
                         + " worse.\n\n")
                 .append("| body | mode | rate | aimesh p50 / p99 | AI Gateway p50 / p99 | aimesh ÷ AI Gateway p50 | goal"
-                        + " | LiteLLM p50 / p99 |\n")
-                .append("|---:|---|---:|---:|---:|---:|---|---:|\n");
+                        + " | LiteLLM p50 / p99 | aimesh's own work p50 / p99 (goal p50 ≤ ").append(GOAL_OWN_WORK_MICROS)
+                .append(") |\n")
+                .append("|---:|---|---:|---:|---:|---:|---|---:|---:|\n");
         for (Point point : result.points()) {
             if (point.result().path() != baseline) {
                 continue;
@@ -96,6 +99,7 @@ final class PeerReport {
             Optional<PointResult> aigw = find(result, DataPath.AIGW, point);
             Optional<PointResult> litellm = find(result, DataPath.LITELLM, point);
             Optional<PointResult> direct = find(result, DataPath.DIRECT, point);
+            Optional<PointResult> noop = find(result, DataPath.EXTPROC, point);
             String goal = "";
             String share = "";
             if (aimesh.isPresent() && aigw.isPresent()) {
@@ -116,9 +120,16 @@ final class PeerReport {
                     .append(litellm.isPresent() && direct.isPresent()
                             ? added(litellm.get(), direct.get(), 50) + " / " + added(litellm.get(), direct.get(), 99)
                             : "– (over its capacity)")
+                    .append(" | ").append(aimesh.isPresent() && noop.isPresent() ? ownWork(aimesh.get(), noop.get()) : "–")
                     .append(" |\n");
         }
         md.append('\n');
+    }
+
+    /** What the ai-filter adds over the same Envoy with a no-op ext_proc server: the protocol's cost taken out. */
+    private static String ownWork(PointResult aimesh, PointResult noop) {
+        long p50 = added(aimesh, noop, 50);
+        return p50 + " / " + added(aimesh, noop, 99) + (p50 <= GOAL_OWN_WORK_MICROS ? " met" : " **missed**");
     }
 
     private static void latency(StringBuilder md, Result result) {
