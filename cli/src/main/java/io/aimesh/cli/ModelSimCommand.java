@@ -2,6 +2,7 @@ package io.aimesh.cli;
 
 import io.aimesh.modelsim.ModelSimConfig;
 import io.aimesh.modelsim.ModelSimServer;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +35,24 @@ final class ModelSimCommand implements Callable<Integer> {
     @Option(names = "--kv-tokens", defaultValue = "16384", description = "KV-cache capacity in tokens (default: ${DEFAULT-VALUE}).")
     int kvTokens;
 
+    @Option(names = "--block-size", defaultValue = "16", description = "Tokens per KV-cache block (default: ${DEFAULT-VALUE}).")
+    int blockSize;
+
+    @Option(names = "--no-enable-prefix-caching", negatable = false,
+            description = "Prefill every prompt whole: no KV blocks shared between prompts with a common prefix.")
+    boolean noPrefixCaching;
+
+    @Option(names = "--lora-modules", split = ",", paramLabel = "NAME",
+            description = "LoRA adapters served beside the model: a request naming one runs with it (comma-separated).")
+    List<String> loraModules;
+
+    @Option(names = "--max-loras", defaultValue = "1", description = "Adapters in GPU slots at once (default: ${DEFAULT-VALUE}).")
+    int maxLoras;
+
+    @Option(names = "--lora-load-ms", defaultValue = "20",
+            description = "Time loading an adapter into a slot adds to its step (default: ${DEFAULT-VALUE}).")
+    double loraLoadMillis;
+
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -50,7 +69,8 @@ final class ModelSimCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModelSimConfig config = ModelSimConfig.builder().host(host).port(port).model(model).version(version).speed(speed)
                 .maxSeqs(maxSeqs).kvTokens(kvTokens).seed(seed).failRate(failRate).extraLatencyMs(extraLatencyMs)
-                .instanceName(instance).build();
+                .instanceName(instance).blockSize(blockSize).prefixCaching(!noPrefixCaching)
+                .loraAdapters(loraModules == null ? List.of() : loraModules).maxLoras(maxLoras).loraLoadMillis(loraLoadMillis).build();
         Shutdown shutdown = new Shutdown();
         try (ModelSimServer server = ModelSimServer.start(config)) {
             System.out.println("model-sim " + model + " " + version + " on http://" + host + ":" + server.port()

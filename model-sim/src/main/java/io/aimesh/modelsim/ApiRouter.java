@@ -2,6 +2,7 @@ package io.aimesh.modelsim;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -48,7 +49,8 @@ final class ApiRouter implements HttpHandler {
         return completions;
     }
 
-    ApiRouter(String instanceName, String version, String model, int contextTokens, CompletionHandler completions,
+    ApiRouter(String instanceName, String version, String model, List<String> adapters, int contextTokens,
+            CompletionHandler completions,
             EmbeddingHandler embeddings, VllmMetrics metrics, LoadReport load) {
         this.embeddings = embeddings;
         this.load = load;
@@ -56,7 +58,7 @@ final class ApiRouter implements HttpHandler {
         this.version = version;
         this.completions = completions;
         this.metrics = metrics;
-        this.models = modelList(model, contextTokens);
+        this.models = modelList(model, adapters, contextTokens);
     }
 
     @Override
@@ -173,15 +175,17 @@ final class ApiRouter implements HttpHandler {
         }
     }
 
-    private static byte[] modelList(String model, int contextTokens) {
+    /** The base model, then each adapter with the base as its parent, as vLLM lists LoRA modules. */
+    private static byte[] modelList(String model, List<String> adapters, int contextTokens) {
         ObjectNode root = Json.MAPPER.createObjectNode().put("object", "list");
-        root.putArray("data").addObject()
-                .put("id", model)
-                .put("object", "model")
-                .put("created", System.currentTimeMillis() / 1000)
-                .put("owned_by", "model-sim")
-                .put("root", model)
-                .put("max_model_len", contextTokens);
+        ArrayNode data = root.putArray("data");
+        long created = System.currentTimeMillis() / 1000;
+        data.addObject().put("id", model).put("object", "model").put("created", created).put("owned_by", "model-sim")
+                .put("root", model).put("max_model_len", contextTokens);
+        for (String adapter : adapters) {
+            data.addObject().put("id", adapter).put("object", "model").put("created", created).put("owned_by", "model-sim")
+                    .put("root", adapter).put("parent", model).put("max_model_len", contextTokens);
+        }
         return Json.bytes(root);
     }
 }

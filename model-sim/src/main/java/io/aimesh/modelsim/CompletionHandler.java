@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +32,7 @@ final class CompletionHandler {
     static final long MAX_DRAINED_BYTES = 64L << 20;
 
     private final String model;
+    private final Set<String> adapters;
     private final InferenceEngine engine;
     private final OutcomeSampler sampler;
     /** Changed at run time by {@link ModelSimServer#injectFaults}. */
@@ -37,9 +40,10 @@ final class CompletionHandler {
     private final CountDownLatch shutdown;
 
     /** @param shutdown counted down when the server closes; ends extra-latency waits early */
-    CompletionHandler(String model, InferenceEngine engine, OutcomeSampler sampler, long extraLatencyNanos,
-            CountDownLatch shutdown) {
+    CompletionHandler(String model, List<String> adapters, InferenceEngine engine, OutcomeSampler sampler,
+            long extraLatencyNanos, CountDownLatch shutdown) {
         this.model = model;
+        this.adapters = Set.copyOf(adapters);
         this.engine = engine;
         this.sampler = sampler;
         this.extraLatencyNanos = extraLatencyNanos;
@@ -51,13 +55,13 @@ final class CompletionHandler {
         if (body == null) {
             return;
         }
-        CompletionRequestParser.Result parsed = CompletionRequestParser.parse(kind, body);
+        CompletionRequestParser.Result parsed = CompletionRequestParser.parse(kind, body, engine.blockTokens());
         if (parsed.request() == null) {
             Responses.sendError(exchange, ApiError.invalidRequest(parsed.problems()));
             return;
         }
         CompletionRequest request = parsed.request();
-        if (!request.model().equals(model)) {
+        if (!request.model().equals(model) && !adapters.contains(request.model())) {
             Responses.sendError(exchange, ApiError.modelNotFound(request.model()));
             return;
         }
@@ -90,10 +94,11 @@ final class CompletionHandler {
             outputTokens = Math.min(outcome.naturalTokens(), Math.min(budget, MAX_OUTPUT_TOKENS));
             finishReason = outputTokens < outcome.naturalTokens() ? "length" : "stop";
         }
-        CompletionFormat format = new CompletionFormat(request.kind(), model, outcome.textSeed(),
+        CompletionFormat format = new CompletionFormat(request.kind(), request.model(), outcome.textSeed(),
                 System.currentTimeMillis() / 1000, request.includeUsage());
         PseudoText text = new PseudoText(outcome.textSeed());
-        Sequence seq = engine.submit(request.promptTokens(), outputTokens);
+        Sequence seq = engine.submit(request.promptTokens(), outputTokens, request.blocks(),
+                request.model().equals(model) ? null : request.model());
         try {
             if (request.stream()) {
                 stream(exchange, seq, format, text, finishReason, request.includeUsage());

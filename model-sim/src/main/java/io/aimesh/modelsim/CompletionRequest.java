@@ -13,9 +13,11 @@ import java.util.OptionalInt;
  * @param maxTokens the client's output limit, {@code >= 1} if present
  * @param stream whether to answer with server-sent events
  * @param includeUsage whether a streamed answer ends with a usage chunk
+ * @param blocks the keys of the prompt's full KV blocks, for the prefix cache
  */
 record CompletionRequest(
-        Kind kind, String model, int promptTokens, OptionalInt maxTokens, boolean stream, boolean includeUsage) {
+        Kind kind, String model, int promptTokens, OptionalInt maxTokens, boolean stream, boolean includeUsage,
+        PromptBlocks blocks) {
 
     enum Kind {
         /** {@code POST /v1/chat/completions}. */
@@ -28,6 +30,7 @@ record CompletionRequest(
         requireNonNull(kind, "kind");
         requireNonNull(model, "model");
         requireNonNull(maxTokens, "maxTokens");
+        requireNonNull(blocks, "blocks");
         if (promptTokens < 1) {
             throw new IllegalArgumentException("promptTokens: " + promptTokens + " (expected: >= 1)");
         }

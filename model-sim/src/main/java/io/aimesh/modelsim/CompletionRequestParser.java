@@ -22,6 +22,9 @@ import java.util.OptionalInt;
  * array is counted as one concatenated prompt (OpenAI would answer one choice per element; this
  * simulator always answers one), and each token id counts one token.
  *
+ * <p>The same text, with each chat message's role before its content, keys the prompt's KV blocks
+ * for the prefix cache ({@link PromptBlocks}).
+ *
  * <p>Fields the simulator does not model ({@code temperature}, {@code n}, {@code stop}, ...) are
  * ignored, as is {@code stream_options} when {@code stream} is false. {@code max_completion_tokens}
  * takes precedence over {@code max_tokens}, as in vLLM. Stateless and thread-safe.
@@ -34,12 +37,13 @@ final class CompletionRequestParser {
     /** Exactly one of {@code request} (non-null) and {@code problems} (non-empty) is set. */
     record Result(CompletionRequest request, List<Problem> problems) {}
 
-    private static final int CHARS_PER_TOKEN = 4;
+    private static final int CHARS_PER_TOKEN = PromptBlocks.CHARS_PER_TOKEN;
     private static final int MAX_SHOWN_CHARS = 40;
 
     private CompletionRequestParser() {}
 
-    static Result parse(CompletionRequest.Kind kind, byte[] body) {
+    /** @param blockTokens the KV block size the prompt's block keys are cut at */
+    static Result parse(CompletionRequest.Kind kind, byte[] body, int blockTokens) {
         if (isBlank(body)) {
             return failure("request body: empty (expected: a JSON object)");
         }
@@ -58,12 +62,13 @@ final class CompletionRequestParser {
         }
         List<Problem> problems = new ArrayList<>();
         String model = model(root.get("model"), problems);
+        PromptBlocks.Builder blocks = PromptBlocks.builder(model == null ? "" : model, blockTokens);
         long chars = 0;
         long tokenIds = 0;
         if (kind == CompletionRequest.Kind.CHAT) {
-            chars = messageChars(root.get("messages"), problems);
+            chars = messageChars(root.get("messages"), problems, blocks);
         } else {
-            long[] counts = promptCounts(root.get("prompt"), problems);
+            long[] counts = promptCounts(root.get("prompt"), problems, blocks);
             chars = counts[0];
             tokenIds = counts[1];
         }
@@ -77,8 +82,8 @@ final class CompletionRequestParser {
         }
         long promptTokens = Math.max(1, (chars + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN + tokenIds);
         return new Result(new CompletionRequest(kind, model, (int) Math.min(Integer.MAX_VALUE, promptTokens),
-                maxCompletionTokens.isPresent() ? maxCompletionTokens : maxTokens, stream, includeUsage),
-                List.of());
+                maxCompletionTokens.isPresent() ? maxCompletionTokens : maxTokens, stream, includeUsage,
+                blocks.build()), List.of());
     }
 
     private static String model(JsonNode node, List<Problem> problems) {
@@ -90,7 +95,7 @@ final class CompletionRequestParser {
     }
 
     /** Returns the chars of all message contents. */
-    private static long messageChars(JsonNode messages, List<Problem> problems) {
+    private static long messageChars(JsonNode messages, List<Problem> problems, PromptBlocks.Builder blocks) {
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             problems.add(new Problem("messages",
                     "messages: " + describe(messages) + " (expected: a non-empty array of message objects)"));
@@ -108,16 +113,18 @@ final class CompletionRequestParser {
             if (role == null || !role.isTextual()) {
                 problems.add(new Problem("messages", path + ".role: " + describe(role) + " (expected: a string)"));
             }
-            chars += contentChars(message.get("content"), path + ".content", problems);
+            blocks.message(role == null ? null : role.asText());
+            chars += contentChars(message.get("content"), path + ".content", problems, blocks);
         }
         return chars;
     }
 
-    private static long contentChars(JsonNode content, String path, List<Problem> problems) {
+    private static long contentChars(JsonNode content, String path, List<Problem> problems, PromptBlocks.Builder blocks) {
         if (content == null || content.isNull()) {
             return 0; // an assistant message with tool_calls has no content
         }
         if (content.isTextual()) {
+            blocks.text(content.asText());
             return content.asText().length();
         }
         if (!content.isArray()) {
@@ -133,6 +140,7 @@ final class CompletionRequestParser {
                 problems.add(new Problem("messages", path + "[" + i + "]: " + describe(part)
                         + " (expected: a content part object whose text is a string)"));
             } else if (text != null) {
+                blocks.text(text.asText());
                 chars += text.asText().length();
             }
         }
@@ -140,18 +148,22 @@ final class CompletionRequestParser {
     }
 
     /** Returns {chars, token ids} of a completions prompt. */
-    private static long[] promptCounts(JsonNode prompt, List<Problem> problems) {
+    private static long[] promptCounts(JsonNode prompt, List<Problem> problems, PromptBlocks.Builder blocks) {
         long[] counts = new long[2];
         if (prompt != null && prompt.isTextual()) {
+            blocks.text(prompt.asText());
             counts[0] = prompt.asText().length();
         } else if (prompt != null && prompt.isArray() && !prompt.isEmpty()) {
             for (int i = 0; i < prompt.size(); i++) {
                 JsonNode element = prompt.get(i);
                 if (element.isTextual()) {
+                    blocks.text(element.asText());
                     counts[0] += element.asText().length();
                 } else if (element.isIntegralNumber()) {
+                    blocks.tokenId(element.longValue());
                     counts[1]++;
                 } else if (element.isArray() && allIntegral(element)) {
+                    element.forEach(id -> blocks.tokenId(id.longValue()));
                     counts[1] += element.size();
                 } else {
                     problems.add(new Problem("prompt", "prompt[" + i + "]: " + describe(element)

@@ -3,7 +3,9 @@ package io.aimesh.modelsim;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,11 +22,14 @@ import java.util.concurrent.locks.LockSupport;
  * <ol>
  *   <li>drains newly submitted sequences into a FIFO waiting queue and drops cancelled ones;
  *   <li>admits from the head of the queue while a sequence slot is free ({@code running < maxSeqs})
- *       and the KV cache can hold the head's prompt <em>and all of its output tokens</em>. Admission
- *       is strictly first-come first-served: a head that does not fit blocks those behind it, as in
- *       vLLM's FCFS policy, so large requests are not starved by small ones;
+ *       and the KV cache ({@link KvCache}) can hold the blocks of the head's prompt <em>and all of its
+ *       output tokens</em>, blocks of a cached prompt prefix shared. Admission
+ *       is first-come first-served: a head that does not fit the KV cache blocks those behind it, as
+ *       in vLLM's FCFS policy, so large requests are not starved by small ones. A sequence whose LoRA
+ *       adapter cannot get a GPU slot ({@link LoraSlots}) is skipped instead, as vLLM skips it;
  *   <li>lasts {@link GpuProfile#stepNanos} for the running batch plus the prompt tokens prefilled
- *       for the sequences admitted in it; the engine parks until that deadline;
+ *       for the sequences admitted in it, less those found in the prefix cache, plus the loads of
+ *       adapters not in a slot; the engine parks until that deadline;
  *   <li>at the deadline gives every running sequence one token; a sequence that reached its
  *       output length, or was cancelled, frees its slot and its KV reservation.
  * </ol>
@@ -32,9 +37,10 @@ import java.util.concurrent.locks.LockSupport;
  * in the KV cache waits until enough others complete.
  *
  * <p>KV policy: vLLM allocates KV blocks as a sequence grows and preempts (recomputes) a sequence
- * when blocks run out. This engine instead reserves prompt + output tokens at admission. That admits
- * fewer sequences early in their life than vLLM would, but never preempts, so "KV cache full, the
- * request waits" is exact and deterministic. {@link #kvCacheUsage()} reports the reserved fraction.
+ * when blocks run out. This engine instead reserves the blocks of prompt + output at admission. That
+ * admits fewer sequences early in their life than vLLM would, but never preempts, so "KV cache full,
+ * the request waits" is exact and deterministic. {@link #kvCacheUsage()} reports the share of blocks
+ * held; cached blocks nobody holds count as free, as in vLLM.
  *
  * <p>Timing: step deadlines are chained, each step starting at the previous deadline, so park
  * overshoot does not accumulate and throughput matches {@link GpuProfile}. If the engine thread is
@@ -56,7 +62,8 @@ final class InferenceEngine implements AutoCloseable {
     private final GpuProfile profile;
     private final double speed;
     private final int maxSeqs;
-    private final int kvCapacity;
+    private final KvCache cache;
+    private final LoraSlots lora;
     private final VllmMetrics metrics;
     private final Thread thread;
 
@@ -64,7 +71,9 @@ final class InferenceEngine implements AutoCloseable {
     /** Sequences submitted and neither admitted nor dropped yet; live gauge. */
     private final AtomicInteger waitingCount = new AtomicInteger();
     private volatile int runningCount;
-    private volatile int reservedTokens;
+    private volatile int usedBlocks;
+    private volatile String runningAdapters = "";
+    private volatile String waitingAdapters = "";
     private volatile boolean idle;
     private volatile boolean cancelPending;
     private volatile boolean closed;
@@ -74,8 +83,9 @@ final class InferenceEngine implements AutoCloseable {
     private final List<Sequence> running = new ArrayList<>();
     private final List<Sequence> finished = new ArrayList<>();
     private final List<Sequence> cancelled = new ArrayList<>();
-    private int reserved;
     private long lastDeadline;
+    /** Prompt tokens prefilled in the step being prepared: not found in the prefix cache. */
+    private int prefillTokens;
     private boolean busy;
 
     /**
@@ -83,14 +93,16 @@ final class InferenceEngine implements AutoCloseable {
      *
      * @param speed GPU speed multiplier, {@code > 0}
      * @param maxSeqs sequences decoded together at most, {@code >= 1}
-     * @param kvCapacity KV cache capacity in tokens, {@code >= 2}
+     * @param cache the KV cache, the engine's own from now on
+     * @param lora the LoRA adapter slots, the engine's own from now on
      */
-    InferenceEngine(GpuProfile profile, double speed, int maxSeqs, int kvCapacity, VllmMetrics metrics,
+    InferenceEngine(GpuProfile profile, double speed, int maxSeqs, KvCache cache, LoraSlots lora, VllmMetrics metrics,
             String threadName) {
         this.profile = profile;
         this.speed = speed;
         this.maxSeqs = maxSeqs;
-        this.kvCapacity = kvCapacity;
+        this.cache = cache;
+        this.lora = lora;
         this.metrics = metrics;
         this.thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
@@ -100,9 +112,14 @@ final class InferenceEngine implements AutoCloseable {
         thread.start();
     }
 
+    /** Tokens per KV block: what a prompt's block keys must be cut at. */
+    int blockTokens() {
+        return cache.blockTokens();
+    }
+
     /** KV cache capacity in tokens; a sequence needs {@code prompt + output <= kvCapacity()}. */
     int kvCapacity() {
-        return kvCapacity;
+        return cache.capacityTokens();
     }
 
     /**
@@ -112,12 +129,12 @@ final class InferenceEngine implements AutoCloseable {
      * @throws IllegalArgumentException unless {@code promptTokens >= 1}, {@code outputTokens >= 1} and
      *     both fit in the KV cache together
      */
-    Sequence submit(int promptTokens, int outputTokens) {
-        if (promptTokens < 1 || outputTokens < 1 || (long) promptTokens + outputTokens > kvCapacity) {
+    Sequence submit(int promptTokens, int outputTokens, PromptBlocks prompt, String adapter) {
+        if (promptTokens < 1 || outputTokens < 1 || (long) promptTokens + outputTokens > kvCapacity()) {
             throw new IllegalArgumentException("promptTokens + outputTokens: " + promptTokens + " + "
-                    + outputTokens + " (expected: each >= 1, sum <= " + kvCapacity + ")");
+                    + outputTokens + " (expected: each >= 1, sum <= " + kvCapacity() + ")");
         }
-        Sequence seq = new Sequence(promptTokens, outputTokens, System.nanoTime(), Thread.currentThread());
+        Sequence seq = new Sequence(promptTokens, outputTokens, prompt, adapter, System.nanoTime(), Thread.currentThread());
         if (closed) {
             seq.terminate(Sequence.State.FAILED, seq.submitNanos());
             return seq;
@@ -146,9 +163,24 @@ final class InferenceEngine implements AutoCloseable {
         return waitingCount.get();
     }
 
-    /** Fraction of the KV cache reserved by running sequences, in {@code [0, 1]}. */
+    /** GPU slots for LoRA adapters. */
+    int maxLoras() {
+        return lora.maxLoras();
+    }
+
+    /** The adapters of running sequences, sorted, comma-separated; {@code ""} for none. */
+    String runningAdapters() {
+        return runningAdapters;
+    }
+
+    /** The adapters of waiting sequences, sorted, comma-separated; {@code ""} for none. */
+    String waitingAdapters() {
+        return waitingAdapters;
+    }
+
+    /** Fraction of the KV cache's blocks held by running sequences, in {@code [0, 1]}. */
     double kvCacheUsage() {
-        return (double) reservedTokens / kvCapacity;
+        return (double) usedBlocks / cache.capacityBlocks();
     }
 
     /** Stops the engine thread and fails every sequence not yet done; idempotent. */
@@ -192,12 +224,12 @@ final class InferenceEngine implements AutoCloseable {
     private void step() {
         long now = System.nanoTime();
         long start = busy && now - lastDeadline <= CATCH_UP_NANOS ? lastDeadline : now;
-        int prefillTokens = admit(now);
+        long loadNanos = admit(now);
         if (running.isEmpty()) {
             busy = false; // everything waiting was cancelled
             return;
         }
-        long deadline = start + profile.stepNanos(running.size(), prefillTokens, speed);
+        long deadline = start + profile.stepNanos(running.size(), prefillTokens, speed) + Math.round(loadNanos / speed);
         if (!parkUntil(deadline)) {
             return;
         }
@@ -206,34 +238,46 @@ final class InferenceEngine implements AutoCloseable {
         decode(System.nanoTime());
     }
 
-    /** Moves fitting sequences from the head of the queue into the batch; returns their prompt tokens. */
-    private int admit(long now) {
+    /**
+     * Moves fitting sequences from the queue into the batch, in order, skipping those whose adapter
+     * has no slot; sets {@link #prefillTokens} and returns the adapter load time of the step.
+     */
+    private long admit(long now) {
         if (cancelPending) {
             cancelPending = false;
             waiting.removeIf(seq -> seq.isCancelRequested() && drop(seq, now));
         }
-        int prefillTokens = 0;
-        while (running.size() < maxSeqs && !waiting.isEmpty()) {
-            Sequence head = waiting.peek();
-            if (head.isCancelRequested()) {
-                drop(waiting.poll(), now);
+        prefillTokens = 0;
+        int promptTokens = 0;
+        long loadNanos = 0;
+        for (Iterator<Sequence> queue = waiting.iterator(); running.size() < maxSeqs && queue.hasNext(); ) {
+            Sequence next = queue.next();
+            if (next.isCancelRequested()) {
+                queue.remove();
+                drop(next, now);
                 continue;
             }
-            if (reserved + head.kvTokens() > kvCapacity) {
-                break; // FCFS: the head blocks the queue until enough KV is freed
+            if (!lora.canRun(next.adapter())) {
+                continue; // its adapter waits for a slot; those behind it may run
             }
-            waiting.poll();
+            KvCache.Allocation blocks = cache.allocate(next.prompt(), next.promptTokens(), next.outputTokens());
+            if (blocks == null) {
+                break; // FCFS: the queue waits until enough KV is freed
+            }
+            queue.remove();
             waitingCount.decrementAndGet();
-            reserved += head.kvTokens();
-            head.admit(now);
-            running.add(head);
-            prefillTokens += head.promptTokens();
+            loadNanos += lora.start(next.adapter());
+            next.admit(now, blocks);
+            running.add(next);
+            promptTokens += next.promptTokens();
+            prefillTokens += next.promptTokens() - blocks.hitTokens();
+            metrics.onPrefixCache(next.promptTokens(), blocks.hitTokens());
         }
-        if (prefillTokens > 0) {
-            metrics.onPrefill(prefillTokens);
+        if (promptTokens > 0) {
+            metrics.onPrefill(promptTokens);
         }
         publish();
-        return prefillTokens;
+        return loadNanos;
     }
 
     /** Gives every running sequence one token and retires the finished and the cancelled. */
@@ -242,7 +286,8 @@ final class InferenceEngine implements AutoCloseable {
         int tokens = 0;
         for (Sequence seq : running) {
             if (seq.isCancelRequested()) {
-                reserved -= seq.kvTokens();
+                cache.release(seq.blocks());
+                lora.finish(seq.adapter());
                 cancelled.add(seq);
                 continue;
             }
@@ -252,7 +297,8 @@ final class InferenceEngine implements AutoCloseable {
                 metrics.onFirstToken(now - seq.submitNanos());
             }
             if (last) {
-                reserved -= seq.kvTokens();
+                cache.release(seq.blocks());
+                lora.finish(seq.adapter());
                 metrics.onSuccess(now - seq.submitNanos());
                 finished.add(seq);
             } else {
@@ -306,7 +352,15 @@ final class InferenceEngine implements AutoCloseable {
 
     private void publish() {
         runningCount = running.size();
-        reservedTokens = reserved;
+        usedBlocks = cache.usedBlocks();
+        runningAdapters = lora.runningNames();
+        TreeSet<String> queued = new TreeSet<>();
+        for (Sequence seq : waiting) {
+            if (seq.adapter() != null) {
+                queued.add(seq.adapter());
+            }
+        }
+        waitingAdapters = String.join(",", queued);
     }
 
     private void failAll() {
@@ -315,8 +369,8 @@ final class InferenceEngine implements AutoCloseable {
         waiting.forEach(seq -> seq.terminate(Sequence.State.FAILED, now));
         running.clear();
         waiting.clear();
-        reserved = 0;
-        publish();
+        runningCount = 0;
+        usedBlocks = 0;
         failSubmitted();
         waitingCount.set(0);
     }

@@ -2,6 +2,9 @@ package io.aimesh.modelsim;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.HashSet;
+import java.util.List;
+
 /**
  * Configuration of one simulated inference server.
  *
@@ -17,6 +20,13 @@ import static java.util.Objects.requireNonNull;
  * @param extraLatencyMs delay in milliseconds, {@code >= 0}, added before a request enters the queue
  * @param instanceName reported in the {@code x-model-sim-instance} header; {@code null} means
  *     {@code HOST:PORT} of the bound socket; otherwise non-blank without control characters
+ * @param blockSize tokens per KV-cache block (vLLM {@code --block-size}), {@code >= 1}
+ * @param prefixCaching whether prompts share the KV blocks of a common prefix and skip its prefill
+ *     (vLLM's automatic prefix caching, on by default in vLLM)
+ * @param loraAdapters LoRA adapter names served beside {@code model} (vLLM {@code --lora-modules}): a
+ *     request naming one runs with it; none by default. Distinct, non-blank, none equal to {@code model}
+ * @param maxLoras adapters in GPU slots at once (vLLM {@code --max-loras}), {@code >= 1}
+ * @param loraLoadMillis time a load of an adapter into a slot adds to its step, {@code >= 0}
  */
 public record ModelSimConfig(
         String host,
@@ -29,7 +39,12 @@ public record ModelSimConfig(
         long seed,
         double failRate,
         int extraLatencyMs,
-        String instanceName) {
+        String instanceName,
+        int blockSize,
+        boolean prefixCaching,
+        List<String> loraAdapters,
+        int maxLoras,
+        double loraLoadMillis) {
 
     public ModelSimConfig {
         requireText(host, "host");
@@ -53,6 +68,25 @@ public record ModelSimConfig(
         }
         if (extraLatencyMs < 0) {
             throw new IllegalArgumentException("extraLatencyMs: " + extraLatencyMs + " (expected: >= 0)");
+        }
+        if (blockSize < 1) {
+            throw new IllegalArgumentException("blockSize: " + blockSize + " (expected: >= 1)");
+        }
+        loraAdapters = List.copyOf(loraAdapters);
+        if (new HashSet<>(loraAdapters).size() != loraAdapters.size()) {
+            throw new IllegalArgumentException("loraAdapters: " + loraAdapters + " (expected: distinct names)");
+        }
+        for (String adapter : loraAdapters) {
+            requireHeaderValue(adapter, "loraAdapters");
+            if (adapter.equals(model)) {
+                throw new IllegalArgumentException("loraAdapters: " + adapter + " is the base model's name");
+            }
+        }
+        if (maxLoras < 1) {
+            throw new IllegalArgumentException("maxLoras: " + maxLoras + " (expected: >= 1)");
+        }
+        if (!(loraLoadMillis >= 0) || Double.isInfinite(loraLoadMillis)) {
+            throw new IllegalArgumentException("loraLoadMillis: " + loraLoadMillis + " (expected: >= 0)");
         }
         if (instanceName != null) {
             requireHeaderValue(instanceName, "instanceName");

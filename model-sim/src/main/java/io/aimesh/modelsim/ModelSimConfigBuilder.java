@@ -1,11 +1,14 @@
 package io.aimesh.modelsim;
 
+import java.util.List;
+
 /**
  * Builds a {@link ModelSimConfig}; obtain one from {@link ModelSimConfig#builder()}.
  *
  * <p>Defaults: host {@code 127.0.0.1}, port 0 (free port), model {@code sim-model}, version {@code v1},
  * speed 1.0, maxSeqs 16, kvTokens 16384, seed 1, failRate 0, extraLatencyMs 0, instanceName {@code null}
- * ({@code HOST:PORT}). Values are validated by {@link #build()}. Not thread-safe.
+ * ({@code HOST:PORT}), blockSize 16, prefixCaching on, no LoRA adapters, maxLoras 1 (vLLM's defaults),
+ * loraLoadMillis 20. Values are validated by {@link #build()}. Not thread-safe.
  */
 public final class ModelSimConfigBuilder {
 
@@ -20,6 +23,11 @@ public final class ModelSimConfigBuilder {
     private double failRate;
     private int extraLatencyMs;
     private String instanceName;
+    private int blockSize = 16;
+    private boolean prefixCaching = true;
+    private List<String> loraAdapters = List.of();
+    private int maxLoras = 1;
+    private double loraLoadMillis = 20;
 
     ModelSimConfigBuilder() {}
 
@@ -79,9 +87,34 @@ public final class ModelSimConfigBuilder {
         return this;
     }
 
+    public ModelSimConfigBuilder blockSize(int blockSize) {
+        this.blockSize = blockSize;
+        return this;
+    }
+
+    public ModelSimConfigBuilder prefixCaching(boolean prefixCaching) {
+        this.prefixCaching = prefixCaching;
+        return this;
+    }
+
+    public ModelSimConfigBuilder loraAdapters(List<String> loraAdapters) {
+        this.loraAdapters = loraAdapters;
+        return this;
+    }
+
+    public ModelSimConfigBuilder maxLoras(int maxLoras) {
+        this.maxLoras = maxLoras;
+        return this;
+    }
+
+    public ModelSimConfigBuilder loraLoadMillis(double loraLoadMillis) {
+        this.loraLoadMillis = loraLoadMillis;
+        return this;
+    }
+
     /** Returns the config; throws {@link IllegalArgumentException} or {@link NullPointerException} if invalid. */
     public ModelSimConfig build() {
         return new ModelSimConfig(host, port, model, version, speed, maxSeqs, kvTokens, seed, failRate,
-                extraLatencyMs, instanceName);
+                extraLatencyMs, instanceName, blockSize, prefixCaching, loraAdapters, maxLoras, loraLoadMillis);
     }
 }

@@ -86,13 +86,15 @@ public final class ModelSimServer implements AutoCloseable {
 
         VllmMetrics metrics = new VllmMetrics(config.model());
         InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, config.speed(), config.maxSeqs(),
-                config.kvTokens(), metrics, "model-sim-engine-" + instanceName);
+                new KvCache(config.kvTokens(), config.blockSize(), config.prefixCaching()),
+                new LoraSlots(config.maxLoras(), Math.round(config.loraLoadMillis() * 1e6)), metrics,
+                "model-sim-engine-" + instanceName);
         metrics.registerGauges(engine);
         CountDownLatch shutdown = new CountDownLatch(1);
-        CompletionHandler completions = new CompletionHandler(config.model(), engine,
+        CompletionHandler completions = new CompletionHandler(config.model(), config.loraAdapters(), engine,
                 new OutcomeSampler(config.seed(), config.failRate()),
                 TimeUnit.MILLISECONDS.toNanos(config.extraLatencyMs()), shutdown);
-        ApiRouter router = new ApiRouter(instanceName, config.version(), config.model(), config.kvTokens(),
+        ApiRouter router = new ApiRouter(instanceName, config.version(), config.model(), config.loraAdapters(), config.kvTokens(),
                 completions, new EmbeddingHandler(config.model(), config.speed(), config.seed()), metrics, new LoadReport(engine, config.maxSeqs(), System::currentTimeMillis));
         ThreadPoolExecutor executor = new ThreadPoolExecutor(MAX_HANDLER_THREADS, MAX_HANDLER_THREADS,
                 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemonThreads("model-sim-http-" + instanceName));

@@ -37,6 +37,8 @@ final class Sequence {
 
     private final int promptTokens;
     private final int outputTokens;
+    private final PromptBlocks prompt;
+    private final String adapter;
     private final long submitNanos;
     private final Thread waiter;
 
@@ -46,12 +48,15 @@ final class Sequence {
 
     // Written by the engine thread only, published by the volatile state write that ends the sequence.
     private long admitNanos;
+    private KvCache.Allocation blocks;
     private long firstTokenNanos;
     private long endNanos;
 
-    Sequence(int promptTokens, int outputTokens, long submitNanos, Thread waiter) {
+    Sequence(int promptTokens, int outputTokens, PromptBlocks prompt, String adapter, long submitNanos, Thread waiter) {
         this.promptTokens = promptTokens;
         this.outputTokens = outputTokens;
+        this.prompt = prompt;
+        this.adapter = adapter;
         this.submitNanos = submitNanos;
         this.waiter = waiter;
     }
@@ -65,9 +70,19 @@ final class Sequence {
         return outputTokens;
     }
 
-    /** KV cache tokens reserved while running: the prompt plus every output token. */
-    int kvTokens() {
-        return promptTokens + outputTokens;
+    /** The keys of the prompt's full KV blocks, for the prefix cache. */
+    PromptBlocks prompt() {
+        return prompt;
+    }
+
+    /** The LoRA adapter the sequence runs with, or {@code null} for the base model. */
+    String adapter() {
+        return adapter;
+    }
+
+    /** The KV blocks held while running; engine thread only. */
+    KvCache.Allocation blocks() {
+        return blocks;
     }
 
     int generated() {
@@ -137,8 +152,9 @@ final class Sequence {
 
     // ---- engine side -------------------------------------------------------------------------------
 
-    void admit(long nowNanos) {
+    void admit(long nowNanos, KvCache.Allocation held) {
         admitNanos = nowNanos;
+        blocks = held;
         state = State.RUNNING;
     }
 

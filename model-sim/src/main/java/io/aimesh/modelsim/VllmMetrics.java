@@ -22,7 +22,13 @@ import java.util.function.DoubleSupplier;
  * in [0, 1], despite the name), read from the engine at scrape time; histograms
  * {@code vllm:time_to_first_token_seconds} and {@code vllm:e2e_request_latency_seconds}; counters
  * {@code vllm:prompt_tokens_total}, {@code vllm:generation_tokens_total},
- * {@code vllm:request_success_total}. The Prometheus client keeps colons in names in the 0.0.4 text
+ * {@code vllm:request_success_total}, and vLLM v1's prefix-cache counters in tokens,
+ * {@code vllm:prefix_cache_queries_total} (prompt tokens looked up) and
+ * {@code vllm:prefix_cache_hits_total} (those found cached), whose ratio is the hit rate. And
+ * {@code vllm:lora_requests_info}, one series with no {@code model_name} whose labels
+ * {@code running_lora_adapters} and {@code waiting_lora_adapters} (comma-separated) and
+ * {@code max_lora} describe the adapters and whose value is the time of the scrape in seconds, as
+ * vLLM sets it (readers take the series with the newest value). The Prometheus client keeps colons in names in the 0.0.4 text
  * format (checked by {@code VllmMetricsTest}).
  *
  * <p>Threading: the {@code on*} methods are called by the engine thread, {@link #scrape} by any.
@@ -45,6 +51,8 @@ final class VllmMetrics {
     private final CounterDataPoint promptTokens;
     private final CounterDataPoint generationTokens;
     private final CounterDataPoint requestSuccess;
+    private final CounterDataPoint prefixQueries;
+    private final CounterDataPoint prefixHits;
 
     VllmMetrics(String modelName) {
         this.modelName = modelName;
@@ -55,6 +63,8 @@ final class VllmMetrics {
         promptTokens = counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.");
         generationTokens = counter("vllm:generation_tokens_total", "Number of generation tokens processed.");
         requestSuccess = counter("vllm:request_success_total", "Count of successfully processed requests.");
+        prefixQueries = counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache.");
+        prefixHits = counter("vllm:prefix_cache_hits", "Prompt tokens found in the prefix cache.");
     }
 
     /** Registers the gauges that read {@code engine}'s live state at every scrape; call once. */
@@ -65,10 +75,21 @@ final class VllmMetrics {
         gauge("vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", engine::kvCacheUsage);
         gauge("vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
                 engine::kvCacheUsage);
+        GaugeWithCallback.builder().name("vllm:lora_requests_info")
+                .help("LoRA adapters of running and waiting requests; the value is the time it was read.")
+                .labelNames("max_lora", "running_lora_adapters", "waiting_lora_adapters")
+                .callback(callback -> callback.call(System.currentTimeMillis() / 1e3, Integer.toString(engine.maxLoras()),
+                        engine.runningAdapters(), engine.waitingAdapters()))
+                .register(registry);
     }
 
     void onPrefill(int tokens) {
         promptTokens.inc(tokens);
+    }
+
+    void onPrefixCache(int queriedTokens, int hitTokens) {
+        prefixQueries.inc(queriedTokens);
+        prefixHits.inc(hitTokens);
     }
 
     void onGenerated(int tokens) {

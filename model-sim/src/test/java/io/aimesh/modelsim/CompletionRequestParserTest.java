@@ -22,7 +22,7 @@ class CompletionRequestParserTest {
                  "max_tokens":7,"stream":true,"stream_options":{"include_usage":true},"temperature":0.2}""")
                 .request();
 
-        assertThat(request).isEqualTo(new CompletionRequest(CHAT, "m", 4, OptionalInt.of(7), true, true));
+        assertThat(request).isEqualTo(new CompletionRequest(CHAT, "m", 4, OptionalInt.of(7), true, true, PromptBlocks.NONE));
     }
 
     @Test
@@ -30,7 +30,7 @@ class CompletionRequestParserTest {
         CompletionRequest request = parse(CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\"}]}")
                 .request();
 
-        assertThat(request).isEqualTo(new CompletionRequest(CHAT, "m", 1, OptionalInt.empty(), false, false));
+        assertThat(request).isEqualTo(new CompletionRequest(CHAT, "m", 1, OptionalInt.empty(), false, false, PromptBlocks.NONE));
     }
 
     @Test
@@ -118,7 +118,7 @@ class CompletionRequestParserTest {
     }
 
     private static CompletionRequestParser.Result parse(CompletionRequest.Kind kind, String body) {
-        return CompletionRequestParser.parse(kind, body.getBytes(UTF_8));
+        return CompletionRequestParser.parse(kind, body.getBytes(UTF_8), 16);
     }
 
     private static java.util.List<Problem> problems(CompletionRequest.Kind kind, String body) {

@@ -10,7 +10,7 @@ class LoadReportTest {
     @Test
     void rate_countsArrivalsOfTheLastTwoSeconds_andUtilizationIsNeverZero() {
         AtomicLong now = new AtomicLong(1_000_000);
-        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 1, 4, 100, new VllmMetrics("m"), "load-test")) {
+        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 1, 4, new KvCache(100, 1, false), new LoraSlots(1, 0), new VllmMetrics("m"), "load-test")) {
             LoadReport report = new LoadReport(engine, 4, now::get);
 
             assertThat(report.value()).isEqualTo("TEXT application_utilization=0.010, rps_fractional=0.001");

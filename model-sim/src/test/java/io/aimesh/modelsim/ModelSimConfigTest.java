@@ -3,6 +3,7 @@ package io.aimesh.modelsim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ModelSimConfigTest {
@@ -12,17 +13,18 @@ class ModelSimConfigTest {
         ModelSimConfig config = ModelSimConfig.builder().build();
 
         assertThat(config).isEqualTo(
-                new ModelSimConfig("127.0.0.1", 0, "sim-model", "v1", 1.0, 16, 16_384, 1, 0.0, 0, null));
+                new ModelSimConfig("127.0.0.1", 0, "sim-model", "v1", 1.0, 16, 16_384, 1, 0.0, 0, null, 16, true, List.of(), 1, 20.0));
     }
 
     @Test
     void builder_setsEveryField() {
         ModelSimConfig config = ModelSimConfig.builder().host("0.0.0.0").port(8000).model("llama").version("v2")
                 .speed(2.5).maxSeqs(4).kvTokens(1000).seed(7).failRate(0.25).extraLatencyMs(30)
-                .instanceName("gpu-a").build();
+                .instanceName("gpu-a").blockSize(32).prefixCaching(false).loraAdapters(List.of("sql-lora")).maxLoras(3)
+                .loraLoadMillis(5).build();
 
         assertThat(config).isEqualTo(
-                new ModelSimConfig("0.0.0.0", 8000, "llama", "v2", 2.5, 4, 1000, 7, 0.25, 30, "gpu-a"));
+                new ModelSimConfig("0.0.0.0", 8000, "llama", "v2", 2.5, 4, 1000, 7, 0.25, 30, "gpu-a", 32, false, List.of("sql-lora"), 3, 5.0));
     }
 
     @Test

@@ -185,6 +185,26 @@ class ModelSimServerTest {
     }
 
     @Test
+    void loraAdapters_areListed_served_andReported() {
+        ModelSimServer server = start(config().model("llama-3-8b").loraAdapters(List.of("sql-lora", "chat-lora")).maxLoras(2));
+        SimClient client = client(server);
+
+        JsonNode models = SimClient.json(client.get("/v1/models").body());
+        HttpResponse<String> adapter = client.post("/v1/chat/completions",
+                "{\"model\":\"sql-lora\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+        HttpResponse<String> unknown = client.post("/v1/chat/completions",
+                "{\"model\":\"other-lora\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+
+        assertThat(models.get("data")).extracting(m -> m.get("id").asText()).containsExactly("llama-3-8b", "sql-lora", "chat-lora");
+        assertThat(models.get("data").get(1).get("parent").asText()).isEqualTo("llama-3-8b");
+        assertThat(adapter.statusCode()).isEqualTo(200);
+        assertThat(SimClient.json(adapter.body()).get("model").asText()).isEqualTo("sql-lora");
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(client.get("/metrics").body()).containsPattern(
+                "vllm:lora_requests_info\\{max_lora=\"2\",running_lora_adapters=\"\",waiting_lora_adapters=\"\"} \\d");
+    }
+
+    @Test
     void sameSeed_givesIdenticalAnswersForTheSameRequestSequence() {
         List<String> first = answers(start(config().seed(99)));
         List<String> second = answers(start(config().seed(99)));

@@ -12,7 +12,7 @@ class VllmMetricsTest {
     @Test
     void scrape_printsVllmNamesWithColonsAndModelLabel() {
         VllmMetrics metrics = new VllmMetrics("m");
-        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 1, 1, 100, metrics, "metrics-test")) {
+        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 1, 1, new KvCache(100, 1, false), new LoraSlots(1, 0), metrics, "metrics-test")) {
             metrics.registerGauges(engine);
             metrics.onPrefill(12);
             metrics.onGenerated(3);
@@ -38,11 +38,11 @@ class VllmMetricsTest {
     @Test
     void gauges_readLiveEngineStateAtScrapeTime() throws InterruptedException {
         VllmMetrics metrics = new VllmMetrics("m");
-        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 4, 4, 100, metrics, "metrics-test")) {
+        try (InferenceEngine engine = new InferenceEngine(GpuProfile.DEFAULT, 4, 4, new KvCache(100, 1, false), new LoraSlots(1, 0), metrics, "metrics-test")) {
             metrics.registerGauges(engine);
             engine.start();
-            Sequence running = engine.submit(20, 70);
-            Sequence waiting = engine.submit(10, 30); // does not fit beside the first: 90 + 40 > 100
+            Sequence running = engine.submit(20, 70, PromptBlocks.NONE, null);
+            Sequence waiting = engine.submit(10, 30, PromptBlocks.NONE, null); // does not fit beside the first: 90 + 40 > 100
 
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1))
                     .until(() -> new String(metrics.scrape(), UTF_8).contains(
