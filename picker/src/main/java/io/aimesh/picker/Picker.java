@@ -67,7 +67,12 @@ import java.util.random.RandomGenerator;
  * Loading an adapter costs time and may evict another, so an endpoint with the requested adapter
  * among its running or waiting adapters scores 1, one with a free adapter slot 0.5, and others 0;
  * the Inference Extension's lora-affinity scorer likewise prefers an endpoint that has the adapter
- * to one with room to load it, and that to one without. The same load bound applies.
+ * to one with room to load it, and that to one without. The same load bound applies. The request's
+ * {@code model} is taken as an adapter only once some endpoint of the pool has reported it running or
+ * waiting: a base model never shows there, and scoring its requests by free adapter slots would only
+ * add noise (the Inference Extension's scorer does add it). An adapter nobody has loaded yet goes by
+ * load for its first request; the endpoint that loads it reports it at the next scrape. The pool
+ * remembers up to {@value #MAX_SEEN_ADAPTERS} adapter names.
  *
  * <h2>Ties</h2>
  * Every endpoint within {@link #DEFAULT_TIE_EPSILON} of the lowest cost is a near-best, and one of
@@ -105,6 +110,8 @@ public final class Picker {
     /** Prefix blocks remembered at most per pool: 16M characters of distinct prefixes, a few MB. */
     static final long DEFAULT_PREFIX_CAPACITY = 65_536;
 
+    /** Adapter names a pool remembers at most: a bound on what endpoints' reports can make it hold. */
+    static final int MAX_SEEN_ADAPTERS = 4_096;
     private static final long[] NO_BLOCKS = new long[0];
     private static final int[] NO_MATCHES = new int[0];
 
@@ -113,6 +120,8 @@ public final class Picker {
     private final RandomGenerator random;
     private final double tieEpsilon;
     private final PrefixIndex prefixes;
+    /** Adapters the pool's endpoints have reported running or waiting; see the class comment. */
+    private final java.util.Set<String> seenAdapters = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Picker(ScorerWeights weights, Thresholds thresholds, RandomGenerator random, double tieEpsilon,
             PrefixIndex prefixes) {
@@ -176,10 +185,11 @@ public final class Picker {
             }
         }
 
+        String adapter = adapter(request, states);
         double[] costs = new double[n];
         double best = Double.POSITIVE_INFINITY;
         for (int i = 0; i < n; i++) {
-            costs[i] = cost(pool, now, states[i], inFlight[i], summary, request.loraAdapter(),
+            costs[i] = cost(pool, now, states[i], inFlight[i], summary, adapter,
                     hashes.length == 0 ? 0 : (double) matched[i] / hashes.length);
             best = Math.min(best, costs[i]);
         }
@@ -213,8 +223,9 @@ public final class Picker {
             prefixes.match(hashes, pool, matched);
         }
         java.util.List<Scored> scored = new java.util.ArrayList<>();
+        String adapter = adapter(request, states);
         for (int i = 0; i < n; i++) {
-            double cost = cost(pool, now, states[i], inFlight[i], summary, request.loraAdapter(),
+            double cost = cost(pool, now, states[i], inFlight[i], summary, adapter,
                     hashes.length == 0 ? 0 : (double) matched[i] / hashes.length);
             String why = !states[i].healthy() ? "ejected (failed scrapes)"
                     : Double.isInfinite(cost) ? "saturated (queue, KV cache or in-flight at its threshold)"
@@ -302,6 +313,21 @@ public final class Picker {
             }
         }
         return cost;
+    }
+
+    /** The request's adapter if the pool has served it, else {@code ""}: see the class comment. */
+    private String adapter(RequestFeatures request, EndpointState[] states) {
+        String adapter = request.loraAdapter();
+        if (adapter.isEmpty()) {
+            return adapter;
+        }
+        for (EndpointState state : states) {
+            if (seenAdapters.size() < MAX_SEEN_ADAPTERS) {
+                seenAdapters.addAll(state.runningLoras());
+                seenAdapters.addAll(state.waitingLoras());
+            }
+        }
+        return seenAdapters.contains(adapter) ? adapter : "";
     }
 
     /** Draws uniformly among the endpoints whose cost is within the tie epsilon of {@code best}. */

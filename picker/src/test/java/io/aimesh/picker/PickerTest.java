@@ -123,11 +123,26 @@ class PickerTest {
     void pick_prefersAnEndpointRunningTheAdapterThenOneWithAFreeSlot() {
         RequestFeatures sql = new RequestFeatures("", "sql-lora");
         // A has no free slot (0), B one free slot (0.5), C runs the adapter (1); all at 0.3 KV.
-        TestPool pool = new TestPool().add(A, withLoras(Set.of("x", "y"), Set.of(), 2))
-                .add(B, withLoras(Set.of("x"), Set.of(), 2));
+        PoolState withC = new TestPool().add(A, withLoras(Set.of("x", "y"), Set.of(), 2))
+                .add(B, withLoras(Set.of("x"), Set.of(), 2)).add(C, withLoras(Set.of("sql-lora"), Set.of(), 2)).build();
+        PoolState withoutC = new TestPool().add(A, withLoras(Set.of("x", "y"), Set.of(), 2))
+                .add(B, withLoras(Set.of("x"), Set.of(), 2)).build();
 
-        assertThat(picker.pick(pool.build(), sql)).isEqualTo(Pick.of(B));
-        assertThat(picker.pick(pool.add(C, withLoras(Set.of("sql-lora"), Set.of(), 2)).build(), sql)).isEqualTo(Pick.of(C));
+        assertThat(picker.pick(withC, sql)).isEqualTo(Pick.of(C));
+        // The pool has served sql-lora (C reported it), so where nobody runs it a free slot counts.
+        assertThat(picker.pick(withoutC, sql)).isEqualTo(Pick.of(B));
+    }
+
+    @Test
+    void pick_scoresNoAdapterSlotsForAModelNoEndpointHasReportedAsAnAdapter() {
+        // A: no free slot, KV 0.2. B: a free slot, KV 0.3. By load A wins (0.2 < 0.3); had the base
+        // model been taken for an adapter, B's free slot would win (0.3 - 0.5).
+        PoolState pool = new TestPool().add(A, new EndpointState(0, 0, 0.2, Set.of("x", "y"), Set.of(), 2, NOW, 0, true))
+                .add(B, withLoras(Set.of("x"), Set.of(), 2)).build();
+
+        for (int i = 0; i < 20; i++) {
+            assertThat(picker.pick(pool, new RequestFeatures("", "llama-3-8b"))).isEqualTo(Pick.of(A));
+        }
     }
 
     @Test

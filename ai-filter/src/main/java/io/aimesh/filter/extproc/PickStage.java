@@ -42,7 +42,10 @@ final class PickStage {
      * request that waits, when the waiting room resumes it.
      */
     void start(String pool, PoolPicker picker) {
-        RequestFeatures features = RequestFeatures.of(String.join("\n", state.parsed.promptTexts()));
+        // The model the client named is its LoRA adapter when the pool serves it as one; the picker
+        // tells (it takes a name as an adapter once an endpoint reports it).
+        RequestFeatures features = new RequestFeatures(String.join("\n", state.parsed.promptTexts()),
+                state.parsed.model() == null ? "" : state.parsed.model());
         RuntimeConfig.PoolInfo info = state.config.pools().get(pool); // null if a new config just added it
         boolean queues = info != null && info.queueSize() > 0;
         Supplier<Pick> pickAndHold = () -> pickAndHold(pool, picker, features);
