@@ -81,7 +81,7 @@ public final class RoutingBenchmark {
                         .speed(options.speeds().get(i)).maxSeqs(options.maxSeqs()).kvTokens(1 << 16).seed(100 + i).build()));
                 progress.accept("model-sim " + fleet.get(i).instanceName() + " speed " + options.speeds().get(i));
             }
-            Workload workload = Workload.DEFAULT;
+            Workload workload = Workload.PLAIN;
             double capacity = calibrate(fleet, workload, options, progress);
             for (String mode : options.modes()) {
                 stacks.add(RoutingStack.start(mode, fleet, options.metricsInterval(), work.resolve(mode)));
