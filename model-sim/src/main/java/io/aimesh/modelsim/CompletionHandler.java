@@ -30,6 +30,8 @@ final class CompletionHandler {
     static final int MAX_BODY_BYTES = 64 << 20;
     static final int MAX_OUTPUT_TOKENS = 4096;
     static final long MAX_DRAINED_BYTES = 64L << 20;
+    /** What a prediction assumes a request without a limit generates. */
+    static final int UNKNOWN_OUTPUT_TOKENS = 256;
 
     private final String model;
     private final Set<String> adapters;
@@ -48,6 +50,24 @@ final class CompletionHandler {
         this.sampler = sampler;
         this.extraLatencyNanos = extraLatencyNanos;
         this.shutdown = shutdown;
+    }
+
+    /**
+     * The time to first token a chat completion with this body would see if it arrived now, or
+     * {@link Long#MAX_VALUE} if this server would refuse it. The output length is its
+     * {@code max_tokens} (or {@code max_completion_tokens}), else {@value #UNKNOWN_OUTPUT_TOKENS}.
+     */
+    long predictTtftNanos(byte[] body) {
+        CompletionRequest request = CompletionRequestParser.parse(CompletionRequest.Kind.CHAT, body, engine.blockTokens())
+                .request();
+        if (request == null || (!request.model().equals(model) && !adapters.contains(request.model()))
+                || checkContext(request) != null) {
+            return Long.MAX_VALUE;
+        }
+        int output = Math.min(request.maxTokens().orElse(UNKNOWN_OUTPUT_TOKENS), MAX_OUTPUT_TOKENS);
+        output = Math.max(1, Math.min(output, engine.kvCapacity() - request.promptTokens()));
+        return engine.predictTtftNanos(request.promptTokens(), output, request.blocks(),
+                request.model().equals(model) ? null : request.model());
     }
 
     void handle(HttpExchange exchange, CompletionRequest.Kind kind) throws IOException {

@@ -9,6 +9,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -74,6 +75,10 @@ final class InferenceEngine implements AutoCloseable {
     private volatile int usedBlocks;
     private volatile String runningAdapters = "";
     private volatile String waitingAdapters = "";
+    private volatile EngineView view = EngineView.IDLE;
+    /** Prompt tokens looked up in the prefix cache, and found. */
+    private final AtomicLong prefixQueried = new AtomicLong();
+    private final AtomicLong prefixHit = new AtomicLong();
     private volatile boolean idle;
     private volatile boolean cancelPending;
     private volatile boolean closed;
@@ -163,6 +168,29 @@ final class InferenceEngine implements AutoCloseable {
         return waitingCount.get();
     }
 
+    /**
+     * The time to first token a request of these sizes would see if it arrived now, from the engine's
+     * exact state (see {@link EngineView}); {@link Long#MAX_VALUE} if it would not start soon. Any thread.
+     */
+    long predictTtftNanos(int promptTokens, int outputTokens, PromptBlocks prompt, String adapter) {
+        int hit = cache.cachedPrefixTokens(prompt, promptTokens);
+        EngineView.Seq request = new EngineView.Seq(outputTokens, promptTokens - hit, cache.blocksFor(promptTokens, outputTokens),
+                adapter);
+        EngineView.Limits limits = new EngineView.Limits(profile, speed, maxSeqs, cache.capacityBlocks(), lora.maxLoras(),
+                lora.loadNanos());
+        return view.predictTtftNanos(limits, System.nanoTime(), request);
+    }
+
+    /** Prompt tokens admitted so far: looked up in the prefix cache. */
+    long prefixQueriedTokens() {
+        return prefixQueried.get();
+    }
+
+    /** Of those, the tokens found cached. */
+    long prefixHitTokens() {
+        return prefixHit.get();
+    }
+
     /** GPU slots for LoRA adapters. */
     int maxLoras() {
         return lora.maxLoras();
@@ -230,6 +258,7 @@ final class InferenceEngine implements AutoCloseable {
             return;
         }
         long deadline = start + profile.stepNanos(running.size(), prefillTokens, speed) + Math.round(loadNanos / speed);
+        publishView(deadline);
         if (!parkUntil(deadline)) {
             return;
         }
@@ -272,6 +301,8 @@ final class InferenceEngine implements AutoCloseable {
             promptTokens += next.promptTokens();
             prefillTokens += next.promptTokens() - blocks.hitTokens();
             metrics.onPrefixCache(next.promptTokens(), blocks.hitTokens());
+            prefixQueried.addAndGet(next.promptTokens());
+            prefixHit.addAndGet(blocks.hitTokens());
         }
         if (promptTokens > 0) {
             metrics.onPrefill(promptTokens);
@@ -308,6 +339,7 @@ final class InferenceEngine implements AutoCloseable {
         running.subList(kept, running.size()).clear();
         metrics.onGenerated(tokens);
         publish();
+        publishView(0);
         // Signal only now, so that whoever reacts to a token sees gauges and counters including it.
         running.forEach(Sequence::signalProgress);
         finished.forEach(seq -> seq.terminate(Sequence.State.FINISHED, now));
@@ -324,8 +356,23 @@ final class InferenceEngine implements AutoCloseable {
 
     private void drainSubmitted() {
         for (Sequence seq; (seq = submitted.poll()) != null; ) {
+            seq.expectHits(cache.cachedPrefixTokens(seq.prompt(), seq.promptTokens()));
             waiting.add(seq);
         }
+    }
+
+    /** Publishes the state an oracle reads; {@code deadline} is the end of the step under way, or 0. */
+    private void publishView(long deadline) {
+        List<EngineView.Seq> batch = new ArrayList<>(running.size());
+        for (Sequence seq : running) {
+            batch.add(new EngineView.Seq(seq.outputTokens() - seq.generated(), 0, seq.blocks().blocks(), seq.adapter()));
+        }
+        List<EngineView.Seq> queue = new ArrayList<>(waiting.size());
+        for (Sequence seq : waiting) {
+            queue.add(new EngineView.Seq(seq.outputTokens(), seq.promptTokens() - seq.expectedHits(),
+                    cache.blocksFor(seq.promptTokens(), seq.outputTokens()), seq.adapter()));
+        }
+        view = new EngineView(deadline, batch, queue, cache.usedBlocks(), lora.resident());
     }
 
     private void awaitWork() {

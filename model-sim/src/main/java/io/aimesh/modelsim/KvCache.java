@@ -1,10 +1,10 @@
 package io.aimesh.modelsim;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The simulated GPU's KV cache in fixed-size blocks, with vLLM's automatic prefix caching.
@@ -26,7 +26,7 @@ import java.util.Map;
  * </ul>
  *
  * <p>With caching off no block is registered, so every prompt is prefilled whole. Confined to the
- * engine thread.
+ * engine thread, but for {@link #cachedPrefixTokens} and the sizes.
  */
 final class KvCache {
 
@@ -65,7 +65,8 @@ final class KvCache {
     private final int capacityTokens;
     private final int capacity;
     private final boolean prefixCaching;
-    private final Map<Long, Block> byKey = new HashMap<>();
+    /** Concurrent so that {@link #cachedPrefixTokens} may be read from any thread (an oracle); written by the engine only. */
+    private final Map<Long, Block> byKey = new ConcurrentHashMap<>();
     /** Registered blocks no sequence holds, least recently released first. */
     private final LinkedHashSet<Block> evictable = new LinkedHashSet<>();
     private int empty;
@@ -111,7 +112,7 @@ final class KvCache {
         return capacity - empty - evictable.size();
     }
 
-    /** The prompt tokens a sequence with these blocks would find cached now; no change. */
+    /** The prompt tokens a sequence with these blocks would find cached now; no change. Any thread. */
     int cachedPrefixTokens(PromptBlocks prompt, int promptTokens) {
         return hitBlocks(prompt, promptTokens) * blockTokens;
     }

@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -84,6 +85,15 @@ final class LoraSlots {
     /** The adapters of running sequences, sorted and comma-separated, as vLLM's metric label spells them. */
     String runningNames() {
         return String.join(",", new TreeSet<>(running.keySet()));
+    }
+
+    long loadNanos() {
+        return loadNanos;
+    }
+
+    /** A copy of the adapters in GPU slots. */
+    Set<String> resident() {
+        return Set.copyOf(resident);
     }
 
     /** Adapter loads so far. */

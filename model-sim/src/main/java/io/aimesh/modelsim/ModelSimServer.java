@@ -124,6 +124,27 @@ public final class ModelSimServer implements AutoCloseable {
         router.completions().injectFaults(failRate, TimeUnit.MILLISECONDS.toNanos(extraLatencyMs));
     }
 
+    /**
+     * For an oracle router in the same JVM: the nanoseconds to the first token of a chat completion
+     * with this body, were it sent now, replaying this server's scheduler from its exact state (queue,
+     * remaining outputs, prefix cache, adapters; see {@code EngineView}); {@link Long#MAX_VALUE} if the
+     * server would refuse it. No real router can know this; it bounds what routing can achieve.
+     * Thread-safe.
+     */
+    public long predictTtftNanos(byte[] chatBody) {
+        return router.completions().predictTtftNanos(chatBody);
+    }
+
+    /** Prompt tokens looked up in the prefix cache so far ({@code vllm:prefix_cache_queries_total}). Thread-safe. */
+    public long prefixCacheQueriedTokens() {
+        return engine.prefixQueriedTokens();
+    }
+
+    /** Prompt tokens found in the prefix cache so far ({@code vllm:prefix_cache_hits_total}). Thread-safe. */
+    public long prefixCacheHitTokens() {
+        return engine.prefixHitTokens();
+    }
+
     /** The bound TCP port; the one chosen by the OS when the config asked for port 0. */
     public int port() {
         return port;

@@ -49,6 +49,7 @@ final class Sequence {
     // Written by the engine thread only, published by the volatile state write that ends the sequence.
     private long admitNanos;
     private KvCache.Allocation blocks;
+    private int expectedHits;
     private long firstTokenNanos;
     private long endNanos;
 
@@ -78,6 +79,15 @@ final class Sequence {
     /** The LoRA adapter the sequence runs with, or {@code null} for the base model. */
     String adapter() {
         return adapter;
+    }
+
+    /** The prompt tokens the prefix cache held when the sequence arrived; engine thread only. */
+    int expectedHits() {
+        return expectedHits;
+    }
+
+    void expectHits(int tokens) {
+        expectedHits = tokens;
     }
 
     /** The KV blocks held while running; engine thread only. */
