@@ -10,12 +10,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -46,6 +49,7 @@ import java.util.stream.Stream;
  */
 public final class RoutingBenchmark {
     private static final Duration DRAIN = Duration.ofSeconds(60);
+    static final String ORACLE = "oracle";
 
     private RoutingBenchmark() {
     }
@@ -78,13 +82,22 @@ public final class RoutingBenchmark {
         try {
             for (int i = 0; i < options.speeds().size(); i++) {
                 fleet.add(ModelSimServer.start(ModelSimConfig.builder().port(0).model(RoutingStack.MODEL).version("v1")
-                        .speed(options.speeds().get(i)).maxSeqs(options.maxSeqs()).kvTokens(1 << 16).seed(100 + i).build()));
+                        .speed(options.speeds().get(i)).maxSeqs(options.maxSeqs()).kvTokens(1 << 16).seed(100 + i)
+                        .loraAdapters(adapters(options)).maxLoras(options.maxLoras()).build()));
                 progress.accept("model-sim " + fleet.get(i).instanceName() + " speed " + options.speeds().get(i));
             }
-            Workload workload = Workload.PLAIN;
+            Workload workload = options.workload();
             double capacity = calibrate(fleet, workload, options, progress);
+            Map<String, Function<Workload.Request, URI>> routes = new HashMap<>();
             for (String mode : options.modes()) {
-                stacks.add(RoutingStack.start(mode, fleet, options.metricsInterval(), work.resolve(mode)));
+                if (mode.equals(ORACLE)) {
+                    routes.put(mode, oracle(fleet));
+                    continue;
+                }
+                RoutingStack stack = RoutingStack.start(mode, fleet, options.metricsInterval(), adapters(options),
+                        work.resolve(mode));
+                stacks.add(stack);
+                routes.put(mode, request -> stack.target());
                 progress.accept(mode + ": stack up");
             }
             List<RoutingResult.Point> points = new ArrayList<>();
@@ -93,14 +106,18 @@ public final class RoutingBenchmark {
                 double rate = load * capacity;
                 int count = (int) Math.ceil(rate * options.duration().toSeconds() * 2) + 100;
                 List<Workload.Request> requests = workload.draw(RoutingStack.MODEL, count, options.seed() * 1_000 + l);
-                List<RoutingStack> order = new ArrayList<>(stacks);
+                List<String> order = new ArrayList<>(options.modes());
                 if (l % 2 == 1) {
                     java.util.Collections.reverse(order);
                 }
-                for (RoutingStack stack : order) {
-                    StreamingLoad.Result run = StreamingLoad.run(stack.target(), requests, rate, options.duration(), DRAIN,
+                for (String mode : order) {
+                    long[] cacheBefore = prefixCache(fleet);
+                    StreamingLoad.Result run = StreamingLoad.run(routes.get(mode), requests, rate, options.duration(), DRAIN,
                             options.seed() * 7_919 + l);
-                    RoutingResult.Point point = new RoutingResult.Point(stack.mode(), load, rate, run);
+                    long[] cacheAfter = prefixCache(fleet);
+                    long queried = cacheAfter[0] - cacheBefore[0];
+                    RoutingResult.Point point = new RoutingResult.Point(mode, load, rate, run,
+                            queried == 0 ? 0 : (double) (cacheAfter[1] - cacheBefore[1]) / queried);
                     points.add(point);
                     progress.accept(RoutingReport.progressLine(point));
                 }
@@ -120,6 +137,43 @@ public final class RoutingBenchmark {
                 files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
             }
         }
+    }
+
+    /** The adapters the fleet serves: those of the {@code lora} workload, else none. */
+    static List<String> adapters(RoutingOptions options) {
+        return options.workload() == Workload.LORA ? Workload.adapters(RoutingStack.MODEL) : List.of();
+    }
+
+    /**
+     * The oracle: each request straight to the model-sim whose exact state (queue, remaining outputs,
+     * prefix cache, adapters; {@link ModelSimServer#predictTtftNanos}) promises the first token soonest.
+     * No proxy is in its path; the proxies' share of a TTFT (under a millisecond) is left out in its favour.
+     */
+    static Function<Workload.Request, URI> oracle(List<ModelSimServer> fleet) {
+        List<URI> targets = fleet.stream().map(sim -> URI.create("http://" + sim.instanceName() + "/v1/chat/completions")).toList();
+        return request -> {
+            byte[] body = request.body().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int best = 0;
+            long bestNanos = Long.MAX_VALUE;
+            for (int i = 0; i < fleet.size(); i++) {
+                long nanos = fleet.get(i).predictTtftNanos(body);
+                if (nanos < bestNanos) {
+                    best = i;
+                    bestNanos = nanos;
+                }
+            }
+            return targets.get(best);
+        };
+    }
+
+    /** The fleet's prefix-cache tokens so far: {queried, hit}. */
+    private static long[] prefixCache(List<ModelSimServer> fleet) {
+        long[] sums = new long[2];
+        for (ModelSimServer sim : fleet) {
+            sums[0] += sim.prefixCacheQueriedTokens();
+            sums[1] += sim.prefixCacheHitTokens();
+        }
+        return sums;
     }
 
     /**

@@ -10,7 +10,9 @@ import java.util.Set;
  * The routing benchmark's settings.
  *
  * @param loads offered loads as fractions of the fleet's measured capacity, each in {@code (0, 3]}
- * @param modes balancing modes to compare: round-robin, least-request, orca, eds-weights, picker
+ * @param modes balancing modes to compare: round-robin, least-request, orca, eds-weights, picker,
+ *     picker-no-affinity (the picker without its prefix and LoRA scorers), oracle (no proxy: each
+ *     request straight to the model-sim with the lowest predicted TTFT from its exact state)
  * @param speeds one model-sim per entry, at that speed multiplier
  * @param maxSeqs each model-sim's batch size (vLLM's max_num_seqs)
  * @param duration measured time per load and mode
@@ -18,14 +20,20 @@ import java.util.Set;
  * @param metricsInterval the picker's scrape interval
  * @param seed seeds the workload and the arrivals
  * @param report the markdown file whose results section is rewritten, or {@code null}
+ * @param workload the request mix
+ * @param maxLoras each model-sim's adapter slots (for {@link Workload#LORA}, which serves {@value Workload#ADAPTERS} adapters)
  */
 record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speeds, int maxSeqs, Duration duration,
-                      Duration calibration, Duration metricsInterval, long seed, Path report) {
-    static final Set<String> MODES = Set.of("round-robin", "least-request", "orca", "eds-weights", "picker");
+                      Duration calibration, Duration metricsInterval, long seed, Path report, Workload workload, int maxLoras) {
+    static final Set<String> MODES = Set.of("round-robin", "least-request", "orca", "eds-weights", "picker",
+            "picker-no-affinity", "oracle");
     static final String USAGE = """
             options (defaults in brackets):
               --loads L1,L2,...     offered load as a fraction of capacity [0.3,0.5,0.7,0.8,0.9,1.0,1.1]
-              --modes M1,M2,...     of round-robin, least-request, orca, eds-weights, picker [all five]
+              --modes M1,M2,...     of round-robin, least-request, orca, eds-weights, picker, picker-no-affinity,
+                                    oracle [round-robin,least-request,orca,eds-weights,picker]
+              --workload W          plain, chat, system-prompts, rag or lora [plain]
+              --max-loras N         adapter slots of each model-sim, for the lora workload [4]
               --speeds S1,S2,...    one model-sim per speed [2,2,1.4,1]
               --max-seqs N          batch size of each model-sim [8]
               --duration S          measured seconds per load and mode [40]
@@ -43,7 +51,14 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
             errors.add("loads: " + loads + " (expected: one or more, each above 0 and at most 3)");
         }
         if (modes.isEmpty() || !MODES.containsAll(modes)) {
-            errors.add("modes: " + modes + " (expected: one or more of round-robin, least-request, orca, eds-weights, picker)");
+            errors.add("modes: " + modes + " (expected: one or more of round-robin, least-request, orca, eds-weights, picker,"
+                    + " picker-no-affinity, oracle)");
+        }
+        if (workload == null) {
+            errors.add("workload: missing (expected: plain, chat, system-prompts, rag or lora)");
+        }
+        if (maxLoras < 1) {
+            errors.add("max-loras: " + maxLoras + " (expected: >= 1)");
         }
         if (speeds.size() < 2 || speeds.stream().anyMatch(speed -> !(speed > 0 && speed <= 100))) {
             errors.add("speeds: " + speeds + " (expected: two or more, each above 0 and at most 100)");
@@ -65,13 +80,14 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
     static RoutingOptions defaults() {
         return new RoutingOptions(List.of(0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1),
                 List.of("round-robin", "least-request", "orca", "eds-weights", "picker"),
-                List.of(2.0, 2.0, 1.4, 1.0), 8, Duration.ofSeconds(40), Duration.ofSeconds(15), Duration.ofMillis(50), 1, null);
+                List.of(2.0, 2.0, 1.4, 1.0), 8, Duration.ofSeconds(40), Duration.ofSeconds(15), Duration.ofMillis(50), 1, null,
+                Workload.PLAIN, 4);
     }
 
     /** Seconds, for CI: one load on a clearly skewed fleet (one endpoint a quarter as fast). */
     static RoutingOptions smoke() {
         return new RoutingOptions(List.of(0.7), List.of("round-robin", "picker"), List.of(4.0, 4.0, 1.0), 8,
-                Duration.ofSeconds(8), Duration.ofSeconds(4), Duration.ofMillis(50), 1, null);
+                Duration.ofSeconds(8), Duration.ofSeconds(4), Duration.ofMillis(50), 1, null, Workload.PLAIN, 4);
     }
 
     static RoutingOptions parse(List<String> args) {
@@ -85,6 +101,8 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
         Duration interval = o.metricsInterval;
         long seed = o.seed;
         Path report = null;
+        Workload workload = o.workload;
+        int maxLoras = o.maxLoras;
         for (int i = 0; i < args.size(); i++) {
             String flag = args.get(i);
             if (i + 1 >= args.size()) {
@@ -102,13 +120,26 @@ record RoutingOptions(List<Double> loads, List<String> modes, List<Double> speed
                     case "--metrics-interval" -> interval = Duration.ofMillis(Long.parseLong(value));
                     case "--seed" -> seed = Long.parseLong(value);
                     case "--report" -> report = Path.of(value);
+                    case "--workload" -> workload = workload(value);
+                    case "--max-loras" -> maxLoras = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException(flag + ": unknown option\n" + USAGE);
                 }
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(flag + " " + value + ": not a number\n" + USAGE);
             }
         }
-        return new RoutingOptions(loads, modes, speeds, maxSeqs, duration, calibration, interval, seed, report);
+        return new RoutingOptions(loads, modes, speeds, maxSeqs, duration, calibration, interval, seed, report, workload,
+                maxLoras);
+    }
+
+    private static Workload workload(String value) {
+        for (Workload workload : Workload.values()) {
+            if (workload.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-').equals(value)) {
+                return workload;
+            }
+        }
+        throw new IllegalArgumentException("--workload " + value + ": unknown (expected: plain, chat, system-prompts, rag or"
+                + " lora)\n" + USAGE);
     }
 
     private static List<Double> doubles(String value) {

@@ -22,16 +22,22 @@ final class RoutingReport {
     /** The goal: at 80 to 90% of capacity, the picker's p99 TTFT against the others'. */
     static final double GOAL_VS_ROUND_ROBIN = 0.5;
     static final double GOAL_VS_LEAST_REQUEST = 0.8;
-    private static final List<String> COLORS = List.of("#d62728", "#1f77b4", "#2ca02c", "#9467bd");
+    /** For the prefix-heavy and LoRA workloads at 80 to 90%: against least request, against the oracle, hit-rate points. */
+    static final double GOAL_AFFINITY_VS_LEAST_REQUEST = 0.5;
+    static final double GOAL_VS_ORACLE = 1.3;
+    static final double GOAL_HIT_RATE_POINTS = 10;
+    private static final List<String> COLORS = List.of("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+            "#7f7f7f");
 
     private RoutingReport() {
     }
 
     static String progressLine(RoutingResult.Point point) {
         StreamingLoad.Result run = point.run();
-        return format("load %.2f (%.1f req/s) %-13s TTFT p50 %7.1f p99 %8.1f ms, e2e p99 %8.1f ms, %.1f req/s, %.0f tok/s, "
-                        + "%d errors%s, by instance %s", point.load(), point.rate(), point.mode(), ms(run.ttft(), 50),
-                ms(run.ttft(), 99), ms(run.e2e(), 99), point.requestsPerSecond(), point.tokensPerSecond(), run.errors(),
+        return format("load %.2f (%.1f req/s) %-18s TTFT p50 %7.1f p99 %8.1f ms, e2e p99 %8.1f ms, %.1f req/s, %.0f tok/s, "
+                        + "cache hits %.0f%%, %d errors%s, by instance %s", point.load(), point.rate(), point.mode(),
+                ms(run.ttft(), 50), ms(run.ttft(), 99), ms(run.e2e(), 99), point.requestsPerSecond(), point.tokensPerSecond(),
+                point.cacheHitRate() * 100, run.errors(),
                 run.firstError() == null ? "" : " (" + run.firstError() + ")", run.byInstance());
     }
 
@@ -42,6 +48,9 @@ final class RoutingReport {
                 .format(result.date().atOffset(ZoneOffset.UTC).withNano(0))).append(" UTC\n\n");
         md.append("| | |\n|---|---|\n");
         md.append("| command | `").append(command).append("` |\n");
+        md.append("| workload | ").append(options.workload().name().toLowerCase(Locale.ROOT).replace('_', '-'))
+                .append(options.workload() == Workload.LORA ? ", " + options.maxLoras() + " adapter slots per model-sim" : "")
+                .append(" |\n");
         md.append("| fleet | ").append(options.speeds().size()).append(" model-sims, speeds ")
                 .append(options.speeds().stream().map(speed -> format("%.1f", speed)).collect(Collectors.joining(", ")))
                 .append(", batch ").append(options.maxSeqs()).append(" each |\n");
@@ -52,14 +61,14 @@ final class RoutingReport {
         md.append("Times in ms from each request's intended send time. Throughput: requests (and output tokens) that"
                 + " ended within the measured window, per second.\n\n");
         md.append("| load | req/s offered | mode | TTFT p50 | TTFT p90 | TTFT p99 | e2e p50 | e2e p90 | e2e p99"
-                + " | req/s done | tok/s | errors | requests per endpoint |\n");
-        md.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                + " | req/s done | tok/s | cache hits | errors | requests per endpoint |\n");
+        md.append("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
         for (RoutingResult.Point point : result.points()) {
             StreamingLoad.Result run = point.run();
-            md.append(format("| %.0f%% | %.1f | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %s | %s |\n",
+            md.append(format("| %.0f%% | %.1f | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f | %.0f%% | %s | %s |\n",
                     point.load() * 100, point.rate(), point.mode(), ms(run.ttft(), 50), ms(run.ttft(), 90),
                     ms(run.ttft(), 99), ms(run.e2e(), 50), ms(run.e2e(), 90), ms(run.e2e(), 99), point.requestsPerSecond(),
-                    point.tokensPerSecond(), run.errors() == 0 ? "0" : run.errors() + " (" + run.firstError() + ")",
+                    point.tokensPerSecond(), point.cacheHitRate() * 100, run.errors() == 0 ? "0" : run.errors() + " (" + run.firstError() + ")",
                     run.byInstance().values().stream().map(String::valueOf).collect(Collectors.joining(" / "))));
         }
         md.append('\n').append(goals(result)).append(END).append('\n');
@@ -82,9 +91,17 @@ final class RoutingReport {
                     p99 / ms(point.run().ttft(), 99) <= GOAL_VS_ROUND_ROBIN ? "met" : "**missed**",
                     picker.requestsPerSecond() / point.requestsPerSecond(),
                     picker.requestsPerSecond() >= point.requestsPerSecond() * 0.99 ? "met" : "**missed**")));
+            double vsLeastRequest = result.options().workload() == Workload.PLAIN ? GOAL_VS_LEAST_REQUEST
+                    : GOAL_AFFINITY_VS_LEAST_REQUEST;
             lr.ifPresent(point -> md.append(format("; × %.2f least request's (goal ≤ %.1f: %s)",
-                    p99 / ms(point.run().ttft(), 99), GOAL_VS_LEAST_REQUEST,
-                    p99 / ms(point.run().ttft(), 99) <= GOAL_VS_LEAST_REQUEST ? "met" : "**missed**")));
+                    p99 / ms(point.run().ttft(), 99), vsLeastRequest,
+                    p99 / ms(point.run().ttft(), 99) <= vsLeastRequest ? "met" : "**missed**")));
+            result.point(RoutingBenchmark.ORACLE, picker.load()).ifPresent(oracle -> md.append(format(
+                    "; × %.2f the oracle's (goal ≤ %.1f: %s); cache hits %.0f%% against the oracle's %.0f%% (goal within %.0f"
+                            + " points: %s)", p99 / ms(oracle.run().ttft(), 99), GOAL_VS_ORACLE,
+                    p99 / ms(oracle.run().ttft(), 99) <= GOAL_VS_ORACLE ? "met" : "**missed**", picker.cacheHitRate() * 100,
+                    oracle.cacheHitRate() * 100, GOAL_HIT_RATE_POINTS,
+                    (oracle.cacheHitRate() - picker.cacheHitRate()) * 100 <= GOAL_HIT_RATE_POINTS ? "met" : "**missed**")));
             md.append(".\n");
         }
         return md.length() == 0 ? "" : "Goal (picker at 80–90% of capacity; throughput within 1% counts as equal):\n\n" + md + "\n";

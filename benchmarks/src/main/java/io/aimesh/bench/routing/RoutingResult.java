@@ -16,8 +16,12 @@ record RoutingResult(RoutingOptions options, Instant date, double capacity, List
         points = List.copyOf(points);
     }
 
-    /** One mode at one offered load. */
-    record Point(String mode, double load, double rate, StreamingLoad.Result run) {
+    /**
+     * One mode at one offered load.
+     *
+     * @param cacheHitRate the fleet's prefix-cache hits over lookups, in prompt tokens, during the run
+     */
+    record Point(String mode, double load, double rate, StreamingLoad.Result run, double cacheHitRate) {
         /** Requests that ended within the measured window, per second. */
         double requestsPerSecond() {
             return run.completedInWindow() / run.seconds();

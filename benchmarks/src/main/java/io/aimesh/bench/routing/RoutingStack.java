@@ -30,10 +30,10 @@ final class RoutingStack implements AutoCloseable {
     }
 
     /** Starts the stack for {@code mode} (a policy balancing mode) in {@code dir} and waits until it answers. */
-    static RoutingStack start(String mode, List<ModelSimServer> fleet, Duration metricsInterval, Path dir)
-            throws IOException, InterruptedException {
+    static RoutingStack start(String mode, List<ModelSimServer> fleet, Duration metricsInterval, List<String> adapters,
+            Path dir) throws IOException, InterruptedException {
         FilterStack stack = FilterStack.start("routing-" + mode, dir,
-                filterPort -> policies(mode, fleet, metricsInterval, filterPort), true);
+                filterPort -> policies(mode, fleet, metricsInterval, adapters, filterPort), true);
         try {
             RoutingStack routing = new RoutingStack(mode, stack);
             routing.awaitAnswer();
@@ -44,7 +44,29 @@ final class RoutingStack implements AutoCloseable {
         }
     }
 
-    static String policies(String mode, List<ModelSimServer> fleet, Duration metricsInterval, int filterPort) {
+    /**
+     * The stack's policies: {@code picker-no-affinity} is the picker with its prefix and LoRA weights at
+     * 0; each adapter gets a route of its own to the same pool, as a deployment serving adapters has.
+     */
+    static String policies(String mode, List<ModelSimServer> fleet, Duration metricsInterval, List<String> adapters,
+            int filterPort) {
+        String balancing = mode.equals("picker-no-affinity")
+                ? "{mode: picker, metricsInterval: %dms, scorers: {prefixAffinity: 0, loraAffinity: 0}}"
+                        .formatted(metricsInterval.toMillis())
+                : "{mode: %s, metricsInterval: %dms}".formatted(mode, metricsInterval.toMillis());
+        StringBuilder routes = new StringBuilder();
+        for (String model : adapters) {
+            routes.append("""
+                    ---
+                    apiVersion: aimesh.io/v1alpha1
+                    kind: ModelRoute
+                    metadata: {name: %s}
+                    spec:
+                      model: %s
+                      versions: [{name: v1, pool: fleet, weight: 1}]
+                      tokenizer: approximate
+                    """.formatted(model, model));
+        }
         return """
                 apiVersion: aimesh.io/v1alpha1
                 kind: Gateway
@@ -57,7 +79,7 @@ final class RoutingStack implements AutoCloseable {
                 metadata: {name: fleet}
                 spec:
                   endpoints: [%s]
-                  balancing: {mode: %s, metricsInterval: %dms}
+                  balancing: %s
                 ---
                 apiVersion: aimesh.io/v1alpha1
                 kind: ModelRoute
@@ -67,7 +89,7 @@ final class RoutingStack implements AutoCloseable {
                   versions: [{name: v1, pool: fleet, weight: 1}]
                   tokenizer: approximate
                 """.formatted(filterPort, fleet.stream().map(sim -> "\"" + sim.instanceName() + "\"")
-                .collect(Collectors.joining(", ")), mode, metricsInterval.toMillis(), MODEL);
+                .collect(Collectors.joining(", ")), balancing, MODEL) + routes;
     }
 
     String mode() {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -57,8 +58,8 @@ final class StreamingLoad {
      * to {@code target}, for at most {@code duration}, and waits for the answers (at most
      * {@code drain} more).
      */
-    static Result run(URI target, List<Workload.Request> requests, double rate, Duration duration, Duration drain,
-                      long seed) throws InterruptedException {
+    static Result run(Function<Workload.Request, URI> route, List<Workload.Request> requests, double rate, Duration duration,
+                      Duration drain, long seed) throws InterruptedException {
         Recorder ttft = new Recorder(3);
         Recorder e2e = new Recorder(3);
         AtomicLong completed = new AtomicLong();
@@ -87,7 +88,7 @@ final class StreamingLoad {
             sent++;
             senders.execute(() -> {
                 try {
-                    Outcome outcome = send(target, request);
+                    Outcome outcome = send(route.apply(request), request);
                     long done = System.nanoTime();
                     if (outcome.status != 200 || outcome.firstTokenNanos == 0) {
                         fail(errors, firstError, "status " + outcome.status + ": " + outcome.error);

@@ -32,4 +32,21 @@ class RoutingSmokeIT {
         assertThat(RoutingReport.markdown(result, "smoke")).contains("| 70% |").contains("| picker |");
         assertThat(RoutingReport.svg(result)).startsWith("<svg").contains("picker").contains("round-robin");
     }
+
+    @Test
+    void sharedSystemPrompts_hitTheServersPrefixCaches_andTheOracleRoutesWithoutAProxy() throws Exception {
+        RoutingOptions smoke = RoutingOptions.smoke();
+        RoutingOptions options = new RoutingOptions(List.of(0.7), List.of("least-request", RoutingBenchmark.ORACLE),
+                smoke.speeds(), smoke.maxSeqs(), java.time.Duration.ofSeconds(6), java.time.Duration.ofSeconds(3),
+                smoke.metricsInterval(), 1, null, Workload.SYSTEM_PROMPTS, 4);
+
+        RoutingResult result = RoutingBenchmark.run(options, progress -> { });
+
+        for (RoutingResult.Point point : result.points()) {
+            assertThat(point.run().errors()).as("%s: %s", point.mode(), point.run().firstError()).isZero();
+            // 6 system prompts of 1,200 tokens before ~160 of the user's own: most of each prompt is cached.
+            assertThat(point.cacheHitRate()).as(point.mode()).isGreaterThan(0.5);
+        }
+        assertThat(RoutingReport.markdown(result, "smoke")).contains("| oracle |").contains("system-prompts");
+    }
 }
