@@ -81,6 +81,7 @@ final class InferenceEngine implements AutoCloseable {
     private final AtomicLong prefixHit = new AtomicLong();
     private volatile boolean idle;
     private volatile boolean cancelPending;
+    private volatile boolean resetPending;
     private volatile boolean closed;
 
     // Engine thread only.
@@ -152,6 +153,14 @@ final class InferenceEngine implements AutoCloseable {
             LockSupport.unpark(thread);
         }
         return seq;
+    }
+
+    /**
+     * Forgets the cached prompt blocks and unloads the adapters no running sequence uses, before the
+     * next admission: a benchmark gives every router the same cold servers. Any thread.
+     */
+    void resetCaches() {
+        resetPending = true;
     }
 
     /** Requests cancellation of {@code seq}; its slot and KV reservation are freed at the next step. */
@@ -272,6 +281,11 @@ final class InferenceEngine implements AutoCloseable {
      * has no slot; sets {@link #prefillTokens} and returns the adapter load time of the step.
      */
     private long admit(long now) {
+        if (resetPending) {
+            resetPending = false;
+            cache.dropCached();
+            lora.unloadIdle();
+        }
         if (cancelPending) {
             cancelPending = false;
             waiting.removeIf(seq -> seq.isCancelRequested() && drop(seq, now));

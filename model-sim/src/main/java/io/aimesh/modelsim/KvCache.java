@@ -155,6 +155,15 @@ final class KvCache {
         return new Allocation(registered, plain, hit * blockTokens);
     }
 
+    /** Forgets every cached block nobody holds (vLLM's {@code /reset_prefix_cache}); held blocks stay. */
+    void dropCached() {
+        for (Block block : evictable) {
+            byKey.remove(block.key);
+        }
+        empty += evictable.size();
+        evictable.clear();
+    }
+
     /** Gives back a sequence's blocks; its registered ones stay cached until evicted. */
     void release(Allocation allocation) {
         for (int i = allocation.registered.size() - 1; i >= 0; i--) {

@@ -75,6 +75,11 @@ final class LoraSlots {
         return loadNanos;
     }
 
+    /** Empties the slots no running sequence uses. */
+    void unloadIdle() {
+        resident.removeIf(adapter -> !running.containsKey(adapter));
+    }
+
     /** A sequence of {@code adapter} left the batch; its adapter stays in its slot until another needs it. */
     void finish(String adapter) {
         if (adapter != null) {

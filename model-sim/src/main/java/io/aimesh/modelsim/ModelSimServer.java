@@ -135,6 +135,14 @@ public final class ModelSimServer implements AutoCloseable {
         return router.completions().predictTtftNanos(chatBody);
     }
 
+    /**
+     * Forgets the prefix cache's unused blocks and unloads idle adapters before the next request is
+     * admitted, as vLLM's {@code POST /reset_prefix_cache} does for the cache. Thread-safe.
+     */
+    public void resetCaches() {
+        engine.resetCaches();
+    }
+
     /** Prompt tokens looked up in the prefix cache so far ({@code vllm:prefix_cache_queries_total}). Thread-safe. */
     public long prefixCacheQueriedTokens() {
         return engine.prefixQueriedTokens();

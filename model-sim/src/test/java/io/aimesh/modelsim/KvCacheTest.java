@@ -87,6 +87,24 @@ class KvCacheTest {
     }
 
     @Test
+    void dropCached_forgetsWhatNobodyHolds_andKeepsWhatIsHeld() {
+        KvCache cache = new KvCache(160, 16, true);
+        PromptBlocks a = text("m", chars('a', 160));
+        PromptBlocks b = text("m", chars('b', 160));
+        cache.release(cache.allocate(a, 40, 8));
+        KvCache.Allocation held = cache.allocate(b, 40, 8);
+
+        cache.dropCached();
+
+        assertThat(cache.cachedPrefixTokens(a, 40)).isZero();
+        assertThat(cache.cachedPrefixTokens(b, 40)).isEqualTo(32);
+        assertThat(cache.usedBlocks()).isEqualTo(3);
+        cache.release(held);
+        assertThat(cache.usedBlocks()).isZero();
+        assertThat(cache.allocate(text("m", chars('c', 600)), 150, 10)).isNotNull(); // all 10 blocks free again
+    }
+
+    @Test
     void withCachingOff_nothingIsShared() {
         KvCache cache = new KvCache(64, 16, false);
         PromptBlocks a = text("m", chars('a', 160));

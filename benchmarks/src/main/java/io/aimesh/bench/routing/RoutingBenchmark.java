@@ -41,7 +41,8 @@ import java.util.stream.Stream;
  *       their completion rates, the most any balancer could get. Offered loads are fractions of it.</li>
  *   <li><b>Order.</b> All stacks run side by side on the one fleet; each load is measured for every
  *       mode in turn (the order alternating between loads), and the fleet drains between runs, so
- *       drifts of the shared machine fall on all modes alike.</li>
+ *       drifts of the shared machine fall on all modes alike. Before each run the fleet's prefix
+ *       caches and adapter slots are emptied, so no mode finds what the one before sent.</li>
  *   <li><b>Requests.</b> The same seeded request sequence and arrival times for every mode
  *       ({@link Workload}); time to first token and end to end are measured from each request's
  *       intended send time.</li>
@@ -111,6 +112,9 @@ public final class RoutingBenchmark {
                     java.util.Collections.reverse(order);
                 }
                 for (String mode : order) {
+                    // Every mode meets the same cold fleet: the same requests, sent by the mode before,
+                    // would otherwise be found in the servers' caches.
+                    fleet.forEach(ModelSimServer::resetCaches);
                     long[] cacheBefore = prefixCache(fleet);
                     StreamingLoad.Result run = StreamingLoad.run(routes.get(mode), requests, rate, options.duration(), DRAIN,
                             options.seed() * 7_919 + l);
