@@ -76,6 +76,8 @@ final class InferenceEngine implements AutoCloseable {
     private volatile String runningAdapters = "";
     private volatile String waitingAdapters = "";
     private volatile EngineView view = EngineView.IDLE;
+    /** Set by the first prediction: until someone asks, the engine does not copy its state every step. */
+    private volatile boolean viewWanted;
     /** Prompt tokens looked up in the prefix cache, and found. */
     private final AtomicLong prefixQueried = new AtomicLong();
     private final AtomicLong prefixHit = new AtomicLong();
@@ -180,6 +182,7 @@ final class InferenceEngine implements AutoCloseable {
     /**
      * The time to first token a request of these sizes would see if it arrived now, from the engine's
      * exact state (see {@link EngineView}); {@link Long#MAX_VALUE} if it would not start soon. Any thread.
+     * The engine publishes its state from the first call on, so that call sees it idle.
      */
     long predictTtftNanos(int promptTokens, int outputTokens, PromptBlocks prompt, String adapter) {
         int hit = cache.cachedPrefixTokens(prompt, promptTokens);
@@ -187,6 +190,7 @@ final class InferenceEngine implements AutoCloseable {
                 adapter);
         EngineView.Limits limits = new EngineView.Limits(profile, speed, maxSeqs, cache.capacityBlocks(), lora.maxLoras(),
                 lora.loadNanos());
+        viewWanted = true;
         return view.predictTtftNanos(limits, System.nanoTime(), request);
     }
 
@@ -377,6 +381,9 @@ final class InferenceEngine implements AutoCloseable {
 
     /** Publishes the state an oracle reads; {@code deadline} is the end of the step under way, or 0. */
     private void publishView(long deadline) {
+        if (!viewWanted) {
+            return;
+        }
         List<EngineView.Seq> batch = new ArrayList<>(running.size());
         for (Sequence seq : running) {
             batch.add(new EngineView.Seq(seq.outputTokens() - seq.generated(), 0, seq.blocks().blocks(), seq.adapter()));

@@ -318,8 +318,8 @@ public final class Picker {
     /** The request's adapter if the pool has served it, else {@code ""}: see the class comment. */
     private String adapter(RequestFeatures request, EndpointState[] states) {
         String adapter = request.loraAdapter();
-        if (adapter.isEmpty()) {
-            return adapter;
+        if (adapter.isEmpty() || seenAdapters.contains(adapter)) {
+            return adapter; // a known adapter needs no scan of the endpoints' reports
         }
         for (EndpointState state : states) {
             if (seenAdapters.size() < MAX_SEEN_ADAPTERS) {

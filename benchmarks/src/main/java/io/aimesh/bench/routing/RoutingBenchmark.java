@@ -155,6 +155,10 @@ public final class RoutingBenchmark {
      */
     static Function<Workload.Request, URI> oracle(List<ModelSimServer> fleet) {
         List<URI> targets = fleet.stream().map(sim -> URI.create("http://" + sim.instanceName() + "/v1/chat/completions")).toList();
+        // A first prediction makes each engine publish its state from its next step on.
+        byte[] probe = ("{\"model\":\"" + RoutingStack.MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        fleet.forEach(sim -> sim.predictTtftNanos(probe));
         return request -> {
             byte[] body = request.body().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             int best = 0;
