@@ -115,7 +115,9 @@ public final class Mesh implements AutoCloseable {
         envoy = Envoy.start("test-" + (config.failureMode != null ? "filter-" : "") + (config.delta ? "delta" : "sotw") + "-"
                 + listenerPort.port(), xdsPort, config.delta);
         if (config.failureMode != null) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> chat(GLOBEX_KEY, false, 2, Map.of()).statusCode() == 200);
+            // Envoy's listener comes from xDS after its admin interface is up: until then connecting is refused.
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptionsInstanceOf(UncheckedIOException.class)
+                    .until(() -> chat(GLOBEX_KEY, false, 2, Map.of()).statusCode() == 200);
         } else {
             Traffic probe = traffic();
             await().atMost(Duration.ofSeconds(20)).until(() -> probe.once(Map.of()) != null);
