@@ -51,9 +51,10 @@ import java.util.random.RandomGenerator;
  * vLLM's automatic prefix caching skips the prefill of every leading KV block it already holds, so a
  * request sharing a long prefix (a system prompt, a document, the previous turns of a chat) is much
  * cheaper where that prefix was served recently. {@link PrefixIndex} records, per chained block hash
- * (vLLM's scheme, https://docs.vllm.ai/en/latest/design/prefix_caching/), the endpoint that last
+ * (vLLM's scheme, https://docs.vllm.ai/en/latest/design/prefix_caching/), the endpoints that
  * served it; an endpoint's bonus is the fraction of the prompt's blocks it holds, like the Inference
- * Extension's prefix-cache scorer. The pick records its endpoint for the prompt's blocks.
+ * Extension's prefix-cache scorer. The pick records its endpoint for the prompt's blocks. Where every
+ * endpoint holds a prefix, the bonus is the same for all and load alone decides.
  *
  * <p>Affinity must yield to load, or one popular prefix would pin all its traffic to one GPU. An
  * endpoint with more than {@link Thresholds#affinityMaxQueue()} requests waiting gets no affinity

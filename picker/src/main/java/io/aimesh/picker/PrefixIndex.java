@@ -4,7 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
- * Remembers which endpoint last served each prompt-prefix block, so that a request sharing a long
+ * Remembers which endpoints served each prompt-prefix block, so that a request sharing a long
  * prefix can go where that prefix is likely still in the KV cache.
  *
  * <h2>Blocks</h2>
@@ -19,14 +19,19 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * {@code k}, and the adapter in the chain keeps one adapter's prefixes from crediting another.
  *
  * <h2>Index</h2>
- * A bounded Caffeine cache from block hash to the endpoint that last served a prompt containing the
- * block (W-TinyLFU eviction keeps the blocks most requests share, which are the early ones). An
- * endpoint that served block {@code k} also holds blocks {@code 0..k}, so its matched length is one
- * more than the last block it is recorded for; a walk stops at the first block no one is recorded
- * for. One endpoint per block, the newest: when a prefix spills to a second endpoint, the first loses
- * the credit for the blocks the second took, though its cache may still hold them. The newest copy is
- * the one least likely evicted from a server's cache, and one value per block keeps the index small
- * and the walk cheap; the Inference Extension instead keeps a set of servers per block.
+ * A bounded Caffeine cache from block hash to the endpoints that served a prompt containing the
+ * block, newest first, at most {@value #MAX_HOLDERS} (W-TinyLFU eviction keeps the blocks most
+ * requests share, which are the early ones). An endpoint that served block {@code k} also holds
+ * blocks {@code 0..k}, so its matched length is one more than the last block it is recorded for; a
+ * walk stops at the first block no one is recorded for.
+ *
+ * <p>Every endpoint that served a block keeps the credit for it, as the Inference Extension's
+ * prefix-cache scorer keeps a set of servers per block. An earlier version kept only the newest
+ * server: once a popular prefix spilled to a second endpoint, the first lost its credit although
+ * its cache still held the text, and when every server held a few shared system prompts the
+ * affinity bonus went to whichever had served each last, pulling load onto it for nothing (the
+ * routing benchmark's {@code system-prompts} mix: p99 1.3-1.7x least request's). Crediting every
+ * holder makes the bonus equal where the text is everywhere, and load decides.
  *
  * <p>Thread-safe.
  */
@@ -38,7 +43,10 @@ final class PrefixIndex {
 
     private final int blockChars;
     private final int maxBlocks;
-    private final Cache<Long, Endpoint> servedBy;
+    /** Endpoints a block is credited to at most; the oldest credit goes first. */
+    static final int MAX_HOLDERS = 8;
+
+    private final Cache<Long, Endpoint[]> heldBy;
 
     /**
      * @param blockChars characters per block, {@code >= 1}
@@ -58,7 +66,7 @@ final class PrefixIndex {
         }
         this.blockChars = blockChars;
         this.maxBlocks = maxBlocks;
-        this.servedBy = Caffeine.newBuilder().maximumSize(capacity).build();
+        this.heldBy = Caffeine.newBuilder().maximumSize(capacity).build();
     }
 
     /** The chained hashes of the full blocks of {@code prompt} for {@code adapter}; empty when it has none. */
@@ -85,28 +93,58 @@ final class PrefixIndex {
      */
     int match(long[] hashes, PoolState pool, int[] matched) {
         for (int k = 0; k < hashes.length; k++) {
-            Endpoint endpoint = servedBy.getIfPresent(hashes[k]);
-            if (endpoint == null) {
+            Endpoint[] holders = heldBy.getIfPresent(hashes[k]);
+            if (holders == null) {
                 return k;
             }
-            int index = pool.indexOf(endpoint);
-            if (index >= 0) {
-                matched[index] = k + 1;
+            for (Endpoint endpoint : holders) {
+                int index = pool.indexOf(endpoint);
+                if (index >= 0) {
+                    matched[index] = k + 1;
+                }
             }
         }
         return hashes.length;
     }
 
-    /** Records that {@code endpoint} serves every block of {@code hashes}, given it holds the first {@code held}. */
+    /**
+     * Records that {@code endpoint} holds every block of {@code hashes}, given the index already credits
+     * it with the first {@code held}.
+     */
     void record(long[] hashes, int held, Endpoint endpoint) {
+        Endpoint[] alone = {endpoint};
         for (int k = held; k < hashes.length; k++) {
-            servedBy.put(hashes[k], endpoint);
+            Endpoint[] holders = heldBy.getIfPresent(hashes[k]);
+            if (holders == null || indexOf(holders, endpoint) < 0) {
+                heldBy.asMap().merge(hashes[k], alone, (old, added) -> withHolder(old, endpoint));
+            }
         }
     }
 
-    /** The endpoint recorded for a block hash, or null; for tests. */
-    Endpoint servedBy(long hash) {
-        return servedBy.getIfPresent(hash);
+    /** The endpoints credited with a block, newest first; for tests. */
+    java.util.List<Endpoint> holders(long hash) {
+        Endpoint[] holders = heldBy.getIfPresent(hash);
+        return holders == null ? java.util.List.of() : java.util.List.of(holders);
+    }
+
+    /** {@code holders} with {@code endpoint} first, unchanged if it is there, the oldest dropped past the maximum. */
+    private static Endpoint[] withHolder(Endpoint[] holders, Endpoint endpoint) {
+        if (indexOf(holders, endpoint) >= 0) {
+            return holders;
+        }
+        Endpoint[] added = new Endpoint[Math.min(holders.length + 1, MAX_HOLDERS)];
+        added[0] = endpoint;
+        System.arraycopy(holders, 0, added, 1, added.length - 1);
+        return added;
+    }
+
+    private static int indexOf(Endpoint[] holders, Endpoint endpoint) {
+        for (int i = 0; i < holders.length; i++) {
+            if (holders[i].equals(endpoint)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** Hashes {@code s[from, to)} into {@code parent}: 4 UTF-16 units per round, then a 64-bit finalizer. */

@@ -78,14 +78,28 @@ class PickerTest {
     }
 
     @Test
-    void pick_movesAPrefixToTheEndpointThatTookItsOverflow() {
+    void pick_creditsAPrefixToTheEndpointThatTookItsOverflow_andKeepsTheFirst() {
         servePrefixOn(B, SYSTEM_PROMPT);
         PoolState bOverloaded = new TestPool().add(A, fresh(0, 0.2)).add(B, fresh(3, 0.5)).build();
         assertThat(picker.pick(bOverloaded, RequestFeatures.of(SYSTEM_PROMPT))).isEqualTo(Pick.of(A));
 
-        // A now holds the blocks: 1/5 + 0.3 - 2 = -1.5, against B 0.2 and C 0.3.
+        // A now holds the blocks too: 1/5 + 0.3 - 2 = -1.5, against C 0.3 without them.
+        PoolState bGone = new TestPool().add(A, fresh(1, 0.3)).add(B, unhealthy()).add(C, fresh(0, 0.3)).build();
+        assertThat(picker.pick(bGone, RequestFeatures.of(SYSTEM_PROMPT + " Next"))).isEqualTo(Pick.of(A));
+        // B kept its credit: 0.2 - 2 = -1.8 beats A's -1.5, where it once lost it to A.
         PoolState bIdle = new TestPool().add(A, fresh(1, 0.3)).add(B, fresh(0, 0.2)).add(C, fresh(0, 0.3)).build();
-        assertThat(picker.pick(bIdle, RequestFeatures.of(SYSTEM_PROMPT + " Next"))).isEqualTo(Pick.of(A));
+        assertThat(picker.pick(bIdle, RequestFeatures.of(SYSTEM_PROMPT + " Next"))).isEqualTo(Pick.of(B));
+    }
+
+    @Test
+    void pick_goesByLoadWhereEveryEndpointHoldsThePrefix() {
+        for (Endpoint endpoint : List.of(A, B, C)) {
+            servePrefixOn(endpoint, SYSTEM_PROMPT);
+        }
+        // Equal bonuses: A 2/5 + 0.5, B 0.2, C 1/5 + 0.3 less 2 each; B was not the last to serve it.
+        PoolState pool = new TestPool().add(A, fresh(2, 0.5)).add(B, fresh(0, 0.2)).add(C, fresh(1, 0.3)).build();
+
+        assertThat(picker.pick(pool, RequestFeatures.of(SYSTEM_PROMPT + " Question"))).isEqualTo(Pick.of(B));
     }
 
     @Test

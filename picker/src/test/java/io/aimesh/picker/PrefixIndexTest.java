@@ -72,15 +72,41 @@ class PrefixIndexTest {
     }
 
     @Test
-    void record_keepsBlocksTheEndpointAlreadyHolds() {
+    void record_creditsEveryEndpointThatServedABlock_newestFirst() {
         long[] hashes = index.blockHashes("aaaabbbbcccc", "");
         index.record(hashes, 0, A);
 
         index.record(hashes, 2, B);
 
-        assertThat(index.servedBy(hashes[0])).isEqualTo(A);
-        assertThat(index.servedBy(hashes[1])).isEqualTo(A);
-        assertThat(index.servedBy(hashes[2])).isEqualTo(B);
+        assertThat(index.holders(hashes[0])).containsExactly(A);
+        assertThat(index.holders(hashes[1])).containsExactly(A);
+        assertThat(index.holders(hashes[2])).containsExactly(B, A);
+        PoolState pool = new TestPool().add(A, fresh(0, 0)).add(B, fresh(0, 0)).build();
+        int[] matched = new int[2];
+        assertThat(index.match(hashes, pool, matched)).isEqualTo(3);
+        assertThat(matched).as("B served block 2, so it holds 0 and 1 too").containsExactly(3, 3);
+    }
+
+    @Test
+    void record_isIdempotentForAHolder() {
+        long[] hashes = index.blockHashes("aaaabbbb", "");
+        index.record(hashes, 0, A);
+        index.record(hashes, 0, B);
+
+        index.record(hashes, 0, A);
+
+        assertThat(index.holders(hashes[1])).containsExactly(B, A);
+    }
+
+    @Test
+    void record_dropsTheOldestHolderPastTheMaximum() {
+        long[] hashes = index.blockHashes("aaaa", "");
+        for (int port = 9000; port < 9000 + PrefixIndex.MAX_HOLDERS + 1; port++) {
+            index.record(hashes, 0, endpoint(port));
+        }
+
+        assertThat(index.holders(hashes[0])).hasSize(PrefixIndex.MAX_HOLDERS)
+                .startsWith(endpoint(9000 + PrefixIndex.MAX_HOLDERS)).doesNotContain(endpoint(9000));
     }
 
     @Test
