@@ -57,8 +57,9 @@ import java.util.random.RandomGenerator;
  * endpoint holds a prefix, the bonus is the same for all and load alone decides.
  *
  * <p>Affinity must yield to load, or one popular prefix would pin all its traffic to one GPU. An
- * endpoint with more than {@link Thresholds#affinityMaxQueue()} requests waiting gets no affinity
- * bonus, so the request goes by load and the prefix spreads to a second endpoint, which the index
+ * endpoint with more than {@link Thresholds#prefixMaxQueue()} requests waiting (by default: any)
+ * gets no prefix bonus, nor one with more than {@link Thresholds#loraMaxQueue()} a LoRA bonus (see
+ * {@link Thresholds#DEFAULT} for why they differ), so the request goes by load and the prefix spreads to a second endpoint, which the index
  * then credits; this is the bounded-load idea of consistent hashing with bounded loads (Mirrokni,
  * Thorup, Zadimoghaddam, SODA 2018). While an endpoint's metrics are stale its queue is unknown, and
  * the bound applies to this filter's in-flight requests beyond those of the least busy healthy
@@ -304,14 +305,13 @@ public final class Picker {
         double cost = weights.queue() * (Double.isNaN(waiting) ? summary.meanQueue() : queueTerm(waiting))
                 + weights.kvCache() * (Double.isNaN(kv) ? summary.meanKv() : kv)
                 + weights.inFlight() * (summary.maxInFlight == 0 ? 0 : (double) inFlight / summary.maxInFlight);
-        boolean holdsAffinity = Double.isNaN(waiting)
-                ? inFlight - summary.minInFlight <= thresholds.affinityMaxQueue()
-                : waiting <= thresholds.affinityMaxQueue();
-        if (holdsAffinity) {
+        // Waiting requests when known, else this filter's requests beyond the least busy endpoint's.
+        double busy = Double.isNaN(waiting) ? inFlight - summary.minInFlight : waiting;
+        if (busy <= thresholds.prefixMaxQueue()) {
             cost -= weights.prefixAffinity() * prefixShare;
-            if (!adapter.isEmpty() && pool.fresh(state, now)) {
-                cost -= weights.loraAffinity() * loraScore(state, adapter);
-            }
+        }
+        if (busy <= thresholds.loraMaxQueue() && !adapter.isEmpty() && pool.fresh(state, now)) {
+            cost -= weights.loraAffinity() * loraScore(state, adapter);
         }
         return cost;
     }

@@ -19,10 +19,12 @@ class PickConfigTest {
 
     @Test
     void thresholds_rejectValuesOutOfRange() {
-        assertThatThrownBy(() -> new Thresholds(0, 0.8, 2)).hasMessage("maxQueue: 0 (expected: >= 1)");
-        assertThatThrownBy(() -> new Thresholds(5, 0, 2)).hasMessage("maxKvCacheUsage: 0.0 (expected: above 0, at most 1)");
-        assertThatThrownBy(() -> new Thresholds(5, 1.1, 2)).hasMessage("maxKvCacheUsage: 1.1 (expected: above 0, at most 1)");
-        assertThatThrownBy(() -> new Thresholds(5, 0.8, -1)).hasMessage("affinityMaxQueue: -1 (expected: >= 0)");
+        assertThatThrownBy(() -> new Thresholds(0, 0.8, 0, 2)).hasMessage("maxQueue: 0 (expected: >= 1)");
+        assertThatThrownBy(() -> new Thresholds(5, 0, 0, 2)).hasMessage("maxKvCacheUsage: 0.0 (expected: above 0, at most 1)");
+        assertThatThrownBy(() -> new Thresholds(5, 1.1, 0, 2)).hasMessage("maxKvCacheUsage: 1.1 (expected: above 0, at most 1)");
+        assertThatThrownBy(() -> new Thresholds(5, 0.8, -1, 2)).hasMessage("prefixMaxQueue: -1 (expected: >= 0)");
+        assertThatThrownBy(() -> new Thresholds(5, 0.8, 0, -1)).hasMessage("loraMaxQueue: -1 (expected: >= 0)");
+        assertThatThrownBy(() -> new Thresholds(5, 0.8, 0, 2, -1)).hasMessage("maxInFlight: -1 (expected: >= 0)");
     }
 
     @Test

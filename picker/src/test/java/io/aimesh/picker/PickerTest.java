@@ -19,8 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Exact picks for constructed pools, with {@link ScorerWeights#DEFAULT} (load terms 1, prefix 2,
- * LoRA 1), {@link Thresholds#DEFAULT} (queue 5, KV 0.8, affinity queue 2) and a tie epsilon of 0.05.
- * The expected costs are worked out beside each case.
+ * LoRA 1), queue 5, KV 0.8, both affinity bounds at 2 waiting (so that the cases can show the bound
+ * at work on either side; {@link Thresholds#DEFAULT} puts the prefix bound at 0, tested on its own)
+ * and a tie epsilon of 0.05. The expected costs are worked out beside each case.
  */
 class PickerTest {
     private static final Endpoint A = endpoint(8001);
@@ -31,7 +32,7 @@ class PickerTest {
     private static final String SYSTEM_PROMPT = "You are a helpful assistant. Answer in one line. ".repeat(24);
     private static final String OTHER_PROMPT = "Translate the following text to French, keep names. ".repeat(24);
 
-    private final Picker picker = new Picker(ScorerWeights.DEFAULT, Thresholds.DEFAULT, new SplittableRandom(42),
+    private final Picker picker = new Picker(ScorerWeights.DEFAULT, new Thresholds(5, 0.8, 2, 2), new SplittableRandom(42),
             Picker.DEFAULT_TIE_EPSILON, new PrefixIndex(256, 128, 10_000));
 
     @Test
@@ -44,7 +45,7 @@ class PickerTest {
 
     @Test
     void pick_prefersAHalfEmptyKvCacheOverAFullOne() {
-        Picker neverSaturated = new Picker(ScorerWeights.DEFAULT, new Thresholds(5, 1.0, 2), new SplittableRandom(1),
+        Picker neverSaturated = new Picker(ScorerWeights.DEFAULT, new Thresholds(5, 1.0, 0, 2), new SplittableRandom(1),
                 Picker.DEFAULT_TIE_EPSILON, new PrefixIndex(256, 128, 100));
         PoolState pool = new TestPool().add(A, fresh(0, 1.0)).add(B, fresh(0, 0.5)).build();
 
@@ -75,6 +76,22 @@ class PickerTest {
         // B has 3 waiting, more than 2: no bonus, so A 0.2 beats B 3/5 + 0.5 = 1.1.
         PoolState overThreshold = new TestPool().add(A, fresh(0, 0.2)).add(B, fresh(3, 0.5)).build();
         assertThat(picker.pick(overThreshold, request)).isEqualTo(Pick.of(A));
+    }
+
+    @Test
+    void defaultThresholds_holdPrefixAffinityOnlyWhereNothingWaits_andLoraAffinityUpToTwo() {
+        Picker defaults = Picker.of(ScorerWeights.DEFAULT, Thresholds.DEFAULT, new SplittableRandom(42));
+        PoolState onlyB = new TestPool().add(A, unhealthy()).add(B, fresh(0, 0.3)).build();
+        assertThat(defaults.pick(onlyB, RequestFeatures.of(SYSTEM_PROMPT))).isEqualTo(Pick.of(B));
+
+        // B holds the prefix but 1 waits: no bonus, so A 0.2 beats B 1/5 + 0.3 = 0.5.
+        PoolState oneWaiting = new TestPool().add(A, fresh(0, 0.2)).add(B, fresh(1, 0.3)).build();
+        assertThat(defaults.pick(oneWaiting, RequestFeatures.of(SYSTEM_PROMPT + " Question"))).isEqualTo(Pick.of(A));
+        // B runs the adapter with 2 waiting: 2/5 + 0.3 - 1 = -0.3 beats A with a free slot: 0.3 - 0.5 = -0.2.
+        RequestFeatures sql = new RequestFeatures("", "sql-lora");
+        PoolState twoWaiting = new TestPool().add(A, withLoras(Set.of("x"), Set.of(), 2))
+                .add(B, new EndpointState(2, 0, 0.3, Set.of("sql-lora"), Set.of(), 2, NOW, 0, true)).build();
+        assertThat(defaults.pick(twoWaiting, sql)).isEqualTo(Pick.of(B));
     }
 
     @Test

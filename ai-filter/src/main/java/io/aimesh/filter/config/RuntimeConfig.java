@@ -482,7 +482,8 @@ public final class RuntimeConfig {
                     MonitorOptions.of(Duration.ofMillis(Math.max(1, pool.getMetricsIntervalMs()))).withMetricsPath(pool.getMetricsPath()),
                     new ScorerWeights(scorers.getQueue(), scorers.getKvCache(), scorers.getInFlight(), scorers.getPrefixAffinity(),
                             scorers.getLoraAffinity()),
-                    new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.affinityMaxQueue(),
+                    new Thresholds(pool.getMaxQueue(), pool.getMaxKvCachePercent() / 100.0, Thresholds.DEFAULT.prefixMaxQueue(),
+                            Thresholds.DEFAULT.loraMaxQueue(),
                             pool.getMaxInFlight()));
             return new PoolInfo(pool.getName(), setup, Math.max(1, pool.getRetryAfterSeconds()),
                     pool.getQueueWhenSaturated() ? Math.max(1, pool.getQueueSize()) : 0,

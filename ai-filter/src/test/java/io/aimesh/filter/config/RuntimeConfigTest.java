@@ -77,7 +77,8 @@ class RuntimeConfigTest {
         assertThat(pool.setup().monitor().metricsPath()).isEqualTo("/stats");
         assertThat(pool.setup().monitor().interval()).isEqualTo(Duration.ofMillis(50));
         assertThat(pool.setup().weights()).isEqualTo(new ScorerWeights(3, 2, 1, 0, 4));
-        assertThat(pool.setup().thresholds()).isEqualTo(new Thresholds(7, 0.9, Thresholds.DEFAULT.affinityMaxQueue()));
+        assertThat(pool.setup().thresholds()).isEqualTo(new Thresholds(7, 0.9, Thresholds.DEFAULT.prefixMaxQueue(),
+                Thresholds.DEFAULT.loraMaxQueue()));
     }
 
     @Test
