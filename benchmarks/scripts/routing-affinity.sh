@@ -28,8 +28,9 @@ mvn -B -q -pl benchmarks -am package -Dmaven.test.skip=true
 rm -rf "$out/lib" && mkdir -p "$out/lib"
 cp benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar benchmarks/target/lib/*.jar "$out/lib/"
 reports=()
-for workload in ${workloads//,/ }; do
-  for seed in ${seeds//,/ }; do
+# Seed by seed, so that a run cut short still has every workload.
+for seed in ${seeds//,/ }; do
+  for workload in ${workloads//,/ }; do
     report="$out/$workload-seed$seed.md"
     java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$out/lib/*" io.aimesh.bench.routing.RoutingBenchmark --report "$report" \
       --workload "$workload" --seed "$seed" --modes round-robin,least-request,picker,picker-no-affinity,oracle \
