@@ -6,36 +6,49 @@
 #   benchmarks/scripts/routing-affinity.sh [--seeds 1,2,3] [--workloads plain,chat,...] [benchmark args]
 #
 # Defaults: seeds 1,2,3; every workload; the five modes; loads 0.5,0.8,0.9,1.0; 120 s points.
-# Later arguments go to the benchmark and override these (see RoutingOptions).
-set -euo pipefail
+# Other arguments go to the benchmark and override these (see RoutingOptions); the seed, workload
+# and report are this script's to set. A run that fails is reported and the others go on.
+set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 seeds=1,2,3
 workloads=plain,chat,system-prompts,rag,lora
 args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --seeds) seeds="$2"; shift 2 ;;
-    --workloads) workloads="$2"; shift 2 ;;
+    --seeds|--workloads)
+      [[ $# -ge 2 ]] || { echo "$1 needs a value" >&2; exit 2; }
+      if [[ "$1" == --seeds ]]; then seeds="$2"; else workloads="$2"; fi
+      shift 2 ;;
+    --seed|--workload|--report) echo "$1: set by this script (use --seeds, --workloads)" >&2; exit 2 ;;
     *) args+=("$1"); shift ;;
   esac
 done
+IFS=, read -ra seed_list <<< "$seeds"
+IFS=, read -ra workload_list <<< "$workloads"
 out=target/routing-affinity
 mkdir -p "$out"
-# Built once and copied, so that an edit or build during the hours of runs changes none of them.
-AIMESH_ENVOY="$(benchmarks/scripts/install-envoy.sh)"
-export AIMESH_ENVOY
-mvn -B -q -pl benchmarks -am package -Dmaven.test.skip=true
-rm -rf "$out/lib" && mkdir -p "$out/lib"
-cp benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar benchmarks/target/lib/*.jar "$out/lib/"
+# Built once into a directory every run shares, so that an edit or build during the hours of runs
+# changes none of them.
+export AIMESH_BENCH_LIB="$PWD/$out/lib"
+rm -rf "$AIMESH_BENCH_LIB"
 reports=()
+failed=0
 # Seed by seed, so that a run cut short still has every workload.
-for seed in ${seeds//,/ }; do
-  for workload in ${workloads//,/ }; do
+for seed in "${seed_list[@]}"; do
+  for workload in "${workload_list[@]}"; do
     report="$out/$workload-seed$seed.md"
-    java -Xms2g -Xmx2g -XX:+AlwaysPreTouch -cp "$out/lib/*" io.aimesh.bench.routing.RoutingBenchmark --report "$report" \
-      --workload "$workload" --seed "$seed" --modes round-robin,least-request,picker,picker-no-affinity,oracle \
-      --loads 0.5,0.8,0.9,1.0 --duration 120 --calibration 20 "${args[@]}" | tee "$out/$workload-seed$seed.log"
-    reports+=("$report")
+    if benchmarks/scripts/run-benchmark.sh 2g io.aimesh.bench.routing.RoutingBenchmark --report "$report" \
+        --workload "$workload" --seed "$seed" --modes round-robin,least-request,picker,picker-no-affinity,oracle \
+        --loads 0.5,0.8,0.9,1.0 --duration 120 --calibration 20 ${args[@]+"${args[@]}"} > "$out/$workload-seed$seed.log" 2>&1; then
+      reports+=("$report")
+      grep '^load' "$out/$workload-seed$seed.log"
+    else
+      echo "$workload, seed $seed: failed; see $out/$workload-seed$seed.log" >&2
+      failed=1
+    fi
   done
 done
-python3 benchmarks/scripts/routing-seeds.py "${reports[@]}" | tee "$out/summary.md"
+if [[ ${#reports[@]} -gt 0 ]]; then
+  python3 benchmarks/scripts/routing-seeds.py "${reports[@]}" | tee "$out/summary.md"
+fi
+exit "$failed"

@@ -12,7 +12,18 @@ shift 2
 
 AIMESH_ENVOY="$("$root/benchmarks/scripts/install-envoy.sh")"
 export AIMESH_ENVOY
-mvn -B -q -pl benchmarks -am package -Dmaven.test.skip=true
+# AIMESH_BENCH_LIB: a directory to run from, filled by the first run that finds it missing. Runs
+# that share one are isolated from later edits and builds (a series of runs over hours).
+lib="${AIMESH_BENCH_LIB:-}"
+if [[ -z "$lib" || ! -d "$lib" ]]; then
+  mvn -B -q -pl benchmarks -am package -Dmaven.test.skip=true
+  if [[ -n "$lib" ]]; then
+    mkdir -p "$lib.tmp"
+    cp benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar benchmarks/target/lib/*.jar "$lib.tmp/"
+    mv "$lib.tmp" "$lib"
+  fi
+fi
+classpath="${lib:+$lib/*}"
 exec java "-Xms$heap" "-Xmx$heap" -XX:+AlwaysPreTouch \
-  -cp "benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+  -cp "${classpath:-benchmarks/target/aimesh-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*}" \
   "$main" "$@"

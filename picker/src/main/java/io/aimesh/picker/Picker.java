@@ -59,11 +59,12 @@ import java.util.random.RandomGenerator;
  * <p>Affinity must yield to load, or one popular prefix would pin all its traffic to one GPU. An
  * endpoint with more than {@link Thresholds#prefixMaxQueue()} requests waiting (by default: any)
  * gets no prefix bonus, nor one with more than {@link Thresholds#loraMaxQueue()} a LoRA bonus (see
- * {@link Thresholds#DEFAULT} for why they differ), so the request goes by load and the prefix spreads to a second endpoint, which the index
- * then credits; this is the bounded-load idea of consistent hashing with bounded loads (Mirrokni,
- * Thorup, Zadimoghaddam, SODA 2018). While an endpoint's metrics are stale its queue is unknown, and
- * the bound applies to this filter's in-flight requests beyond those of the least busy healthy
- * endpoint instead.
+ * {@link Thresholds#DEFAULT} for why they differ), so the request goes by load and the prefix
+ * spreads to a second endpoint, which the index then credits too; this is the bounded-load idea of
+ * consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam, SODA 2018). While an
+ * endpoint's metrics are stale its queue is unknown, and the bounds apply to this filter's in-flight
+ * requests beyond those of the least busy healthy endpoint instead: with the default prefix bound,
+ * a blind pick gives the prefix bonus only among the endpoints with the fewest requests in flight.
  *
  * <h2>LoRA affinity</h2>
  * Loading an adapter costs time and may evict another, so an endpoint with the requested adapter
@@ -100,7 +101,9 @@ import java.util.random.RandomGenerator;
  * A pick reads each endpoint's state and in-flight count once and makes three passes over the pool;
  * it allocates four arrays of the pool's size and one small summary, and, for a prompt of at least
  * one block, the block hashes (one round per 4 characters), one Caffeine lookup per matched block
- * and one put per block not yet recorded for the endpoint picked.
+ * with a pool lookup per endpoint credited with it (at most {@value PrefixIndex#MAX_HOLDERS}), and,
+ * per block the index does not yet credit to the endpoint picked, one more lookup and a merge that
+ * copies the block's short list of holders.
  */
 public final class Picker {
     /** The cost difference below which two endpoints count as equally good. */

@@ -20,8 +20,8 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  *
  * <h2>Index</h2>
  * A bounded Caffeine cache from block hash to the endpoints that served a prompt containing the
- * block, newest first, at most {@value #MAX_HOLDERS} (W-TinyLFU eviction keeps the blocks most
- * requests share, which are the early ones). An endpoint that served block {@code k} also holds
+ * block, the most recently credited first, at most {@value #MAX_HOLDERS} (W-TinyLFU eviction keeps
+ * the blocks most requests share, which are the early ones). An endpoint that served block {@code k} also holds
  * blocks {@code 0..k}, so its matched length is one more than the last block it is recorded for; a
  * walk stops at the first block no one is recorded for.
  *
@@ -43,7 +43,11 @@ final class PrefixIndex {
 
     private final int blockChars;
     private final int maxBlocks;
-    /** Endpoints a block is credited to at most; the oldest credit goes first. */
+    /**
+     * Endpoints a block is credited to at most; past it the earliest credited goes, whether or not it
+     * served the block since (a pick records only blocks not yet credited to its endpoint, which keeps
+     * a warm prefix's picks free of writes). Pools of up to this many endpoints never lose a credit.
+     */
     static final int MAX_HOLDERS = 8;
 
     private final Cache<Long, Endpoint[]> heldBy;
@@ -121,7 +125,7 @@ final class PrefixIndex {
         }
     }
 
-    /** The endpoints credited with a block, newest first; for tests. */
+    /** The endpoints credited with a block, the most recently credited first; for tests. */
     java.util.List<Endpoint> holders(long hash) {
         Endpoint[] holders = heldBy.getIfPresent(hash);
         return holders == null ? java.util.List.of() : java.util.List.of(holders);

@@ -23,14 +23,15 @@ public record Thresholds(int maxQueue, double maxKvCacheUsage, int prefixMaxQueu
      * Extension; prefix affinity only where nothing waits, LoRA affinity up to 2 waiting.
      *
      * <p>The two bounds differ because what affinity saves differs. A cached prefix saves its
-     * prefill, about a tenth of a millisecond per token on an A100-class GPU (120 ms for a 1,200-token
-     * system prompt at full speed), while joining a queue costs the wait for a batch slot, a share of
+     * prefill, a tenth of a millisecond per token in model-sim's timing of an 8B model on an
+     * A100-class GPU (120 ms for a 1,200-token system prompt at full speed), while joining a queue costs the wait for a batch slot, a share of
      * a whole request's decode: one request waiting costs about what the prefix saves. A resident
      * adapter saves its load and, when the server's slots are full of busy adapters, the wait for one
      * to drain, which can be seconds. The routing benchmark measured both (docs/benchmarks/
-     * routing-affinity.md): prefix bound 0 instead of 2 took the picker's p99 time to first token on
-     * multi-turn chat from 171 and 105 ms to 105 ms at 80 and 90 % load, and a LoRA bound of 0 took
-     * it on the adapter mix from 253 and 338 ms to 416 and 671 ms.
+     * routing-affinity.md, "What changed after the first look"): both bounds at 0 instead of 2 took
+     * the picker's p99 time to first token on multi-turn chat from 171 and 105 ms to 105 ms at 80 and
+     * 90 % load (least request 254 and 465 ms in the same run), and on the adapter mix from 253 and
+     * 338 ms to 416 and 671 ms (least request 1,570 and 1,269 ms).
      */
     public static final Thresholds DEFAULT = new Thresholds(5, 0.8, 0, 2);
 

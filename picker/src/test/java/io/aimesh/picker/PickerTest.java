@@ -92,6 +92,16 @@ class PickerTest {
         PoolState twoWaiting = new TestPool().add(A, withLoras(Set.of("x"), Set.of(), 2))
                 .add(B, new EndpointState(2, 0, 0.3, Set.of("sql-lora"), Set.of(), 2, NOW, 0, true)).build();
         assertThat(defaults.pick(twoWaiting, sql)).isEqualTo(Pick.of(B));
+
+        // Blind (stale metrics): the prefix bonus only among the fewest in flight. A picked above holds the
+        // system prompt too now, so another prompt that only B served.
+        assertThat(defaults.pick(onlyB, RequestFeatures.of(OTHER_PROMPT))).isEqualTo(Pick.of(B));
+        // Tied at 1 each: B's bonus counts, 1/1 - 2 = -1 against A's 1/1.
+        PoolState tied = new TestPool().add(A, stale(0, 0.3), 1).add(B, stale(0, 0.3), 1).build();
+        assertThat(defaults.pick(tied, RequestFeatures.of(OTHER_PROMPT + " Question"))).isEqualTo(Pick.of(B));
+        // B one more in flight: no bonus; in-flight terms A 1/2, B 2/2.
+        PoolState bOneMore = new TestPool().add(A, stale(0, 0.3), 1).add(B, stale(0, 0.3), 2).build();
+        assertThat(defaults.pick(bOneMore, RequestFeatures.of(OTHER_PROMPT + " Question"))).isEqualTo(Pick.of(A));
     }
 
     @Test
@@ -324,7 +334,7 @@ class PickerTest {
                 .isInstanceOf(NullPointerException.class).hasMessage("request");
     }
 
-    /** Makes {@code endpoint} the last server of {@code prompt}'s blocks, by a pick where it is the only healthy one. */
+    /** Credits {@code endpoint} with {@code prompt}'s blocks, by a pick where it is the only healthy one. */
     private void servePrefixOn(Endpoint endpoint, String prompt) {
         PoolState only = new TestPool().add(endpoint, fresh(0, 0.3)).add(endpoint(8999), unhealthy()).build();
         assertThat(picker.pick(only, RequestFeatures.of(prompt))).isEqualTo(Pick.of(endpoint));
