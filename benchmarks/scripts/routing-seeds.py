@@ -3,7 +3,9 @@
 issue's goals per seed. Reads the results tables RoutingReport writes (one report per workload and
 seed) and prints markdown.
 
-    python3 benchmarks/scripts/routing-seeds.py REPORT.md [REPORT.md ...] > summary.md
+    python3 benchmarks/scripts/routing-seeds.py [--svg PLOT.svg] REPORT.md [REPORT.md ...] > summary.md
+
+With --svg, also draws the medians and ranges of p99 TTFT, one panel per workload.
 
 Goals (picker at 80-90 % load): p99 TTFT <= 0.5x least request's on the affinity workloads and
 <= 0.8x on plain; <= 1.3x the oracle's; cache hit rate within 10 points of the oracle's. They are
@@ -62,7 +64,7 @@ def spread(values, fmt="{:,.0f}"):
     return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def main(paths):
+def main(paths, svg_path=None):
     runs = defaultdict(dict)  # workload -> seed -> points
     for path in paths:
         workload, seed, points = parse(path)
@@ -135,6 +137,62 @@ def main(paths):
                    + f". Picker ÷ oracle met at {tally['oracle'][0]} of {tally['oracle'][1]}.")
         out.append("")
     print("\n".join(out))
+    if svg_path:
+        with open(svg_path, "w", encoding="utf-8") as f:
+            f.write(svg(runs))
+
+
+COLORS = {"round-robin": "#d62728", "least-request": "#1f77b4", "orca": "#8c564b", "eds-weights": "#7f7f7f",
+          "picker": "#2ca02c", "picker-no-affinity": "#9467bd", "oracle": "#ff7f0e"}
+
+
+def svg(runs):
+    """Bars of the median p99 TTFT (log scale) per load and mode, lines from lowest to highest seed."""
+    import math
+    workloads = [w for w in ["plain", "chat", "system-prompts", "rag", "lora"] if w in runs] + \
+        [w for w in runs if w not in ["plain", "chat", "system-prompts", "rag", "lora"]]
+    panel_w, panel_h, top, left, bottom = 300, 260, 50, 60, 40
+    width = left + panel_w * len(workloads) + 20
+    height = top + panel_h + bottom + 40
+    values = [p["p99"] for seeds in runs.values() for points in seeds.values() for p in points.values() if p["p99"] > 0]
+    lo, hi = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+    def y(v):
+        return top + panel_h - (math.log10(max(v, 10 ** lo)) - lo) / (hi - lo) * panel_h
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+             f'<rect width="{width}" height="{height}" fill="white"/>',
+             f'<text x="{left}" y="20" font-size="14">p99 time to first token: median over the seeds, line from lowest to highest</text>']
+    for decade in range(lo, hi + 1):
+        parts.append(f'<line x1="{left}" y1="{y(10 ** decade):.1f}" x2="{width - 20}" y2="{y(10 ** decade):.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(10 ** decade) + 4:.1f}" text-anchor="end">{10 ** decade:,} ms</text>')
+    for i, workload in enumerate(workloads):
+        seeds = runs[workload]
+        x0 = left + i * panel_w
+        loads = sorted({load for points in seeds.values() for load, _ in points})
+        modes = [m for m in ORDER if any((l, m) in p for p in seeds.values() for l in loads)]
+        group_w = (panel_w - 20) / max(1, len(loads))
+        bar_w = (group_w - 16) / max(1, len(modes))
+        parts.append(f'<text x="{x0 + panel_w / 2:.1f}" y="{top - 8}" text-anchor="middle" font-size="13">{workload}</text>')
+        for g, load in enumerate(loads):
+            gx = x0 + 10 + g * group_w
+            parts.append(f'<text x="{gx + group_w / 2:.1f}" y="{top + panel_h + 16}" text-anchor="middle">{load} %</text>')
+            for m, mode in enumerate(modes):
+                p99 = [p[(load, mode)]["p99"] for p in seeds.values() if (load, mode) in p]
+                if not p99:
+                    continue
+                bx = gx + 8 + m * bar_w
+                med = statistics.median(p99)
+                parts.append(f'<rect x="{bx:.1f}" y="{y(med):.1f}" width="{bar_w - 2:.1f}" height="{top + panel_h - y(med):.1f}"'
+                             f' fill="{COLORS.get(mode, "#333")}" opacity="0.85"/>')
+                cx = bx + (bar_w - 2) / 2
+                parts.append(f'<line x1="{cx:.1f}" y1="{y(min(p99)):.1f}" x2="{cx:.1f}" y2="{y(max(p99)):.1f}" stroke="black"/>')
+    legend_y = top + panel_h + bottom + 10
+    present = [mode for mode in ORDER if any(mode == m for seeds in runs.values() for points in seeds.values() for _, m in points)]
+    for k, mode in enumerate(present):
+        lx = left + k * 140
+        parts.append(f'<rect x="{lx}" y="{legend_y}" width="12" height="12" fill="{COLORS[mode]}"/>')
+        parts.append(f'<text x="{lx + 16}" y="{legend_y + 10}">{mode}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
 
 
 def mark(ratio, goal):
@@ -142,6 +200,12 @@ def mark(ratio, goal):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    plot = None
+    if args[:1] == ["--svg"]:
+        if len(args) < 2:
+            sys.exit("--svg needs a file")
+        plot, args = args[1], args[2:]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, plot)
