@@ -17,7 +17,7 @@ import java.util.Set;
  * prefill plus adapter loads, and retires what finished, until the new request's first token. The
  * replay is exact for the engine's rules; what it cannot know is the future: requests that arrive
  * later and, for the requests already waiting, cache hits that change before they are admitted (each
- * counts the hits it would have had when it arrived).
+ * counts the hits it would have had when it arrived, none if it arrived before the first prediction).
  *
  * @param deadlineNanos when the step under way ends; in the past when the engine is idle
  * @param running the running sequences

@@ -9,7 +9,6 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -78,9 +77,6 @@ final class InferenceEngine implements AutoCloseable {
     private volatile EngineView view = EngineView.IDLE;
     /** Set by the first prediction: until someone asks, the engine does not copy its state every step. */
     private volatile boolean viewWanted;
-    /** Prompt tokens looked up in the prefix cache, and found. */
-    private final AtomicLong prefixQueried = new AtomicLong();
-    private final AtomicLong prefixHit = new AtomicLong();
     private volatile boolean idle;
     private volatile boolean cancelPending;
     private volatile boolean resetPending;
@@ -194,14 +190,14 @@ final class InferenceEngine implements AutoCloseable {
         return view.predictTtftNanos(limits, System.nanoTime(), request);
     }
 
-    /** Prompt tokens admitted so far: looked up in the prefix cache. */
+    /** Prompt tokens admitted so far: looked up in the prefix cache (the metric's count). */
     long prefixQueriedTokens() {
-        return prefixQueried.get();
+        return metrics.prefixQueriedTokens();
     }
 
     /** Of those, the tokens found cached. */
     long prefixHitTokens() {
-        return prefixHit.get();
+        return metrics.prefixHitTokens();
     }
 
     /** GPU slots for LoRA adapters. */
@@ -319,8 +315,6 @@ final class InferenceEngine implements AutoCloseable {
             promptTokens += next.promptTokens();
             prefillTokens += next.promptTokens() - blocks.hitTokens();
             metrics.onPrefixCache(next.promptTokens(), blocks.hitTokens());
-            prefixQueried.addAndGet(next.promptTokens());
-            prefixHit.addAndGet(blocks.hitTokens());
         }
         if (promptTokens > 0) {
             metrics.onPrefill(promptTokens);
@@ -374,7 +368,9 @@ final class InferenceEngine implements AutoCloseable {
 
     private void drainSubmitted() {
         for (Sequence seq; (seq = submitted.poll()) != null; ) {
-            seq.expectHits(cache.cachedPrefixTokens(seq.prompt(), seq.promptTokens()));
+            if (viewWanted) { // only an oracle's replay needs it; a sequence that came before counts no hits
+                seq.expectHits(cache.cachedPrefixTokens(seq.prompt(), seq.promptTokens()));
+            }
             waiting.add(seq);
         }
     }

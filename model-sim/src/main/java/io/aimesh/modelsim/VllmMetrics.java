@@ -92,6 +92,16 @@ final class VllmMetrics {
         prefixHits.inc(hitTokens);
     }
 
+    /** {@code vllm:prefix_cache_queries_total}: prompt tokens looked up. Any thread. */
+    long prefixQueriedTokens() {
+        return prefixQueries.getLongValue();
+    }
+
+    /** {@code vllm:prefix_cache_hits_total}: prompt tokens found. Any thread. */
+    long prefixHitTokens() {
+        return prefixHits.getLongValue();
+    }
+
     void onGenerated(int tokens) {
         generationTokens.inc(tokens);
     }

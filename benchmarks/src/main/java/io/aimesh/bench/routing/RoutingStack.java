@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One balancing mode's path to the shared fleet: its own control plane (the pool's {@code balancing.mode}
@@ -55,7 +56,7 @@ final class RoutingStack implements AutoCloseable {
                         .formatted(metricsInterval.toMillis())
                 : "{mode: %s, metricsInterval: %dms}".formatted(mode, metricsInterval.toMillis());
         StringBuilder routes = new StringBuilder();
-        for (String model : adapters) {
+        for (String model : Stream.concat(Stream.of(MODEL), adapters.stream()).toList()) {
             routes.append("""
                     ---
                     apiVersion: aimesh.io/v1alpha1
@@ -80,16 +81,8 @@ final class RoutingStack implements AutoCloseable {
                 spec:
                   endpoints: [%s]
                   balancing: %s
-                ---
-                apiVersion: aimesh.io/v1alpha1
-                kind: ModelRoute
-                metadata: {name: routing}
-                spec:
-                  model: %s
-                  versions: [{name: v1, pool: fleet, weight: 1}]
-                  tokenizer: approximate
                 """.formatted(filterPort, fleet.stream().map(sim -> "\"" + sim.instanceName() + "\"")
-                .collect(Collectors.joining(", ")), balancing, MODEL) + routes;
+                .collect(Collectors.joining(", ")), balancing) + routes;
     }
 
     String mode() {
